@@ -1,0 +1,751 @@
+"""A model of LuckyGas production that evolves over time.
+
+The model is plain Python, driven by a clock: `sync()` advances it in whole
+simulated seconds up to the clock's time, and each step draws from one seeded
+random generator in a fixed order, so a seed, a sequence of steps and a
+sequence of actions always give the same state.
+
+Load follows a slow wave plus a scripted storyline of the plan's incidents:
+a backend load surge (API latency climbs, HighAPIResponseTime), a connection
+leak in order-worker (DatabaseConnectionPoolExhausted), and a failed analytics
+aggregation (AnalyticsEndpointDown). The plan's mitigations fix them: scaling
+the backend spreads its CPU and lowers latency, restarting order-worker or
+terminating idle sessions frees connections, a Job from the
+analytics-aggregation CronJob repairs the analytics endpoint.
+
+The servers in this package (Kubernetes API, LuckyGas API, Prometheus alerts,
+database activity) read and change this model; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+Scale = Literal["small", "large"]
+NAMESPACE = "luckygas"
+DATABASE = "luckygas_prod"
+PLAN_ENDPOINTS = (
+    # name, group, method, path, base latency ms
+    ("health", "site", "GET", "/health", 8.0),
+    ("login", "login", "POST", "/api/v1/auth/login", 60.0),
+    ("analytics/executive", "analytics", "GET", "/api/v1/analytics/executive", 140.0),
+    ("analytics/operations", "analytics", "GET", "/api/v1/analytics/operations", 120.0),
+    ("analytics/financial", "analytics", "GET", "/api/v1/analytics/financial", 160.0),
+    ("analytics/performance", "analytics", "GET", "/api/v1/analytics/performance", 110.0),
+    ("orders", "orders", "POST", "/api/v1/orders", 90.0),
+)
+ANALYTICS = ("executive", "operations", "financial", "performance")
+EXTRA_RESOURCES = (
+    "customers", "deliveries", "drivers", "routes", "invoices", "payments", "products",
+    "cylinders", "inventory", "depots", "vehicles", "schedules", "zones", "prices",
+    "promotions", "complaints", "tickets", "notifications", "subscriptions", "contracts",
+    "meters", "refills", "returns", "suppliers", "warehouses", "shifts", "reports",
+    "audits", "regions", "accounts", "sessions", "settings", "webhooks",
+)
+EXTRA_SERVICES = (
+    "api-gateway", "pricing", "inventory", "dispatch", "routing", "billing",
+    "notifications", "customer-portal", "driver-app-api", "payments", "invoicing",
+    "reporting", "search", "geocoder", "scheduler", "meter-reader", "refill-planner",
+    "fleet-tracker", "audit-log", "promotions", "support-desk", "sms-gateway",
+    "email-sender", "warehouse", "supplier-sync", "etl-loader", "feature-flags",
+)
+
+
+def _h(*parts: object) -> str:
+    return hashlib.sha1("/".join(map(str, parts)).encode()).hexdigest()
+
+
+def iso(ts: float) -> str:
+    """RFC 3339 UTC with a Z, as the Kubernetes API and Prometheus write times."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class SimNode:
+    name: str
+    uid: str
+    cpu_capacity_m: int
+    memory_capacity_mi: int
+    created: float
+    unschedulable: bool = False
+    resource_version: int = 0
+
+
+@dataclass
+class SimPod:
+    name: str
+    uid: str
+    deployment: str
+    template_hash: str
+    node: str
+    created: float
+    ready_at: float  # Pending until then
+    cpu_request_m: int
+    cpu_limit_m: int
+    memory_limit_mi: int
+    restarts: int = 0
+    jitter: float = 1.0  # this pod's share of its deployment's load
+    cpu_m: float = 0.0
+    memory_mi: float = 0.0
+    terminating_at: float | None = None
+    resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def phase(self, now: float) -> str:
+        return "Running" if now >= self.ready_at else "Pending"
+
+    def ready(self, now: float) -> bool:
+        return now >= self.ready_at and self.terminating_at is None
+
+
+@dataclass
+class SimDeployment:
+    name: str
+    uid: str
+    replicas: int
+    created: float
+    cpu_request_m: int
+    cpu_limit_m: int
+    memory_limit_mi: int
+    demand_m: float  # CPU the service needs at load factor 1.0
+    db_pool: int = 0  # connections each pod holds
+    env: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    generation: int = 1
+    resource_version: int = 0
+
+    @property
+    def template_hash(self) -> str:
+        env = sorted(self.env.items())
+        ann = sorted(self.annotations.items())
+        return _h(self.name, env, ann)[:10]
+
+
+@dataclass
+class SimCronJob:
+    name: str
+    uid: str
+    schedule: str
+    created: float
+    last_schedule: float | None = None
+    resource_version: int = 0
+
+
+@dataclass
+class SimJob:
+    name: str
+    uid: str
+    created: float
+    completes_at: float
+    from_cronjob: str | None = None
+    resource_version: int = 0
+
+    def succeeded(self, now: float) -> bool:
+        return now >= self.completes_at
+
+
+@dataclass
+class SimEvent:
+    name: str
+    type: str  # Normal, Warning
+    reason: str
+    message: str
+    kind: str
+    object_name: str
+    ts: float
+    count: int = 1
+
+
+@dataclass
+class SimConnection:
+    pid: int
+    usename: str
+    application_name: str
+    client_addr: str | None
+    backend_start: float
+    backend_type: str = "client backend"
+    datname: str | None = DATABASE
+    state: str | None = "idle"
+    state_change: float = 0.0
+    xact_start: float | None = None
+    query_start: float | None = None
+    wait_event_type: str | None = None
+    wait_event: str | None = None
+    query: str = ""
+    owner: str = ""  # pod name or role that holds it
+    pinned: bool = False  # a scripted session the random walk leaves alone
+    blocked_by: tuple[int, ...] = ()
+
+
+@dataclass
+class SimStatement:
+    queryid: int
+    query: str
+    calls: int
+    total_exec_time: float
+    rows: int
+    base_ms: float
+    weight: float  # calls per second at load 1.0
+
+    @property
+    def mean_exec_time(self) -> float:
+        return self.total_exec_time / self.calls if self.calls else 0.0
+
+
+@dataclass
+class SimEndpoint:
+    name: str
+    group: str
+    method: str
+    path: str
+    base_ms: float
+
+
+@dataclass
+class SimAlertRule:
+    name: str
+    severity: str
+    for_s: float
+    summary: str
+    pending_since: float | None = None
+    value: float = 0.0
+
+
+WORKLOAD_QUERIES = (
+    "SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT $2",
+    "UPDATE orders SET status = $1, updated_at = now() WHERE id = $2",
+    "INSERT INTO orders (customer_id, product_id, quantity, status) VALUES ($1, $2, $3, $4)",
+    "SELECT id, name, address FROM customers WHERE id = $1",
+    "SELECT * FROM deliveries WHERE driver_id = $1 AND scheduled_for::date = current_date",
+    "UPDATE cylinders SET location = $1 WHERE serial = $2",
+    "SELECT count(*) FROM orders WHERE status = 'pending'",
+    "COMMIT",
+)
+STATEMENTS = (
+    # query, base mean ms, calls/s at load 1
+    ("SELECT o.* FROM orders o JOIN customers c ON c.id = o.customer_id "
+     "WHERE o.status = $1 ORDER BY o.created_at DESC LIMIT $2", 4.0, 40.0),
+    ("INSERT INTO orders (customer_id, product_id, quantity, status) VALUES ($1, $2, $3, $4)",
+     2.5, 12.0),
+    ("UPDATE orders SET status = $1, updated_at = now() WHERE id = $2", 1.8, 20.0),
+    ("SELECT id, name, address, phone FROM customers WHERE id = $1", 0.4, 90.0),
+    ("SELECT * FROM deliveries WHERE driver_id = $1 AND scheduled_for::date = current_date",
+     6.0, 15.0),
+    ("SELECT date_trunc($1, created_at) AS period, sum(total) FROM orders "
+     "WHERE created_at > now() - $2::interval GROUP BY 1 ORDER BY 1", 1450.0, 0.05),
+    ("SELECT c.region, count(*), sum(o.total) FROM orders o JOIN customers c "
+     "ON c.id = o.customer_id GROUP BY c.region", 2300.0, 0.02),
+    ("SELECT * FROM cylinders WHERE next_inspection < now() + $1::interval", 320.0, 0.2),
+    ("UPDATE cylinders SET location = $1, updated_at = now() WHERE serial = $2", 1.1, 8.0),
+    ("SELECT count(*) FROM orders WHERE status = $1", 85.0, 1.0),
+    ("SELECT * FROM routes WHERE depot_id = $1 AND day = $2", 12.0, 3.0),
+    ("DELETE FROM sessions WHERE expires_at < now()", 640.0, 0.05),
+)
+ANALYTICS_QUERY = (
+    "SELECT c.region, date_trunc('day', o.created_at), sum(o.total), count(DISTINCT o.customer_id) "
+    "FROM orders o JOIN customers c ON c.id = o.customer_id "
+    "WHERE o.created_at > now() - interval '90 days' GROUP BY 1, 2"
+)
+LEAK_QUERY = "SELECT id FROM orders WHERE status = 'pending' FOR UPDATE SKIP LOCKED LIMIT 10"
+
+
+class Production:
+    """LuckyGas production, simulated.
+
+    `clock` returns epoch seconds; the model steps in whole seconds up to it.
+    """
+
+    def __init__(
+        self, seed: int = 7, scale: Scale = "small", clock: Callable[[], float] = time.time
+    ) -> None:
+        self.seed = seed
+        self.size: Scale = scale
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self.started = float(math.floor(clock()))
+        self.now = self.started
+        self._rv = 1000
+        self.namespace = NAMESPACE
+        self.nodes: dict[str, SimNode] = {}
+        self.deployments: dict[str, SimDeployment] = {}
+        self.pods: dict[str, SimPod] = {}
+        self.cronjobs: dict[str, SimCronJob] = {}
+        self.jobs: dict[str, SimJob] = {}
+        self.events: deque[SimEvent] = deque(maxlen=200)
+        self.connections: dict[int, SimConnection] = {}
+        self.statements: list[SimStatement] = []
+        self.endpoints: list[SimEndpoint] = []
+        self.max_connections = 100 if scale == "small" else 1200
+        self.read_only_databases: set[str] = set()
+        self.orders_created = 0
+        self.orders_failed = 0
+        self.last_order_processed = self.started
+        self.analytics_broken_since: float | None = None
+        self.leak_active = False
+        self.surge_active = False
+        self._next_pid = 4100
+        self.alert_rules = [
+            SimAlertRule("HighAPIResponseTime", "warning", 30.0,
+                         "API p95 response time is above 2 s"),
+            SimAlertRule("AnalyticsEndpointDown", "critical", 15.0,
+                         "An analytics endpoint answers 5xx"),
+            SimAlertRule("NoOrdersProcessed", "critical", 60.0,
+                         "No orders processed in the last 2 minutes"),
+            SimAlertRule("DatabaseConnectionPoolExhausted", "critical", 15.0,
+                         "Database connections above 90% of max_connections"),
+        ]
+        self.storyline = {
+            # sim seconds after start -> what starts then
+            "surge": 20.0,
+            "leak": 45.0,
+            "analytics": 75.0,
+        }
+        self._build()
+
+    # --- construction ---------------------------------------------------------
+
+    def _uid(self, *parts: object) -> str:
+        h = _h(self.seed, *parts)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+    def next_rv(self) -> int:
+        self._rv += 1
+        return self._rv
+
+    @property
+    def resource_version(self) -> int:
+        return self._rv
+
+    def _build(self) -> None:
+        t0 = self.started - 86400 * 12
+        node_count = 3 if self.size == "small" else 60
+        for i in range(node_count):
+            name = f"gke-luckygas-pool-{i + 1:02d}"
+            self.nodes[name] = SimNode(name, self._uid("node", name), 8000 if self.size ==
+                                       "small" else 16000, 32768, t0, resource_version=self.next_rv())
+        specs: list[tuple[str, int, int, int, float, int]] = [
+            # name, replicas, request m, limit m, demand m at load 1, db pool per pod
+            ("luckygas-backend", 3, 500, 1000, 1500.0, 5),
+            ("luckygas-frontend", 2, 100, 500, 300.0, 0),
+            ("order-worker", 2, 200, 500, 400.0, 4),
+        ]
+        if self.size == "large":
+            specs = [("luckygas-backend", 120, 500, 1000, 60000.0, 3),
+                     ("luckygas-frontend", 60, 100, 500, 9000.0, 0),
+                     ("order-worker", 40, 200, 500, 8000.0, 2)]
+            for i, svc in enumerate(EXTRA_SERVICES):
+                reps = 62 + (i * 7) % 11
+                specs.append((svc, reps, 100, 400, reps * 120.0, 0))
+        for name, reps, req, lim, demand, pool in specs:
+            d = SimDeployment(name, self._uid("deploy", name), reps, t0, req, lim, 512,
+                              demand, pool, env={"DB_POOL_SIZE": str(pool)} if pool else {},
+                              resource_version=self.next_rv())
+            self.deployments[name] = d
+            for _ in range(reps):
+                self._add_pod(d, ready_at=t0 + self.rng.uniform(0, 86400 * 10), created=None)
+        self.cronjobs["analytics-aggregation"] = SimCronJob(
+            "analytics-aggregation", self._uid("cronjob"), "*/15 * * * *", t0,
+            resource_version=self.next_rv())
+        for name, group, method, path, base in PLAN_ENDPOINTS:
+            self.endpoints.append(SimEndpoint(name, group, method, path, base))
+        if self.size == "large":
+            for res in EXTRA_RESOURCES:
+                self.endpoints.append(SimEndpoint(res, "api", "GET", f"/api/v1/{res}", 40.0))
+        for i, (q, base_ms, weight) in enumerate(STATEMENTS):
+            calls = int(weight * 86400 * 3) + 1
+            self.statements.append(SimStatement(
+                int(_h("stmt", i)[:15], 16), q, calls, calls * base_ms, calls * 3, base_ms, weight))
+        self._build_connections()
+
+    def _add_pod(self, d: SimDeployment, ready_at: float, created: float | None) -> SimPod:
+        node = self._pick_node()
+        suffix = _h(self.seed, d.name, len(self.pods), self._rv, self.rng.random())[:5]
+        name = f"{d.name}-{d.template_hash}-{suffix}"
+        pod = SimPod(
+            name=name, uid=self._uid("pod", name), deployment=d.name,
+            template_hash=d.template_hash, node=node,
+            created=created if created is not None else ready_at - 4,
+            ready_at=ready_at, cpu_request_m=d.cpu_request_m, cpu_limit_m=d.cpu_limit_m,
+            memory_limit_mi=d.memory_limit_mi,
+            restarts=self.rng.choice((0, 0, 0, 0, 0, 0, 1, 2)),
+            jitter=self.rng.uniform(0.75, 1.25), memory_mi=self.rng.uniform(120, 380),
+            resource_version=self.next_rv(), labels={"app": d.name,
+                                                     "pod-template-hash": d.template_hash},
+        )
+        self.pods[name] = pod
+        return pod
+
+    def _pick_node(self) -> str:
+        counts = {n: 0 for n, node in self.nodes.items() if not node.unschedulable}
+        if not counts:
+            return ""
+        for p in self.pods.values():
+            if p.node in counts:
+                counts[p.node] += 1
+        return min(counts, key=lambda n: (counts[n], n))
+
+    def _new_conn(self, owner: str, app: str, user: str = "luckygas_app") -> SimConnection:
+        pid = self._next_pid
+        self._next_pid += 1 + self.rng.randrange(3)
+        conn = SimConnection(pid, user, app, f"10.8.{pid % 250}.{(pid * 7) % 250}",
+                             self.now - self.rng.uniform(60, 7200), owner=owner,
+                             state_change=self.now - self.rng.uniform(0, 30),
+                             query=self.rng.choice(WORKLOAD_QUERIES))
+        self.connections[pid] = conn
+        return conn
+
+    def _build_connections(self) -> None:
+        for bt in ("autovacuum launcher", "logical replication launcher", "checkpointer",
+                   "background writer", "walwriter"):
+            c = self._new_conn(bt, "", user="")
+            c.backend_type, c.datname, c.state, c.query, c.client_addr = bt, None, None, "", None
+            c.pinned = True
+        for pod in self.pods.values():
+            self._connect_pod(pod)
+        if self.size == "large":
+            while len(self.connections) < 1000:
+                self._new_conn("pgbouncer", "pgbouncer")
+        # a scripted long-running report, over the plan's 5-minute line from the start
+        c = self._new_conn("analytics-aggregation", "metabase", user="analytics")
+        c.state, c.pinned = "active", True
+        c.query_start = c.xact_start = c.state_change = self.now - 420
+        c.query = ANALYTICS_QUERY
+        # a session that forgot its transaction, and one waiting on its lock
+        holder = self._new_conn("order-worker", "order-worker")
+        holder.state, holder.pinned = "idle in transaction", True
+        holder.xact_start = holder.query_start = self.now - 95
+        holder.state_change = self.now - 94
+        holder.query = "UPDATE orders SET status = 'processing' WHERE id = 88123"
+        waiter = self._new_conn("order-worker", "order-worker")
+        waiter.state, waiter.pinned = "active", True
+        waiter.xact_start = waiter.query_start = waiter.state_change = self.now - 80
+        waiter.wait_event_type, waiter.wait_event = "Lock", "transactionid"
+        waiter.query = "UPDATE orders SET status = 'delivered' WHERE id = 88123"
+        waiter.blocked_by = (holder.pid,)
+
+    def _connect_pod(self, pod: SimPod) -> None:
+        d = self.deployments[pod.deployment]
+        pool = int(d.env.get("DB_POOL_SIZE", d.db_pool) or 0) if d.db_pool else 0
+        room = self.max_connections - 3 - len(self.connections)
+        for _ in range(max(0, min(pool, room))):
+            self._new_conn(pod.name, pod.deployment)
+
+    # --- time -----------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Advance the model to the clock, one simulated second at a time."""
+        target = math.floor(self.clock())
+        steps = int(target - self.now)
+        if steps > 600:  # a long pause (laptop lid): skip ahead, do not replay it
+            self.now = target - 600
+            steps = 600
+        for _ in range(steps):
+            self.now += 1
+            self._step()
+
+    @property
+    def elapsed(self) -> float:
+        return self.now - self.started
+
+    def load_factor(self) -> float:
+        """Requests relative to normal: a slow wave and the scripted surge."""
+        wave = 1.0 + 0.15 * math.sin(self.elapsed * 2 * math.pi / 600)
+        surge = 1.0
+        if self.surge_active:
+            ramp = min(1.0, (self.elapsed - self.storyline["surge"]) / 30)
+            surge = 1.0 + 1.3 * ramp
+        return wave * surge
+
+    def _step(self) -> None:
+        t = self.elapsed
+        if not self.surge_active and self.storyline["surge"] <= t < self.storyline["surge"] + 1:
+            self.surge_active = True
+            self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
+                       "request rate 2.3x normal")
+        if not self.leak_active and self.storyline["leak"] <= t < self.storyline["leak"] + 1:
+            self.leak_active = True
+        if (self.analytics_broken_since is None and
+                self.storyline["analytics"] <= t < self.storyline["analytics"] + 1):
+            self.analytics_broken_since = self.now
+            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
+                       "Job has reached the specified backoff limit")
+        self._step_pods()
+        self._step_connections()
+        self._step_statements()
+        self._step_jobs()
+        self._step_orders()
+        self._step_alerts()
+
+    def _step_pods(self) -> None:
+        now, rng = self.now, self.rng
+        load = self.load_factor()
+        by_dep: dict[str, list[SimPod]] = {}
+        for p in list(self.pods.values()):
+            if p.terminating_at is not None and now >= p.terminating_at:
+                self._remove_pod(p)
+                continue
+            by_dep.setdefault(p.deployment, []).append(p)
+        for d in self.deployments.values():
+            pods = by_dep.get(d.name, [])
+            self._reconcile(d, pods)
+            ready = [p for p in pods if p.ready(now)]
+            demand = d.demand_m * (load if d.name != "order-worker" else 1.0)
+            if d.name == "luckygas-backend" and d.env.get("CACHE_TTL"):
+                demand *= 0.7
+            share = demand / max(1, len(ready))
+            for p in pods:
+                if not p.ready(now):
+                    p.cpu_m = 5.0 if p.phase(now) == "Running" else 0.0
+                    continue
+                noise = rng.uniform(0.92, 1.08)
+                p.cpu_m = min(float(p.cpu_limit_m), share * p.jitter * noise)
+                p.memory_mi = min(p.memory_limit_mi * 0.95, p.memory_mi + rng.uniform(-2, 2.2))
+
+    def _reconcile(self, d: SimDeployment, pods: list[SimPod]) -> None:
+        """Bring the pods in line with the deployment: scale and roll."""
+        now = self.now
+        live = [p for p in pods if p.terminating_at is None]
+        current = [p for p in live if p.template_hash == d.template_hash]
+        old = [p for p in live if p.template_hash != d.template_hash]
+        # rolling update: start one new pod at a time, retire an old one when it is ready
+        missing = d.replicas - len(current)
+        if missing > 0:
+            starting = sum(1 for p in current if not p.ready(now))
+            batch = missing if not old else min(missing, max(1, d.replicas // 4) - starting)
+            for _ in range(max(0, batch)):
+                pod = self._add_pod(d, ready_at=now + 3 + self.rng.randrange(3), created=now)
+                self._connect_pod(pod)
+                self.event("Normal", "Scheduled", "Pod", pod.name,
+                           f"Successfully assigned {self.namespace}/{pod.name} to {pod.node}")
+        elif missing < 0:
+            for p in sorted(current, key=lambda p: -p.created)[: -missing]:
+                self._terminate(p)
+        ready_new = sum(1 for p in current if p.ready(now))
+        for p in old[: max(0, ready_new - (d.replicas - len(old)) + 1)] if ready_new else []:
+            self._terminate(p)
+
+    def _terminate(self, p: SimPod) -> None:
+        p.terminating_at = self.now + 2
+        p.resource_version = self.next_rv()
+        self.event("Normal", "Killing", "Pod", p.name, "Stopping container")
+
+    def _remove_pod(self, p: SimPod) -> None:
+        del self.pods[p.name]
+        for pid in [c.pid for c in self.connections.values() if c.owner == p.name]:
+            del self.connections[pid]
+
+    def _step_connections(self) -> None:
+        now, rng = self.now, self.rng
+        busy = min(0.9, 0.12 * self.load_factor())
+        for c in self.connections.values():
+            if c.pinned or c.backend_type != "client backend":
+                continue
+            if rng.random() < 0.5:  # half the sessions change state each second
+                if rng.random() < busy:
+                    c.state = "active"
+                    c.query = rng.choice(WORKLOAD_QUERIES)
+                    c.query_start = c.xact_start = now - rng.uniform(0, 0.8)
+                else:
+                    c.state = "idle"
+                    c.xact_start = None
+                c.state_change = now
+        if self.leak_active and int(self.elapsed) % 2 == 0:
+            workers = [p for p in self.pods.values()
+                       if p.deployment == "order-worker" and p.ready(now)]
+            if workers and len(self.connections) < self.max_connections - 3:
+                owner = workers[int(self.elapsed) % len(workers)]
+                c = self._new_conn(owner.name, "order-worker")
+                c.state, c.pinned, c.query = "idle in transaction", True, LEAK_QUERY
+                c.xact_start = c.query_start = c.state_change = now
+
+    def _step_statements(self) -> None:
+        load = self.load_factor()
+        qcache = bool(self.deployments.get("luckygas-backend") and
+                      self.deployments["luckygas-backend"].env.get("QUERY_CACHE_TTL"))
+        pressure = 1.0 + max(0.0, len(self.connections) / self.max_connections - 0.6) * 2
+        for s in self.statements:
+            calls = max(0, int(s.weight * load * (0.5 if qcache else 1.0) * self.rng.uniform(0.7, 1.3)
+                               + self.rng.random()))
+            if calls:
+                s.calls += calls
+                s.total_exec_time += calls * s.base_ms * pressure * self.rng.uniform(0.9, 1.15)
+                s.rows += calls * 3
+
+    def _step_jobs(self) -> None:
+        for j in self.jobs.values():
+            if (j.from_cronjob == "analytics-aggregation" and j.succeeded(self.now)
+                    and self.analytics_broken_since is not None
+                    and j.created >= self.analytics_broken_since):
+                self.analytics_broken_since = None
+                self.event("Normal", "Completed", "Job", j.name, "Job completed")
+
+    def _step_orders(self) -> None:
+        workers = sum(1 for p in self.pods.values()
+                      if p.deployment == "order-worker" and p.ready(self.now))
+        if workers and DATABASE not in self.read_only_databases:
+            self.last_order_processed = self.now
+
+    # --- what clients see -------------------------------------------------------
+
+    def backend_utilisation(self) -> float:
+        pods = [p for p in self.pods.values()
+                if p.deployment == "luckygas-backend" and p.ready(self.now)]
+        if not pods:
+            return 1.0
+        return sum(p.cpu_m / p.cpu_limit_m for p in pods) / len(pods)
+
+    def endpoint_response(self, ep: SimEndpoint, draw: float) -> tuple[int, float]:
+        """(HTTP status, latency in ms) for one request; `draw` is in [0, 1)."""
+        if ep.group == "site":
+            return 200, ep.base_ms * (0.8 + 0.4 * draw)
+        backend_ready = any(p.deployment == "luckygas-backend" and p.ready(self.now)
+                            for p in self.pods.values())
+        if not backend_ready:
+            return 503, 2.0
+        u = min(self.backend_utilisation(), 0.97)
+        queue = 1.0 / (1.0 - u) if u > 0.5 else 2.0
+        latency = ep.base_ms * queue * (0.7 + 0.6 * draw)
+        if len(self.connections) >= self.max_connections - 3 and ep.group != "site":
+            latency += 900.0  # waiting for a pooled connection
+        if ep.name == "analytics/financial" and self.analytics_broken_since is not None:
+            return 500, latency * 0.3
+        if ep.name == "orders" and DATABASE in self.read_only_databases:
+            return 503, latency
+        return 200, latency
+
+    def _step_alerts(self) -> None:
+        now = self.now
+        u = self.backend_utilisation()
+        p95 = max(ep.base_ms for ep in self.endpoints if ep.group == "analytics") * (
+            1.0 / (1.0 - min(u, 0.97)) if u > 0.5 else 2.0) * 1.25
+        conds = {
+            "HighAPIResponseTime": (p95 / 1000.0, p95 > 2000.0),
+            "AnalyticsEndpointDown": (1.0, self.analytics_broken_since is not None),
+            "NoOrdersProcessed": (now - self.last_order_processed,
+                                  now - self.last_order_processed > 120),
+            "DatabaseConnectionPoolExhausted": (
+                len(self.connections) / self.max_connections,
+                len(self.connections) > 0.9 * self.max_connections),
+        }
+        for rule in self.alert_rules:
+            value, on = conds[rule.name]
+            rule.value = value
+            if on and rule.pending_since is None:
+                rule.pending_since = now
+            elif not on:
+                rule.pending_since = None
+
+    def alerts(self) -> list[dict[str, object]]:
+        """Active alerts in the shape of Prometheus's /api/v1/alerts."""
+        out: list[dict[str, object]] = []
+        for r in self.alert_rules:
+            if r.pending_since is None:
+                continue
+            state = "firing" if self.now - r.pending_since >= r.for_s else "pending"
+            out.append({
+                "labels": {"alertname": r.name, "severity": r.severity,
+                           "namespace": self.namespace, "service": "luckygas"},
+                "annotations": {"summary": r.summary},
+                "state": state,
+                "activeAt": iso(r.pending_since),
+                "value": f"{r.value:.6g}",
+            })
+        return out
+
+    # --- actions (what the Kubernetes API, SQL and the API change) ---------------
+
+    def event(self, type_: str, reason: str, kind: str, obj: str, message: str) -> None:
+        name = f"{obj}.{_h(obj, reason, self.now, len(self.events))[:16]}"
+        self.events.append(SimEvent(name, type_, reason, message, kind, obj, self.now))
+
+    def scale(self, name: str, replicas: int) -> SimDeployment:
+        d = self.deployments[name]
+        if replicas != d.replicas:
+            self.event("Normal", "ScalingReplicaSet", "Deployment", name,
+                       f"Scaled {'up' if replicas > d.replicas else 'down'} replica set "
+                       f"{name}-{d.template_hash} from {d.replicas} to {replicas}")
+            d.replicas = replicas
+            d.generation += 1
+            d.resource_version = self.next_rv()
+        return d
+
+    def patch_template(self, name: str, annotations: dict[str, str | None],
+                       env: dict[str, str | None]) -> SimDeployment:
+        """Change the pod template: new pods roll out, old ones go."""
+        d = self.deployments[name]
+        before = d.template_hash
+        for k, v in annotations.items():
+            if v is None:
+                d.annotations.pop(k, None)
+            else:
+                d.annotations[k] = v
+        for k, v in env.items():
+            if v is None:
+                d.env.pop(k, None)
+            else:
+                d.env[k] = v
+        if d.template_hash != before:
+            d.generation += 1
+            d.resource_version = self.next_rv()
+            self.event("Normal", "ScalingReplicaSet", "Deployment", name,
+                       f"Scaled up replica set {name}-{d.template_hash} to 1")
+            if name == "order-worker":
+                self.leak_active = False  # fresh pods, the leaking ones are retired
+        return d
+
+    def restart(self, name: str) -> SimDeployment:
+        return self.patch_template(
+            name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
+
+    def set_unschedulable(self, node: str, flag: bool) -> SimNode:
+        n = self.nodes[node]
+        if n.unschedulable != flag:
+            n.unschedulable = flag
+            n.resource_version = self.next_rv()
+            self.event("Normal", "NodeNotSchedulable" if flag else "NodeSchedulable", "Node",
+                       node, f"Node {node} status is now: "
+                       f"{'NodeNotSchedulable' if flag else 'NodeSchedulable'}")
+        return n
+
+    def create_job(self, name: str, from_cronjob: str | None) -> SimJob:
+        if name in self.jobs:
+            raise KeyError(name)
+        job = SimJob(name, self._uid("job", name), self.now, self.now + 8, from_cronjob,
+                     resource_version=self.next_rv())
+        self.jobs[name] = job
+        self.event("Normal", "SuccessfulCreate", "Job", name, f"Created pod: {name}-x7k2p")
+        return job
+
+    def cancel_backend(self, pid: int) -> bool:
+        c = self.connections.get(pid)
+        if c is None or c.backend_type != "client backend":
+            return False
+        if c.state == "active":
+            c.state, c.pinned, c.wait_event_type, c.wait_event = "idle", False, None, None
+            c.state_change, c.blocked_by = self.now, ()
+        return True
+
+    def terminate_backend(self, pid: int) -> bool:
+        c = self.connections.pop(pid, None)
+        if c is None:
+            return False
+        for other in self.connections.values():
+            if pid in other.blocked_by:
+                other.blocked_by = tuple(p for p in other.blocked_by if p != pid)
+                if not other.blocked_by:
+                    other.wait_event_type = other.wait_event = None
+        return True
+
+    def set_read_only(self, database: str, flag: bool) -> None:
+        if flag:
+            self.read_only_databases.add(database)
+        else:
+            self.read_only_databases.discard(database)
