@@ -1,0 +1,35 @@
+# luckytui: `make demo` runs the war room on a simulated production; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: install demo test lint check bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,lint]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/luckytui demo $(ARGS)
+
+test: $(STAMP)
+	@command -v kubectl >/dev/null || { echo "kubectl is required by the test suite and is not on PATH" >&2; exit 1; }
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check luckytui widgets screens tests
+	$(BIN)/mypy
+
+check: lint test
+
+bench: $(STAMP)
+	@echo "The benchmark suite is not written yet: nothing is measured." >&2
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

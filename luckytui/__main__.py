@@ -1,0 +1,3 @@
+from luckytui.cli import main
+
+raise SystemExit(main())

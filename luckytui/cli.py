@@ -1,0 +1,188 @@
+"""The `luckytui` command line.
+
+    luckytui [--config PATH] [flags]     the war room on the configured production
+    luckytui demo [--seed N] [--scale]   the war room on an embedded simulation
+    luckytui sim --dir DIR               the simulation alone, for other terminals
+    luckytui log export                  the local log as JSON lines
+
+Usage errors print one line and exit 2; nothing here imports Textual until
+the dashboard is about to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from luckytui.config import ConfigError, Settings, default_config_path, load_settings, parse_panes
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.2 <= number <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.2 and 3600 seconds")
+    return number
+
+
+def _dashboard_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    # a subcommand's copy of a flag must not reset one given before the subcommand
+    d = argparse.SUPPRESS if sub else None
+    p.add_argument("--refresh", type=_positive, metavar="SECONDS", default=d,
+                   help="seconds between polls of each source (default 2)")
+    p.add_argument("--panes", metavar="LIST", default=d,
+                   help="only these panes, comma-separated: pods,db,slow,endpoints,alerts,timeline")
+    p.add_argument("--log", metavar="PATH", default=d, help="the local event log (SQLite)")
+    p.add_argument("--read-only", action="store_true", default=d,
+                   help="offer no action that changes production")
+    p.add_argument("--utc", action="store_true", default=d, help="show times in UTC")
+    p.add_argument("--debug-log", metavar="PATH", default=d,
+                   help="write debug details to this file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="luckytui", description="A terminal war room for incident response.")
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (default: $LUCKYTUI_CONFIG or "
+                        "~/.config/luckytui/config.toml)")
+    _dashboard_flags(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    demo = sub.add_parser("demo", help="the war room on an embedded simulated production")
+    demo.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    demo.add_argument("--scale", choices=("small", "large"), default="small")
+    _dashboard_flags(demo, sub=True)
+    sim = sub.add_parser("sim", help="run the simulated production alone")
+    sim.add_argument("--dir", required=True, type=Path,
+                     help="folder for kubeconfig and config.toml")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--scale", choices=("small", "large"), default="small")
+    sim.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
+    sim.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
+    log = sub.add_parser("log", help="the local event log")
+    log_sub = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser,
+                                 required=True)
+    export = log_sub.add_parser("export", help="print the log, one JSON object a line")
+    export.add_argument("--format", choices=("jsonl",), default="jsonl")
+    export.add_argument("--incident", metavar="ID", help="only this incident's records")
+    export.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS, help="the log file")
+    verify = log_sub.add_parser("verify", help="check the log's hash chain")
+    verify.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS, help="the log file")
+    return parser
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    """The config file (flag, environment, default place), then the flags over it."""
+    path = args.config or os.environ.get("LUCKYTUI_CONFIG")
+    if path:
+        settings = load_settings(path)
+    elif default_config_path().exists():
+        settings = load_settings(default_config_path())
+    else:
+        raise UsageError(
+            f"no configuration: pass --config PATH, set LUCKYTUI_CONFIG, or write "
+            f"{default_config_path()} (or try `luckytui demo`)")
+    return apply_flags(settings, args)
+
+
+def apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    panes = parse_panes(args.panes) if args.panes else None
+    return settings.with_overrides(refresh=args.refresh, panes=panes, log=args.log,
+                                   read_only=args.read_only, utc=args.utc)
+
+
+def _setup_debug_log(path: str | None) -> None:
+    if path:
+        logging.basicConfig(filename=path, level=logging.DEBUG,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
+def _run_dashboard(settings: Settings | None, demo: tuple[int, str] | None) -> int:
+    from luckytui.app import run_app  # Textual is imported here, not before
+
+    return run_app(settings, demo=demo)
+
+
+async def _export(path: Path, incident: str | None) -> int:
+    from luckytui.store import EventLog
+
+    async with await EventLog.open(path) as log:
+        await log.export_jsonl(sys.stdout, incident=incident)
+    return 0
+
+
+async def _verify(path: Path) -> int:
+    from luckytui.store import EventLog
+
+    async with await EventLog.open(path) as log:
+        result = await log.verify()
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+def log_path(value: str | None) -> Path:
+    from luckytui.store import default_log_path
+
+    return Path(value) if value else default_log_path()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+        if args.command == "sim":
+            from luckytui.sim.runner import run_forever
+
+            try:
+                asyncio.run(run_forever(args.dir, seed=args.seed, scale=args.scale,
+                                        host=args.host, exit_on_stdin_eof=args.exit_with_stdin))
+            except KeyboardInterrupt:
+                pass
+            return 0
+        if args.command == "log":
+            from luckytui.store import LogError
+
+            try:
+                if args.log_command == "export":
+                    return asyncio.run(_export(log_path(args.log), args.incident))
+                return asyncio.run(_verify(log_path(args.log)))
+            except LogError as exc:
+                print(f"luckytui: {exc}", file=sys.stderr)
+                return 1
+        _setup_debug_log(args.debug_log)
+        if args.command == "demo":
+            base = Settings(refresh=2.0)
+            settings = apply_flags(base, args)
+            return _run_dashboard(settings, demo=(args.seed, args.scale))
+        return _run_dashboard(resolve_settings(args), demo=None)
+    except (UsageError, ConfigError) as exc:
+        print(f"luckytui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,264 @@
+"""Settings: what luckytui watches, read from TOML and overridden by flags.
+
+Everything is a frozen dataclass, validated once at start-up. A bad file is
+reported as one `ConfigError` line naming the file, the key and the problem.
+Secrets are never written inline: a password is referenced by the name of an
+environment variable (`password_env`) or a file (`password_file`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PANES = ("pods", "db", "slow", "endpoints", "alerts", "timeline")
+SECRET_KEYS = ("password", "token", "secret", "api_key")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded as one line for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class KubeSettings:
+    """Where the cluster is: kubectl's kubeconfig, context and namespace."""
+
+    kubeconfig: str | None = None  # None: $KUBECONFIG or ~/.kube/config
+    context: str | None = None  # None: the kubeconfig's current context
+    namespace: str = "luckygas"
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    url: str  # base URL, e.g. http://prometheus:9090
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    name: str  # the name shown on screen
+    sim_url: str | None = None  # the simulation's activity endpoint
+    dsn: str | None = None  # libpq connection string, without a password
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSettings:
+    """The plan's login flow: POST credentials, use the bearer token after."""
+
+    url: str
+    email: str
+    password_env: str | None = None
+    password_file: str | None = None
+
+    def password(self) -> str:
+        """Resolve the referenced secret; the error never contains the secret."""
+        if self.password_env:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise ConfigError(
+                    f"login: environment variable {self.password_env} is not set"
+                )
+            return value
+        if self.password_file:
+            try:
+                return Path(self.password_file).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"login: cannot read password_file {self.password_file}: {exc.strerror}"
+                ) from None
+        raise ConfigError("login: set password_env or password_file")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSettings:
+    name: str
+    url: str
+    group: str = "api"
+    method: str = "GET"
+    expect_status: tuple[int, ...] = (200,)
+    auth: bool = False  # needs the login flow's bearer token
+    timeout: float = 5.0
+    slow_ms: float = 2000.0
+    verify_tls: bool = True
+    body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything one luckytui process needs to know, resolved and validated."""
+
+    source_file: str | None = None
+    refresh: float = 2.0
+    log: str | None = None
+    read_only: bool = False
+    utc: bool = False
+    panes: tuple[str, ...] = PANES
+    kube: KubeSettings | None = None
+    prometheus: PrometheusSettings | None = None
+    databases: tuple[DatabaseSettings, ...] = ()
+    login: LoginSettings | None = None
+    endpoints: tuple[EndpointSettings, ...] = field(default_factory=tuple)
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the flags that were given (None means not given)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors naming the file and key."""
+
+    def __init__(self, where: str, table: Mapping[str, Any], prefix: str = "") -> None:
+        self.where, self.table, self.prefix = where, table, prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {self.prefix}{key}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
+            *, required: bool = False) -> Any:
+        if key not in self.table:
+            if required:
+                raise self.fail(key, "is required")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise self.fail(key, f"must be {names}, not {type(value).__name__}")
+        return value
+
+    def check_keys(self, allowed: set[str]) -> None:
+        for key, value in self.table.items():
+            if key.lower() in SECRET_KEYS or (key.lower().startswith("password")
+                                              and key not in allowed):
+                raise self.fail(key, "secrets are not written in the config file; use "
+                                "password_env = \"VAR\" or password_file = \"PATH\"")
+            if key not in allowed:
+                raise self.fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
+            del value
+
+
+def _url(r: _Reader, key: str, *, required: bool = True) -> str | None:
+    value: str | None = r.get(key, str, required=required)
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise r.fail(key, f"must be an http:// or https:// URL, not {value!r}")
+    if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+        raise r.fail(key, "credentials in a URL are not allowed; use password_env")
+    return value
+
+
+def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
+    """Validate a parsed TOML document into Settings."""
+    top = _Reader(where, data)
+    top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
+                    "databases", "login", "endpoints"})
+    refresh = top.get("refresh", float, 2.0)
+    if not 0.2 <= refresh <= 3600:
+        raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
+    kube = None
+    if "kubernetes" in data:
+        k = _Reader(where, top.get("kubernetes", dict), "kubernetes.")
+        k.check_keys({"kubeconfig", "context", "namespace"})
+        kube = KubeSettings(k.get("kubeconfig", str), k.get("context", str),
+                            k.get("namespace", str, "luckygas"))
+    prom = None
+    if "prometheus" in data:
+        p = _Reader(where, top.get("prometheus", dict), "prometheus.")
+        p.check_keys({"url"})
+        prom = PrometheusSettings(str(_url(p, "url")))
+    dbs = []
+    for i, table in enumerate(top.get("databases", list, [])):
+        d = _Reader(where, table if isinstance(table, dict) else {}, f"databases[{i}].")
+        d.check_keys({"name", "sim_url", "dsn"})
+        dsn = d.get("dsn", str)
+        if dsn and ("password=" in dsn or _dsn_has_password(dsn)):
+            raise d.fail("dsn", "has a password in it; use ~/.pgpass or PGPASSWORD instead")
+        db = DatabaseSettings(d.get("name", str, required=True), _url(d, "sim_url",
+                              required=False), dsn)
+        if not db.sim_url and not db.dsn:
+            raise d.fail("dsn", "is required (or sim_url for the simulation)")
+        dbs.append(db)
+    login = None
+    if "login" in data:
+        lg = _Reader(where, top.get("login", dict), "login.")
+        lg.check_keys({"url", "email", "password_env", "password_file"})
+        login = LoginSettings(str(_url(lg, "url")), lg.get("email", str, required=True),
+                              lg.get("password_env", str), lg.get("password_file", str))
+        if not login.password_env and not login.password_file:
+            raise lg.fail("password_env", "is required (or password_file)")
+    endpoints = []
+    names: set[str] = set()
+    for i, table in enumerate(top.get("endpoints", list, [])):
+        e = _Reader(where, table if isinstance(table, dict) else {}, f"endpoints[{i}].")
+        e.check_keys({"name", "url", "group", "method", "expect_status", "auth", "timeout",
+                      "slow_ms", "verify_tls", "body"})
+        method = e.get("method", str, "GET").upper()
+        if method not in ("GET", "POST", "HEAD", "PUT"):
+            raise e.fail("method", f"must be GET, POST, HEAD or PUT, not {method}")
+        expect = e.get("expect_status", (int, list), [200])
+        expect = [expect] if isinstance(expect, int) else expect
+        if not expect or not all(isinstance(s, int) and 100 <= s <= 599 for s in expect):
+            raise e.fail("expect_status", "must be HTTP status codes (100-599)")
+        ep = EndpointSettings(
+            name=e.get("name", str, required=True), url=str(_url(e, "url")),
+            group=e.get("group", str, "api"), method=method, expect_status=tuple(expect),
+            auth=e.get("auth", bool, False), timeout=e.get("timeout", float, 5.0),
+            slow_ms=e.get("slow_ms", float, 2000.0), verify_tls=e.get("verify_tls", bool, True),
+            body=e.get("body", dict))
+        if ep.name in names:
+            raise e.fail("name", f"{ep.name!r} is used twice")
+        if ep.auth and login is None:
+            raise e.fail("auth", "needs a [login] table")
+        if ep.timeout <= 0:
+            raise e.fail("timeout", "must be above 0")
+        names.add(ep.name)
+        endpoints.append(ep)
+    panes = parse_panes(top.get("panes", (str, list), list(PANES)), where + ": panes")
+    return Settings(
+        source_file=where, refresh=refresh, log=top.get("log", str),
+        read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
+        panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
+        endpoints=tuple(endpoints))
+
+
+def _dsn_has_password(dsn: str) -> bool:
+    if "://" not in dsn:
+        return False
+    netloc = dsn.split("://", 1)[1].split("/", 1)[0]
+    return "@" in netloc and ":" in netloc.split("@", 1)[0]
+
+
+def parse_panes(value: str | list[str], where: str = "--panes") -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    panes = tuple(p.strip() for p in items if p.strip())
+    unknown = [p for p in panes if p not in PANES]
+    if unknown or not panes:
+        raise ConfigError(f"{where}: unknown pane {', '.join(unknown) or '(none given)'}"
+                          f" (choose from {','.join(PANES)})")
+    return panes
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate one config file."""
+    where = str(path)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
+    return parse_settings(data, where)
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("luckytui") / "config.toml"

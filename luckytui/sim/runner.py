@@ -1,0 +1,182 @@
+"""Serve the simulated production on loopback and describe it in files.
+
+`start_simulation` builds the model, serves each protocol on its own free
+port (Kubernetes API, LuckyGas API, Prometheus, database activity), and writes
+`kubeconfig`, `config.toml` and the login password (mode 0600) into a folder,
+so any luckytui process can watch it with `--config DIR/config.toml`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from luckytui.sim.api import make_api_app
+from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.model import DATABASE, Production, Scale
+from luckytui.sim.pgapi import make_pg_app
+from luckytui.sim.promapi import make_prometheus_app
+
+LOGIN_EMAIL = "oncall@luckygas.com.tw"
+CONTEXT = "luckygas-sim"
+
+
+@dataclass
+class Simulation:
+    """A running simulation: its model, its addresses and its files."""
+
+    model: Production
+    directory: Path
+    kube_url: str
+    api_url: str
+    prometheus_url: str
+    pg_url: str
+    runners: list[web.AppRunner] = field(default_factory=list)
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "config.toml"
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.directory / "kubeconfig"
+
+    async def stop(self) -> None:
+        for runner in self.runners:
+            await runner.cleanup()
+        self.runners.clear()
+
+
+def _listen(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _serve(app: web.Application, host: str, runners: list[web.AppRunner]) -> str:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    sock = _listen(host)
+    site = web.SockSite(runner, sock)
+    await site.start()
+    runners.append(runner)
+    port = sock.getsockname()[1]
+    return f"http://{host}:{port}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def _toml(value: object) -> str:
+    return json.dumps(value)  # TOML basic strings, numbers, bools and arrays read as JSON does
+
+
+def write_files(sim: Simulation, password: str) -> None:
+    """kubeconfig, the password file and a luckytui config pointing at the simulation."""
+    d = sim.directory
+    d.mkdir(parents=True, exist_ok=True)
+    _write_private(d / "login-password", password + "\n")
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": CONTEXT, "cluster": {"server": sim.kube_url}}],
+        "users": [{"name": "oncall", "user": {"token": secrets.token_hex(16)}}],
+        "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "oncall",
+                                                   "namespace": sim.model.namespace}}],
+        "current-context": CONTEXT,
+    }
+    _write_private(sim.kubeconfig_path, json.dumps(kubeconfig, indent=2) + "\n")
+    lines = [
+        "# luckytui configuration for the simulated LuckyGas production.",
+        "# Written by `luckytui sim`; valid while that process runs.",
+        "refresh = 2.0",
+        "",
+        "[kubernetes]",
+        f"kubeconfig = {_toml(str(sim.kubeconfig_path))}",
+        f"context = {_toml(CONTEXT)}",
+        f"namespace = {_toml(sim.model.namespace)}",
+        "",
+        "[prometheus]",
+        f"url = {_toml(sim.prometheus_url)}",
+        "",
+        "[[databases]]",
+        f"name = {_toml(DATABASE)}",
+        f"sim_url = {_toml(f'{sim.pg_url}/databases/{DATABASE}/activity')}",
+        "",
+        "[login]",
+        f"url = {_toml(sim.api_url + '/api/v1/auth/login')}",
+        f"email = {_toml(LOGIN_EMAIL)}",
+        f"password_file = {_toml(str(d / 'login-password'))}",
+    ]
+    for ep in sim.model.endpoints:
+        if ep.group == "login":
+            continue  # the login flow is probed through [login]
+        lines += ["", "[[endpoints]]", f"name = {_toml(ep.name)}", f"group = {_toml(ep.group)}",
+                  f"method = {_toml(ep.method)}", f"url = {_toml(sim.api_url + ep.path)}"]
+        if ep.group == "analytics":
+            lines.append("auth = true")
+        if ep.method == "POST":
+            lines += ["expect_status = [201]", "auth = true",
+                      'body = { customer_id = 1, product_id = 20, quantity = 1, probe = true }']
+    _write_private(sim.config_path, "\n".join(lines) + "\n")
+
+
+async def start_simulation(
+    directory: Path,
+    *,
+    seed: int = 7,
+    scale: Scale = "small",
+    host: str = "127.0.0.1",
+    clock: Callable[[], float] | None = None,
+) -> Simulation:
+    model = Production(seed=seed, scale=scale, **({"clock": clock} if clock else {}))
+    password = secrets.token_urlsafe(18)
+    runners: list[web.AppRunner] = []
+    kube_url = await _serve(make_kube_app(model), host, runners)
+    api_url = await _serve(make_api_app(model, LOGIN_EMAIL, password), host, runners)
+    prom_url = await _serve(make_prometheus_app(model), host, runners)
+    pg_url = await _serve(make_pg_app(model), host, runners)
+    sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
+    write_files(sim, password)
+    return sim
+
+
+async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
+                      exit_on_stdin_eof: bool = False) -> None:
+    """`luckytui sim`: serve until SIGINT or SIGTERM (or stdin closing, for the demo)."""
+    sim = await start_simulation(directory, seed=seed, scale=scale, host=host)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if exit_on_stdin_eof:
+        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not os.read(
+            sys.stdin.fileno(), 4096) else None)
+    print(f"kubeconfig {sim.kubeconfig_path}", flush=True)
+    print(f"config {sim.config_path}", flush=True)
+    print("ready", flush=True)
+    try:
+        while not stop.is_set():
+            sim.model.sync()  # keep time moving even when nobody asks
+            try:
+                await asyncio.wait_for(stop.wait(), 1.0)
+            except TimeoutError:
+                pass
+    finally:
+        await sim.stop()

@@ -1,0 +1,57 @@
+"""Build the configured sources from Settings (no I/O, no heavy imports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luckytui.config import Settings
+from luckytui.sources.alerts import AlertsSource
+from luckytui.sources.base import Source
+from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec
+from luckytui.sources.kube import KubeSource
+from luckytui.sources.postgres import SimPostgresSource
+
+# which panes each source feeds
+PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",),
+            "alerts": ("alerts",)}
+
+
+def build_sources(settings: Settings) -> list[Source[Any]]:
+    """One source per configured system; an unconfigured one is simply absent."""
+    sources: list[Source[Any]] = []
+    if settings.kube is not None:
+        k = settings.kube
+        sources.append(KubeSource(k.kubeconfig, k.context, k.namespace))
+    if settings.databases:
+        db = settings.databases[0]
+        if db.sim_url:
+            sources.append(SimPostgresSource(db.sim_url, db.name))
+    if settings.endpoints or settings.login:
+        login = None
+        if settings.login is not None:
+            lg = settings.login
+            login = LoginSpec(url=lg.url, email=lg.email, password=lg.password())
+        specs = [
+            EndpointSpec(name=e.name, group=e.group, method=e.method, url=e.url,
+                         expect_status=e.expect_status, timeout_s=e.timeout, auth=e.auth,
+                         body=dict(e.body) if e.body is not None else None, slow_ms=e.slow_ms,
+                         verify_tls=e.verify_tls)
+            for e in settings.endpoints
+        ]
+        sources.append(EndpointsSource(specs, login))
+    if settings.prometheus is not None:
+        sources.append(AlertsSource(settings.prometheus.url))
+    return sources
+
+
+def configured_source_names(settings: Settings) -> list[str]:
+    names = []
+    if settings.kube is not None:
+        names.append("kube")
+    if settings.databases:
+        names.append("db")
+    if settings.endpoints or settings.login:
+        names.append("endpoints")
+    if settings.prometheus is not None:
+        names.append("alerts")
+    return names

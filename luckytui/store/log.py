@@ -1,0 +1,795 @@
+"""The local event log: append-only, hash-chained, one SQLite file in WAL mode.
+
+Every record carries the hash of the record before it::
+
+    hash = sha256(prev_hash + canonical_json(record)).hexdigest()
+
+where ``record`` is ``{"actor", "data", "dedupe", "id", "incident", "kind", "ts"}``, canonical
+JSON is ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded
+as UTF-8, ``ts`` is the stored ISO 8601 text and the first record's ``prev_hash`` is 64 zeros.
+A separate one-row ``head`` table holds the id and hash of the newest record, so records
+removed from the end of the chain are noticed too.
+
+Several luckytui processes may share one file (panes on one jump host): every append is a
+single ``BEGIN IMMEDIATE`` transaction that reads the chain head, inserts and moves the head,
+with a busy timeout and retries when another process holds the write lock. Triggers refuse
+UPDATE and DELETE on the events, and :meth:`EventLog.verify` detects whatever got past them.
+
+All database work runs on aiosqlite's thread, so the event loop is never blocked by I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TextIO, TypeVar
+
+import aiosqlite
+import platformdirs
+
+__all__ = [
+    "GENESIS_HASH",
+    "REDACTED",
+    "SCHEMA_VERSION",
+    "EventLog",
+    "LogError",
+    "LogRecord",
+    "VerifyResult",
+    "default_log_path",
+    "redact",
+]
+
+_T = TypeVar("_T")
+
+#: ``PRAGMA application_id`` of a luckytui event log ("LKYT").
+APPLICATION_ID = 0x4C4B5954
+#: Schema version kept in ``PRAGMA user_version``.
+SCHEMA_VERSION = 1
+#: ``prev_hash`` of the first record.
+GENESIS_HASH = "0" * 64
+#: What a redacted secret is replaced with.
+REDACTED = "***"
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_BUSY_TIMEOUT_MS = 5_000
+_BUSY_RETRIES = 8
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_NOTADB = 26
+_MAX_DEPTH = 64
+_EXPORT_BATCH = 500
+_CORE_KEYS = frozenset(
+    {"id", "ts", "kind", "actor", "incident", "hash", "prev_hash", "dedupe", "data"}
+)
+_COLUMNS = "id, ts, kind, actor, incident, data, prev_hash, hash, dedupe"
+
+_SCHEMA = f"""
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    ts        TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    incident  TEXT,
+    data      TEXT NOT NULL,
+    dedupe    TEXT UNIQUE,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE INDEX events_incident ON events (incident, id);
+CREATE TABLE head (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    last_id   INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+);
+INSERT INTO head (singleton, last_id, last_hash) VALUES (1, 0, '{GENESIS_HASH}');
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
+CREATE TRIGGER head_no_delete BEFORE DELETE ON head
+BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
+CREATE TRIGGER head_forward_only BEFORE UPDATE ON head WHEN NEW.last_id <= OLD.last_id
+BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
+"""
+
+
+class LogError(Exception):
+    """The event log cannot be opened, read or written. The message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One record of the event log, as stored."""
+
+    id: int
+    ts: datetime
+    kind: str
+    actor: str
+    incident: str | None
+    data: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+    dedupe: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """A flat JSON object: the core keys, the data fields beside them, then the hashes.
+
+        Data fields whose names clash with a core key are kept under ``"data"``.
+        """
+        out: dict[str, Any] = {
+            "id": self.id,
+            "ts": _format_ts(self.ts),
+            "kind": self.kind,
+            "actor": self.actor,
+            "incident": self.incident,
+        }
+        clashing: dict[str, Any] = {}
+        for key, value in self.data.items():
+            if key in _CORE_KEYS:
+                clashing[key] = value
+            else:
+                out[key] = value
+        if clashing:
+            out["data"] = clashing
+        if self.dedupe is not None:
+            out["dedupe"] = self.dedupe
+        out["hash"] = self.hash
+        out["prev_hash"] = self.prev_hash
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The outcome of recomputing the hash chain."""
+
+    ok: bool
+    #: Records checked and found sound (all of them when ``ok``).
+    checked: int
+    #: Id of the newest record present.
+    last_id: int
+    #: The first id where the chain breaks (a changed, missing or foreign record).
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """One line for a person: intact with a count, or where and why it breaks."""
+        if self.ok:
+            return f"event log intact: {self.checked} records, last id {self.last_id}"
+        return f"event log broken at record {self.first_bad_id}: {self.reason}"
+
+
+def default_log_path() -> Path:
+    """Where the event log lives unless configured otherwise."""
+    return platformdirs.user_data_path("luckytui", appauthor=False) / "log.sqlite3"
+
+
+# --------------------------------------------------------------------------- redaction
+
+_BENIGN_SUFFIXES = ("_name", "_names", "_ref", "_count", "_kind", "_type", "_file", "_path")
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "authorization",
+    "authorisation",
+    "apikey",
+    "api_key",
+    "private_key",
+    "credential",
+    "cookie",
+)
+_URL_PASSWORD = re.compile(r"(?P<pre>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/:@]*):[^\s@/]+@")
+_ASSIGNED_SECRET = re.compile(
+    r"(?P<pre>(?:password|passwd|pwd|secret|token|api[_-]?key)\s*=\s*)"
+    r"(?P<val>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)",
+    re.IGNORECASE,
+)
+_AUTH_HEADER = re.compile(
+    r"(?P<pre>authori[sz]ation\s*[:=]\s*(?:(?:bearer|basic|token)\s+)?)[^\s'\",;]+",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"(?P<pre>\bbearer\s+)[A-Za-z0-9._~+/\-]{8,}=*", re.IGNORECASE)
+
+
+def _is_secret_key(key: str) -> bool:
+    name = key.lower().replace("-", "_").replace(" ", "_")
+    if name.endswith(_BENIGN_SUFFIXES):
+        return False
+    if name in ("pass", "pwd") or name.endswith(("_pass", "_pwd")):
+        return True
+    return any(word in name for word in _SECRET_WORDS)
+
+
+def _scrub(text: str) -> str:
+    if "://" in text:
+        text = _URL_PASSWORD.sub(rf"\g<pre>:{REDACTED}@", text)
+    text = _ASSIGNED_SECRET.sub(rf"\g<pre>{REDACTED}", text)
+    text = _AUTH_HEADER.sub(rf"\g<pre>{REDACTED}", text)
+    return _BEARER.sub(rf"\g<pre>{REDACTED}", text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _scrub(value)
+    if isinstance(value, Mapping):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_redact_value(item) for item in value]
+    return value
+
+
+def redact(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with secrets replaced by ``"***"``, at any depth.
+
+    Values of keys that look like secrets (password, passwd, token, secret, authorization,
+    api_key, credential, cookie, ...; not ``*_name``/``*_ref``-style keys that name one) are
+    replaced; in every string, passwords inside URLs (``postgresql://u:pw@h/db`` →
+    ``postgresql://u:***@h/db``), ``password=...``-style assignments and bearer tokens are.
+    """
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(key, str) and value is not None and _is_secret_key(key):
+            out[key] = REDACTED
+        else:
+            out[key] = _redact_value(value)
+    return out
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _check_json(value: Any, where: str = "", depth: int = 0) -> None:
+    """Raise ValueError, naming the key, unless ``value`` is plain JSON."""
+    at = f"event data {where!r}" if where else "event data"
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{at} is nested too deeply")
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{at} is not valid UTF-8 text") from None
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{at} is {value!r}, which JSON cannot represent")
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{at} has a non-string key {key!r}")
+            _check_json(item, f"{where}.{key}" if where else key, depth + 1)
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]", depth + 1)
+        return
+    raise ValueError(f"{at} is a {type(value).__name__}, which is not JSON-serialisable")
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def _record_hash(
+    prev_hash: str,
+    rec_id: int,
+    ts: str,
+    kind: str,
+    actor: str,
+    incident: str | None,
+    dedupe: str | None,
+    data: Any,
+) -> str:
+    body = _canonical(
+        {
+            "actor": actor,
+            "data": data,
+            "dedupe": dedupe,
+            "id": rec_id,
+            "incident": incident,
+            "kind": kind,
+            "ts": ts,
+        }
+    )
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _format_ts(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_text(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+
+
+def _row_to_record(row: Any) -> LogRecord:
+    rec_id, ts, kind, actor, incident, data, prev_hash, digest, dedupe = row
+    try:
+        parsed = json.loads(data)
+        when = _parse_ts(ts)
+    except (TypeError, ValueError) as exc:
+        raise LogError(f"event log record {rec_id} cannot be read: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise LogError(f"event log record {rec_id} cannot be read: data is not an object")
+    return LogRecord(
+        id=rec_id,
+        ts=when,
+        kind=kind,
+        actor=actor,
+        incident=incident,
+        data=parsed,
+        prev_hash=prev_hash,
+        hash=digest,
+        dedupe=dedupe,
+    )
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _prepare_file(path: Path) -> Path:
+    """Create missing parent folders (0700) and the file (0600); reject a non-SQLite file."""
+    path = path.expanduser()
+    missing: list[Path] = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    with open(path, "rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header and header != _SQLITE_HEADER:
+        raise LogError(f"{path}: not a luckytui event log (not an SQLite database)")
+    return path
+
+
+async def _inspect(conn: aiosqlite.Connection) -> tuple[int, int, set[str]]:
+    """Application id, schema version and tables, read in one statement (one snapshot)."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT (SELECT application_id FROM pragma_application_id),"
+            " (SELECT user_version FROM pragma_user_version),"
+            " (SELECT group_concat(name, ' ') FROM sqlite_master WHERE type = 'table')"
+        )
+    )
+    app_id, version, tables = rows[0]
+    return int(app_id), int(version), set((tables or "").split())
+
+
+def _check_kind(path: Path, app_id: int, version: int, tables: set[str]) -> bool:
+    """True when the database is empty and needs the schema; raise unless it is our log."""
+    if app_id == 0 and version == 0 and not tables:
+        return True
+    if app_id != APPLICATION_ID:
+        raise LogError(f"{path}: not a luckytui event log (an SQLite database of something else)")
+    if version > SCHEMA_VERSION:
+        raise LogError(
+            f"{path}: event log schema {version} is newer than this luckytui understands "
+            f"({SCHEMA_VERSION}); upgrade luckytui"
+        )
+    if version < 1 or not {"events", "head"} <= tables:
+        raise LogError(f"{path}: damaged luckytui event log (its tables are missing)")
+    return False
+
+
+async def _setup(conn: aiosqlite.Connection, path: Path) -> None:
+    await conn.execute_fetchall(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    if _check_kind(path, *await _inspect(conn)):
+        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+        await conn.execute_fetchall("BEGIN IMMEDIATE")
+        try:
+            # Another process may have created the schema while this one waited.
+            if _check_kind(path, *await _inspect(conn)):
+                # One statement at a time: executescript() would commit this transaction.
+                for statement in _split_sql(_SCHEMA):
+                    await conn.execute_fetchall(statement)
+                await conn.execute_fetchall(f"PRAGMA application_id = {APPLICATION_ID}")
+                await conn.execute_fetchall(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            await conn.execute_fetchall("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute_fetchall("ROLLBACK")
+            raise
+    else:
+        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+    await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+
+
+def _split_sql(script: str) -> list[str]:
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+# --------------------------------------------------------------------------- the log
+
+
+class EventLog:
+    """An open event log. Create with :meth:`open`; close with :meth:`close` or ``async with``."""
+
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, clock: Callable[[], datetime]
+    ) -> None:
+        self._conn = conn
+        self._path = path
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    async def open(cls, path: Path, *, clock: Callable[[], datetime] | None = None) -> EventLog:
+        """Open the log at ``path``, creating it (and its folders) when missing."""
+        try:
+            path = await asyncio.to_thread(_prepare_file, Path(path))
+        except OSError as exc:
+            reason = exc.strerror or _one_line(exc)
+            raise LogError(f"{path}: cannot create the event log: {reason}") from None
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=256)
+        except sqlite3.Error as exc:
+            raise LogError(f"{path}: cannot open the event log: {_one_line(exc)}") from None
+        try:
+            await _setup(conn, path)
+        except sqlite3.Error as exc:
+            await conn.close()
+            if getattr(exc, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+                reason = "not a luckytui event log (not an SQLite database)"
+                raise LogError(f"{path}: {reason}") from None
+            raise LogError(f"{path}: cannot open the event log: {_one_line(exc)}") from None
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path, clock or _utc_now)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Finish appends in flight and close the file. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        async with self._lock:
+            await self._conn.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogError(f"{self._path}: the event log is closed")
+
+    # -- writing -------------------------------------------------------------------
+
+    async def append(
+        self,
+        kind: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str,
+        incident: str | None = None,
+        dedupe: str | None = None,
+        fsync: bool = False,
+    ) -> LogRecord | None:
+        """Append one record and return it; ``None`` when ``dedupe`` was already recorded.
+
+        ``data`` must be JSON-serialisable (``ValueError`` names the key otherwise) and is
+        stored redacted. With ``fsync=True`` the commit reaches the disk before this returns.
+        Once started, an append completes even if the awaiting task is cancelled.
+        """
+        self._check_open()
+        _require_text("kind", kind)
+        _require_text("actor", actor)
+        if incident is not None:
+            _require_text("incident", incident)
+        if dedupe is not None:
+            _require_text("dedupe", dedupe)
+        if not isinstance(data, Mapping):
+            raise ValueError(f"event data must be a mapping, not {type(data).__name__}")
+        _check_json(data)
+        data_json = _canonical(redact(data))
+        task = asyncio.ensure_future(
+            self._append_locked(kind, data_json, actor, incident, dedupe, fsync)
+        )
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return await asyncio.shield(task)
+
+    async def _append_locked(
+        self,
+        kind: str,
+        data_json: str,
+        actor: str,
+        incident: str | None,
+        dedupe: str | None,
+        fsync: bool,
+    ) -> LogRecord | None:
+        async with self._lock:
+            return await self._retry(
+                lambda: self._append_tx(kind, data_json, actor, incident, dedupe, fsync),
+                "write",
+            )
+
+    async def _append_tx(
+        self,
+        kind: str,
+        data_json: str,
+        actor: str,
+        incident: str | None,
+        dedupe: str | None,
+        fsync: bool,
+    ) -> LogRecord | None:
+        conn = self._conn
+        if fsync:
+            await conn.execute_fetchall("PRAGMA synchronous = FULL")
+        try:
+            await conn.execute_fetchall("BEGIN IMMEDIATE")
+            try:
+                if dedupe is not None:
+                    seen = await conn.execute_fetchall(
+                        "SELECT 1 FROM events WHERE dedupe = ?", (dedupe,)
+                    )
+                    if list(seen):
+                        await conn.execute_fetchall("ROLLBACK")
+                        return None
+                head = list(
+                    await conn.execute_fetchall(
+                        "SELECT last_id, last_hash FROM head WHERE singleton = 1"
+                    )
+                )
+                if not head:
+                    raise LogError(f"{self._path}: damaged event log (the chain head is missing)")
+                last_id, last_hash = int(head[0][0]), str(head[0][1])
+                rec_id = last_id + 1
+                ts = _format_ts(self._now())
+                data = json.loads(data_json)
+                digest = _record_hash(last_hash, rec_id, ts, kind, actor, incident, dedupe, data)
+                await conn.execute_fetchall(
+                    f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rec_id, ts, kind, actor, incident, data_json, last_hash, digest, dedupe),
+                )
+                await conn.execute_fetchall(
+                    "UPDATE head SET last_id = ?, last_hash = ? WHERE singleton = 1",
+                    (rec_id, digest),
+                )
+                await conn.execute_fetchall("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute_fetchall("ROLLBACK")
+                raise
+        finally:
+            if fsync:
+                await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+        return LogRecord(
+            id=rec_id,
+            ts=_parse_ts(ts),
+            kind=kind,
+            actor=actor,
+            incident=incident,
+            data=data,
+            prev_hash=last_hash,
+            hash=digest,
+            dedupe=dedupe,
+        )
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("the event log clock returned a naive datetime; it must be aware")
+        return now
+
+    async def _retry(self, operation: Callable[[], Awaitable[_T]], what: str) -> _T:
+        """Run ``operation``, again while another process holds the lock."""
+        delay = 0.01
+        for attempt in range(_BUSY_RETRIES + 1):
+            try:
+                return await operation()
+            except sqlite3.Error as exc:
+                if _is_busy(exc) and attempt < _BUSY_RETRIES:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                    continue
+                raise LogError(
+                    f"{self._path}: cannot {what} the event log: {_one_line(exc)}"
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- reading -------------------------------------------------------------------
+
+    async def records(
+        self,
+        *,
+        after_id: int = 0,
+        incident: str | None = None,
+        kinds: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[LogRecord]:
+        """Records with ``id > after_id``, oldest first, optionally filtered."""
+        self._check_open()
+        sql = f"SELECT {_COLUMNS} FROM events WHERE id > ?"
+        params: list[Any] = [after_id]
+        if incident is not None:
+            sql += " AND incident = ?"
+            params.append(incident)
+        if kinds is not None:
+            wanted = [kinds] if isinstance(kinds, str) else list(kinds)
+            if not wanted:
+                return []
+            sql += f" AND kind IN ({', '.join('?' * len(wanted))})"
+            params.extend(wanted)
+        sql += " ORDER BY id"
+        if limit is not None:
+            if limit <= 0:
+                return []
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = await self._read(sql, params)
+        return [_row_to_record(row) for row in rows]
+
+    async def last_id(self) -> int:
+        """The id of the newest record, 0 when the log is empty."""
+        self._check_open()
+        rows = list(await self._read("SELECT coalesce(max(id), 0) FROM events", ()))
+        return int(rows[0][0])
+
+    async def _read(self, sql: str, params: Iterable[Any]) -> Iterable[Any]:
+        args = tuple(params)
+        async with self._lock:
+            return await self._retry(lambda: self._conn.execute_fetchall(sql, args), "read")
+
+    async def verify(self) -> VerifyResult:
+        """Recompute the whole chain from one consistent snapshot of the file."""
+        self._check_open()
+        try:
+            async with aiosqlite.connect(
+                self._path, isolation_level=None, iter_chunk_size=512
+            ) as conn:
+                await conn.execute_fetchall(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                await conn.execute_fetchall("BEGIN")
+                try:
+                    return await _verify_chain(conn)
+                finally:
+                    await conn.execute_fetchall("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise LogError(f"{self._path}: cannot verify the event log: {_one_line(exc)}") from None
+
+    async def export_jsonl(self, out: TextIO, *, incident: str | None = None) -> int:
+        """Write one JSON object per record (see :meth:`LogRecord.to_json`); return the count.
+
+        Records appended while the export runs are not included.
+        """
+        end = await self.last_id()
+        after = 0
+        count = 0
+        while after < end:
+            batch = await self.records(after_id=after, incident=incident, limit=_EXPORT_BATCH)
+            batch = [record for record in batch if record.id <= end]
+            for record in batch:
+                out.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            count += len(batch)
+            if len(batch) < _EXPORT_BATCH:
+                break
+            after = batch[-1].id
+        return count
+
+
+async def _verify_chain(conn: aiosqlite.Connection) -> VerifyResult:
+    head = list(
+        await conn.execute_fetchall("SELECT last_id, last_hash FROM head WHERE singleton = 1")
+    )
+    expected_id = 1
+    prev = GENESIS_HASH
+    checked = 0
+
+    def broken(bad_id: int, reason: str, last: int) -> VerifyResult:
+        return VerifyResult(
+            ok=False, checked=checked, last_id=last, first_bad_id=bad_id, reason=reason
+        )
+
+    async with conn.execute(
+        "SELECT id, ts, kind, actor, incident, data, dedupe, prev_hash, hash "
+        "FROM events ORDER BY id"
+    ) as cursor:
+        async for row in cursor:
+            rec_id, ts, kind, actor, incident, data_text, dedupe, prev_hash, digest = row
+            if rec_id != expected_id:
+                return broken(expected_id, f"record {expected_id} is missing", rec_id)
+            if prev_hash != prev:
+                return broken(rec_id, "it does not link to the record before it", rec_id)
+            try:
+                data = json.loads(data_text)
+            except (TypeError, ValueError):
+                return broken(rec_id, "its data is not valid JSON", rec_id)
+            if not isinstance(data_text, str) or _canonical(data) != data_text:
+                return broken(rec_id, "its stored data was rewritten", rec_id)
+            recomputed = _record_hash(prev, rec_id, ts, kind, actor, incident, dedupe, data)
+            if recomputed != digest:
+                return broken(rec_id, "its content does not match its hash", rec_id)
+            prev = digest
+            expected_id += 1
+            checked += 1
+    last = expected_id - 1
+    if not head:
+        return broken(last + 1, "the chain head is missing", last)
+    head_id, head_hash = int(head[0][0]), head[0][1]
+    if head_id > last:
+        missing = f"{last + 1}" if head_id == last + 1 else f"{last + 1}-{head_id}"
+        return broken(last + 1, f"records {missing} are missing from the end", last)
+    if head_id < last:
+        return broken(head_id + 1, "it was added outside the chain", last)
+    if head_hash != prev:
+        return broken(max(last, 1), "the chain head does not match the last record", last)
+    return VerifyResult(ok=True, checked=checked, last_id=last)

@@ -1,0 +1,49 @@
+"""Usage errors: one line on stderr, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def luckytui(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "luckytui", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--refresh", "soon"), "not a number: 'soon'"),
+        (("--refresh", "0"), "between 0.2 and 3600"),
+        (("demo", "--scale", "huge"), "invalid choice: 'huge'"),
+        (("--panes", "pods,cpu", "--config", "/nonexistent.toml"), "no such file"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: tuple[str, ...], needle: str) -> None:
+    result = luckytui(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("luckytui: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_no_config_tells_how(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    result = luckytui(env=env)
+    assert result.returncode == 2
+    assert "no configuration" in result.stderr and "luckytui demo" in result.stderr
+
+
+def test_bad_panes_flag_names_the_pane(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("refresh = 2\n")
+    result = luckytui("--config", str(cfg), "--panes", "pods,cpu")
+    assert result.returncode == 2
+    assert "unknown pane cpu" in result.stderr
