@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -153,11 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim":
             from luckytui.sim.runner import run_forever
 
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_forever(args.dir, seed=args.seed, scale=args.scale,
                                         host=args.host, exit_on_stdin_eof=args.exit_with_stdin))
-            except KeyboardInterrupt:
-                pass
             return 0
         if args.command == "log":
             from luckytui.store import LogError

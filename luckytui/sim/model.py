@@ -302,6 +302,7 @@ class Production:
             SimAlertRule("DatabaseConnectionPoolExhausted", "critical", 15.0,
                          "Database connections above 90% of max_connections"),
         ]
+        self._told: set[str] = set()
         self.storyline = {
             # sim seconds after start -> what starts then
             "surge": 20.0,
@@ -329,8 +330,9 @@ class Production:
         node_count = 3 if self.size == "small" else 60
         for i in range(node_count):
             name = f"gke-luckygas-pool-{i + 1:02d}"
-            self.nodes[name] = SimNode(name, self._uid("node", name), 8000 if self.size ==
-                                       "small" else 16000, 32768, t0, resource_version=self.next_rv())
+            cpu = 8000 if self.size == "small" else 16000
+            self.nodes[name] = SimNode(name, self._uid("node", name), cpu, 32768, t0,
+                                       resource_version=self.next_rv())
         specs: list[tuple[str, int, int, int, float, int]] = [
             # name, replicas, request m, limit m, demand m at load 1, db pool per pod
             ("luckygas-backend", 3, 500, 1000, 1500.0, 5),
@@ -466,23 +468,29 @@ class Production:
 
     def _step(self) -> None:
         t = self.elapsed
-        if not self.surge_active and self.storyline["surge"] <= t < self.storyline["surge"] + 1:
-            self.surge_active = True
-            self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
-                       "request rate 2.3x normal")
-        if not self.leak_active and self.storyline["leak"] <= t < self.storyline["leak"] + 1:
-            self.leak_active = True
-        if (self.analytics_broken_since is None and
-                self.storyline["analytics"] <= t < self.storyline["analytics"] + 1):
-            self.analytics_broken_since = self.now
-            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
-                       "Job has reached the specified backoff limit")
+        for chapter, starts in self.storyline.items():
+            if t >= starts and chapter not in self._told:
+                self._told.add(chapter)
+                self._begin(chapter)
         self._step_pods()
         self._step_connections()
         self._step_statements()
         self._step_jobs()
         self._step_orders()
         self._step_alerts()
+
+    def _begin(self, chapter: str) -> None:
+        """Start one chapter of the storyline (once)."""
+        if chapter == "surge":
+            self.surge_active = True
+            self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
+                       "request rate 2.3x normal")
+        elif chapter == "leak":
+            self.leak_active = True
+        elif chapter == "analytics":
+            self.analytics_broken_since = self.now
+            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
+                       "Job has reached the specified backoff limit")
 
     def _step_pods(self) -> None:
         now, rng = self.now, self.rng
@@ -572,8 +580,8 @@ class Production:
                       self.deployments["luckygas-backend"].env.get("QUERY_CACHE_TTL"))
         pressure = 1.0 + max(0.0, len(self.connections) / self.max_connections - 0.6) * 2
         for s in self.statements:
-            calls = max(0, int(s.weight * load * (0.5 if qcache else 1.0) * self.rng.uniform(0.7, 1.3)
-                               + self.rng.random()))
+            rate = s.weight * load * (0.5 if qcache else 1.0)
+            calls = max(0, int(rate * self.rng.uniform(0.7, 1.3) + self.rng.random()))
             if calls:
                 s.calls += calls
                 s.total_exec_time += calls * s.base_ms * pressure * self.rng.uniform(0.9, 1.15)

@@ -9,6 +9,7 @@ so any luckytui process can watch it with `--config DIR/config.toml`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -174,9 +175,7 @@ async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
     try:
         while not stop.is_set():
             sim.model.sync()  # keep time moving even when nobody asks
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
-            except TimeoutError:
-                pass
     finally:
         await sim.stop()

@@ -10,6 +10,7 @@ the last good snapshot so the pane can go on showing it with its age.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,10 +129,8 @@ class Poller(Generic[S]):
             while True:
                 await self.poll_once()
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.next_delay())
-                except TimeoutError:
-                    pass
         finally:
             try:
                 await self.source.aclose()

@@ -1,0 +1,231 @@
+"""The composition root: the only engine module that knows Textual.
+
+It builds the sources from Settings, runs one poller per source as a worker,
+turns each poll into a `SourceUpdated` message handled on the main thread,
+follows the local log for the timeline, and starts the simulation's process
+in demo mode, all after the first frame is on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import socket
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from luckytui.config import Settings
+from luckytui.signals import alert_signals, describe
+from luckytui.snapshots import AlertsSnapshot, SourceState, SourceStatus
+from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
+from screens.dashboard import DashboardScreen
+from screens.help import HelpScreen
+from widgets.timeline import TimelineItem
+
+log = logging.getLogger(__name__)
+TIMELINE_KEEP = 300
+
+
+class LuckyApp(App[int]):
+    """The war room."""
+
+    TITLE = "luckytui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
+        Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
+    ]
+
+    class SourceUpdated(Message):
+        """A source finished a poll (successful or not)."""
+
+        def __init__(self, update: Update[Any]) -> None:
+            super().__init__()
+            self.update = update
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: tuple[int, str] | None = None,
+        sources: Sequence[Source[Any]] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        log_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.demo = demo
+        self.clock = clock
+        self._given_sources = sources
+        self._log_path = log_path
+        self.pollers: dict[str, Poller[Any]] = {}
+        self.states: dict[str, SourceState] = {}
+        self.event_log: Any = None
+        self._last_record = 0
+        self._last_alerts: AlertsSnapshot | None = None
+        self._timeline: list[TimelineItem] = []
+        self._sim: Any = None
+        self._actor = f"{getpass.getuser()}@{socket.gethostname()}"
+        self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
+                                         read_only=settings.read_only, clock=clock)
+
+    # --- start-up ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(self.dashboard)
+        # the first frame first; sources, imports and the simulation after it
+        self.call_after_refresh(self._boot_later)
+
+    def _boot_later(self) -> None:
+        self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
+
+    async def _boot(self) -> None:
+        settings = self.settings
+        if self.demo is not None:
+            from luckytui.sim.launcher import SimProcess
+
+            seed, scale = self.demo
+            self.dashboard.set_note(f"starting the simulated production (seed {seed}, {scale})…")
+            self._sim = SimProcess(seed=seed, scale=scale)
+            sim_settings = await self._sim.start()
+            settings = sim_settings.with_overrides(
+                refresh=self.settings.refresh, panes=self.settings.panes,
+                log=self.settings.log, read_only=self.settings.read_only,
+                utc=self.settings.utc)
+            self.settings = settings
+            self.dashboard.set_note(None)
+        if self._given_sources is not None:
+            sources = list(self._given_sources)
+        else:
+            from luckytui.sources.factory import build_sources
+
+            sources = build_sources(settings)
+        names = {s.name for s in sources}
+        for name in ("kube", "db", "endpoints", "alerts"):
+            if name not in names:
+                self.states[name] = SourceState(name, SourceStatus.OFF)
+        for source in sources:
+            timeout = max(10.0, settings.refresh * 3, getattr(source, "max_fetch_s", 0.0))
+            poller: Poller[Any] = Poller(source, self._publish, interval=settings.refresh,
+                                         timeout=timeout, clock=self.clock)
+            self.pollers[source.name] = poller
+            self.states[source.name] = poller.state
+            self.run_worker(poller.run(), name=f"poll {source.name}", group="sources",
+                            exit_on_error=False)
+        self.dashboard.show_states(list(self.states.values()), self.clock())
+        self.set_interval(1.0, self._tick)
+        await self._open_log()
+
+    async def _open_log(self) -> None:
+        from luckytui.store import EventLog, default_log_path
+
+        path = self._log_path or (Path(self.settings.log) if self.settings.log
+                                  else default_log_path())
+        try:
+            self.event_log = await EventLog.open(path)
+        except Exception as exc:
+            self.notify(f"local log unavailable: {one_line(exc)}", severity="error",
+                        timeout=10)
+            return
+        await self._follow_log()
+        self.set_interval(0.5, self._follow_log_later)
+
+    # --- data flow --------------------------------------------------------------
+
+    def _publish(self, update: Update[Any]) -> None:
+        self.post_message(self.SourceUpdated(update))
+
+    @property
+    def _showing(self) -> bool:
+        """False once shutting down: late poll results then have nowhere to go."""
+        return self.is_running and self.dashboard.is_attached
+
+    def on_lucky_app_source_updated(self, message: SourceUpdated) -> None:
+        if not self._showing:
+            return
+        update = message.update
+        self.states[update.source] = update.state
+        now = self.clock()
+        self.dashboard.apply(update, now)
+        self.dashboard.show_states(list(self.states.values()), now)
+        if isinstance(update.snapshot, AlertsSnapshot):
+            signals = alert_signals(self._last_alerts, update.snapshot)
+            self._last_alerts = update.snapshot
+            if signals and self.event_log is not None:
+                self.run_worker(self._record(signals), group="log", exit_on_error=False)
+
+    async def _record(self, signals: Sequence[Any]) -> None:
+        for sig in signals:
+            await self.event_log.append(sig.kind, sig.data, actor=self._actor, dedupe=sig.dedupe)
+        await self._follow_log()
+
+    def _tick(self) -> None:
+        """Once a second: age and staleness on screen (cheap; panes skip fresh data)."""
+        if not self._showing:
+            return
+        now = self.clock()
+        states = []
+        for name, state in self.states.items():
+            poller = self.pollers.get(name)
+            states.append(staleness(state, now, poller.interval) if poller else state)
+        self.dashboard.tick(states, now)
+
+    def _follow_log_later(self) -> None:
+        self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
+                        exit_on_error=False)
+
+    async def _follow_log(self) -> None:
+        if self.event_log is None:
+            return
+        records = await self.event_log.records(after_id=self._last_record, limit=500)
+        if not records:
+            return
+        self._last_record = records[-1].id
+        self._timeline += [
+            TimelineItem(r.id, r.ts, r.kind, r.actor, describe(r.kind, dict(r.data)))
+            for r in records]
+        self._timeline = self._timeline[-TIMELINE_KEEP:]
+        if self._showing:
+            self.dashboard.show_timeline(self._timeline, None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            log.debug("worker %s failed", worker.name, exc_info=worker.error)
+            self.notify(f"{worker.name}: {one_line(worker.error)}", severity="error",
+                        timeout=10)
+
+    # --- actions ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        keys: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append((self.get_key_display(binding), binding.description))
+        self.push_screen(HelpScreen(keys))
+
+    async def on_unmount(self) -> None:
+        for worker in list(self.workers):
+            worker.cancel()
+        await asyncio.sleep(0)
+        if self._sim is not None:
+            await self._sim.stop()
+        if self.event_log is not None:
+            await self.event_log.close()
+
+
+def run_app(settings: Settings | None, *, demo: tuple[int, str] | None = None) -> int:
+    app = LuckyApp(settings or Settings(), demo=demo)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,161 @@
+"""The war room's main screen: the banner and the live panes.
+
+Wide terminals (the shared screen, a full SSH window) show the panes in a
+grid. Narrow or short ones (a tmux side pane, 80x24) show one pane at a time
+under a tab line; the number keys choose the pane in both layouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from luckytui.snapshots import SourceState
+from luckytui.sources.base import Update
+from widgets.alerts import AlertsPane
+from widgets.banner import Banner
+from widgets.database import DatabasePane
+from widgets.endpoints import EndpointsPane
+from widgets.pane import Pane
+from widgets.pods import PodsPane
+from widgets.slow_queries import SlowQueriesPane
+from widgets.timeline import TimelineItem, TimelinePane
+
+TITLES = {"pods": "Pods", "db": "DB connections", "slow": "Slow queries",
+          "endpoints": "Endpoints", "alerts": "Alerts", "timeline": "Timeline"}
+PANE_SOURCE = {"pods": "kube", "db": "db", "slow": "db", "endpoints": "endpoints",
+               "alerts": "alerts"}
+NARROW_WIDTH = 120
+SHORT_HEIGHT = 32
+
+
+class DashboardScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DashboardScreen { layout: vertical; }
+    #tabs { height: 1; display: none; background: $panel; }
+    #note { height: auto; display: none; color: $warning; padding: 0 1; }
+    #note.shown { display: block; }
+    #grid { layout: grid; grid-size: 2; grid-columns: 3fr 2fr; grid-gutter: 0; height: 1fr; }
+    #grid.single { grid-size: 1; grid-columns: 1fr; }
+    DashboardScreen.narrow #tabs { display: block; }
+    DashboardScreen.narrow #grid { layout: vertical; }
+    DashboardScreen.narrow #grid > .pane { display: none; height: 1fr; }
+    DashboardScreen.narrow #grid > .pane.current { display: block; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [  # type: ignore[assignment]
+        Binding(str(i + 1), f"show_pane({i})", TITLES[name], id=f"pane-{name}", show=False,
+                tooltip=f"Focus the {TITLES[name]} pane")
+        for i, name in enumerate(TITLES)
+    ] + [
+        Binding("tab", "cycle(1)", "Next pane", id="next-pane", show=False),
+        Binding("shift+tab", "cycle(-1)", "Previous pane", id="previous-pane", show=False),
+    ]
+
+    def __init__(self, panes: Sequence[str], *, utc: bool = False, read_only: bool = False,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.pane_names = tuple(panes)
+        self.utc = utc
+        self.read_only = read_only
+        self.clock = clock
+        self.current = 0
+        self._panes: dict[str, Pane[Any]] = {}
+        self._timeline: TimelinePane | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Banner(read_only=self.read_only, utc=self.utc, clock=self.clock)
+        yield Static(id="tabs")
+        yield Static(id="note")
+        with Container(id="grid", classes="single" if len(self.pane_names) == 1 else ""):
+            for name in self.pane_names:
+                widget = self._make(name)
+                widget.add_class("pane")
+                yield widget
+        yield Footer()
+
+    def _make(self, name: str) -> Any:
+        number = list(TITLES).index(name) + 1
+        if name == "timeline":
+            self._timeline = TimelinePane(utc=self.utc, id="timeline",
+                                          title=f"{number} {TITLES[name]}")
+            return self._timeline
+        cls = {"pods": PodsPane, "db": DatabasePane, "slow": SlowQueriesPane,
+               "endpoints": EndpointsPane, "alerts": AlertsPane}[name]
+        pane: Pane[Any] = cls(id=name, key=str(number), title=TITLES[name], clock=self.clock)
+        self._panes[name] = pane
+        return pane
+
+    def on_mount(self) -> None:
+        self._layout(self.size.width, self.size.height)
+
+    # --- layout -----------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout(event.size.width, event.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        narrow = (width < NARROW_WIDTH or height < SHORT_HEIGHT) and len(self.pane_names) > 1
+        self.set_class(narrow, "narrow")
+        self._mark_current()
+
+    def _mark_current(self) -> None:
+        for i, name in enumerate(self.pane_names):
+            self.query_one(f"#{name}").set_class(i == self.current, "current")
+        tabs = []
+        for i, name in enumerate(self.pane_names):
+            number = list(TITLES).index(name) + 1
+            label = f" {number} {TITLES[name]} "
+            tabs.append(f"[reverse]{label}[/]" if i == self.current else label)
+        self.query_one("#tabs", Static).update("".join(tabs))
+
+    def action_show_pane(self, index: int) -> None:
+        name = list(TITLES)[index]
+        if name not in self.pane_names:
+            self.notify(f"The {TITLES[name]} pane is not shown (see --panes)", timeout=3)
+            return
+        self.current = self.pane_names.index(name)
+        self._mark_current()
+        pane = self.query_one(f"#{name}")
+        target = pane if pane.can_focus else next(iter(pane.query("DiffTable, DataTable")), pane)
+        target.focus()
+
+    def action_cycle(self, step: int) -> None:
+        self.current = (self.current + step) % len(self.pane_names)
+        self.action_show_pane(list(TITLES).index(self.pane_names[self.current]))
+
+    # --- data -------------------------------------------------------------------
+
+    def set_note(self, text: str | None) -> None:
+        note = self.query_one("#note", Static)
+        note.update(text or "")
+        note.set_class(bool(text), "shown")
+
+    def apply(self, update: Update[Any], now: datetime) -> None:
+        for name, pane in self._panes.items():
+            if PANE_SOURCE[name] == update.source:
+                pane.update_source(update.snapshot, update.state, now)
+
+    def show_states(self, states: Sequence[SourceState], now: datetime) -> None:
+        self.query_one(Banner).set_sources(states)
+
+    def tick(self, states: Sequence[SourceState], now: datetime) -> None:
+        """Staleness is worked out here; each pane ages its own status line."""
+        by_name = {s.name: s for s in states}
+        for name, pane in self._panes.items():
+            state = by_name.get(PANE_SOURCE[name])
+            if state is not None and state != pane.state:
+                pane.update_source(None, state, now)
+        self.query_one(Banner).set_sources(states)
+
+    def show_timeline(self, items: Sequence[TimelineItem], incident: str | None) -> None:
+        if self._timeline is not None:
+            self._timeline.set_records(items, incident)

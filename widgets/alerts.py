@@ -1,0 +1,121 @@
+"""Prometheus alerts: firing first, then pending; most severe and oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+
+from luckytui.snapshots import Alert, AlertsSnapshot
+from widgets.pane import Clock, Pane, TextLine, format_age
+from widgets.table import ColumnSpec, DiffTable, cell, rcell
+
+SEVERITY_RANK = {"critical": 0, "page": 0, "high": 1, "error": 1, "warning": 2, "info": 4}
+SEVERITY_STYLE = {"critical": "bold red", "page": "bold red", "high": "red",
+                  "error": "red", "warning": "yellow", "info": "blue"}
+EMPTY_TEXT = "No alerts firing"
+
+
+def alert_key(alert: Alert) -> str:
+    """Alerts with one name differ by their labels."""
+    labels = ",".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
+    return f"{alert.name}{{{labels}}}"
+
+
+def sort_alerts(alerts: Sequence[Alert]) -> list[Alert]:
+    def order(alert: Alert) -> tuple[int, int, float, str]:
+        firing = 0 if alert.state == "firing" else 1
+        rank = SEVERITY_RANK.get(alert.severity.lower(), 3)
+        since = alert.active_at.timestamp() if alert.active_at else float("inf")
+        return (firing, rank, since, alert_key(alert))
+
+    return sorted(alerts, key=order)
+
+
+def alert_row(alert: Alert, now: datetime) -> list[RenderableType]:
+    severity = alert.severity.lower()
+    if alert.state == "firing":
+        state = cell("● firing", "bold red")
+    else:
+        state = cell(f"◌ {alert.state}", "yellow")
+    since = format_age((now - alert.active_at).total_seconds()) if alert.active_at else "–"
+    return [
+        cell(alert.name, "bold" if alert.state == "firing" else ""),
+        cell(alert.severity or "–", SEVERITY_STYLE.get(severity, "")),
+        state,
+        rcell(since),
+        cell(" ".join(alert.summary.split())),
+    ]
+
+
+def summary_line(alerts: Sequence[Alert], empty_text: str = EMPTY_TEXT) -> Text:
+    firing = sum(1 for a in alerts if a.state == "firing")
+    pending = len(alerts) - firing
+    if firing:
+        line = Text(f"● {firing} firing", style="bold red", end="")
+    else:
+        line = Text(f"✓ {empty_text}", style="green", end="")
+    if pending:
+        line.append(" · ", style="dim")
+        line.append(f"◌ {pending} pending", style="yellow")
+    return line
+
+
+class AlertsPane(Pane[AlertsSnapshot]):
+    """Alerts with how long each has been active; "No alerts firing" when calm."""
+
+    TITLE = "Alerts"
+    DEFAULT_CSS = """
+    AlertsPane > #alerts-summary { height: 1; }
+    AlertsPane.-empty > DiffTable { display: none; }
+    """
+
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        key: str | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
+        self._alerts: dict[str, Alert] = {}
+        self.summary = TextLine(id="alerts-summary")
+        self.table = DiffTable(
+            [
+                ColumnSpec("alert", "ALERT"),
+                ColumnSpec("severity", "SEVERITY"),
+                ColumnSpec("state", "STATE", 9),
+                ColumnSpec("for", "FIRING FOR", 10, "right"),
+                ColumnSpec("summary", "SUMMARY", 16, fill=True),
+            ],
+            id="alerts-table",
+        )
+
+    def compose(self) -> ComposeResult:
+        yield self.summary
+        yield self.table
+
+    def selected_alert(self) -> Alert | None:
+        key = self.table.selected_key()
+        return self._alerts.get(key) if key is not None else None
+
+    def render_snapshot(self, snapshot: AlertsSnapshot) -> None:
+        alerts = sort_alerts(snapshot.alerts)
+        self.set_class(not alerts, "-empty")
+        self.summary.set_text(summary_line(alerts))
+        self._alerts = {}
+        for alert in alerts:
+            key = alert_key(alert)
+            while key in self._alerts:
+                key += "'"
+            self._alerts[key] = alert
+        now = self.now
+        self.table.sync_rows(
+            [(key, alert_row(alert, now)) for key, alert in self._alerts.items()]
+        )

@@ -1,0 +1,193 @@
+"""Pods by CPU, with deployment readiness and cordoned nodes above them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+
+from luckytui.snapshots import DeploymentInfo, NodeInfo, PodInfo, PodsSnapshot
+from widgets.pane import Clock, Pane, TextLine
+from widgets.sparkline import spark_text
+from widgets.table import ColumnSpec, DiffTable, cell, rcell
+
+PCT_RED = 90.0
+PCT_YELLOW = 70.0
+_BAD_PHASES = ("Failed", "Unknown")
+_WAITING_PHASES = ("Pending", "ContainerCreating", "PodInitializing")
+
+
+def format_pod_age(seconds: float) -> str:
+    """A coarse age like kubectl's: "45s", "12m", "3h05m", "5d03h"."""
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m"
+    if total < 86400:
+        return f"{total // 3600}h{total % 3600 // 60:02d}m"
+    return f"{total // 86400}d{total % 86400 // 3600:02d}h"
+
+
+def status_cell(pod: PodInfo) -> Text:
+    phase = pod.phase or "Unknown"
+    if phase == "Running":
+        return cell("Running") if pod.ready else cell("⚠ NotReady", "yellow")
+    if phase == "Succeeded":
+        return cell("Completed", "dim")
+    if phase in _WAITING_PHASES:
+        return cell(f"⚠ {phase}", "yellow")
+    return cell(f"✖ {phase}", "bold red")
+
+
+def limit_cell(pct: float | None) -> Text:
+    if pct is None:
+        return rcell("–", "dim")
+    if pct >= PCT_RED:
+        return rcell(f"!! {pct:.0f} %", "bold red")
+    if pct >= PCT_YELLOW:
+        return rcell(f"! {pct:.0f} %", "yellow")
+    return rcell(f"{pct:.0f} %")
+
+
+def node_cell(name: str, node: NodeInfo | None) -> Text:
+    if not name:
+        return cell("–", "dim")
+    if node is not None and not node.ready:
+        return cell(f"{name} ✖ NotReady", "bold red")
+    if node is not None and node.unschedulable:
+        return cell(f"{name} ⊘ cordoned", "yellow")
+    return cell(name)
+
+
+def deployments_line(deployments: Sequence[DeploymentInfo]) -> Text:
+    line = Text("deployments: ", style="dim", end="")
+    if not deployments:
+        line.append("none", style="dim")
+    for i, dep in enumerate(sorted(deployments, key=lambda d: d.name)):
+        if i:
+            line.append(" · ", style="dim")
+        if dep.desired == 0:
+            line.append(f"{dep.name} 0/0", style="dim")
+        elif dep.ready < dep.desired:
+            line.append(f"{dep.name} {dep.ready}/{dep.desired} ✖", style="bold red")
+        else:
+            line.append(f"{dep.name} {dep.ready}/{dep.desired}")
+    return line
+
+
+def nodes_line(snapshot: PodsSnapshot, shown: int) -> Text:
+    total = len(snapshot.pods)
+    pods = f"{total:,} pods" if shown >= total else f"top {shown} of {total:,} pods by CPU"
+    line = Text(f"{pods} · ", style="dim", end="")
+    usable = sum(1 for n in snapshot.nodes if n.ready and not n.unschedulable)
+    line.append(f"{len(snapshot.nodes)} nodes, {usable} schedulable")
+    for node in sorted(snapshot.nodes, key=lambda n: n.name):
+        if not node.ready:
+            line.append(" · ", style="dim")
+            line.append(f"✖ {node.name} NotReady", style="bold red")
+        elif node.unschedulable:
+            line.append(" · ", style="dim")
+            line.append(f"⊘ {node.name} cordoned", style="yellow")
+    if not snapshot.metrics_available:
+        line.append(" · ", style="dim")
+        line.append("⚠ metrics unavailable: no CPU figures", style="bold yellow")
+    return line
+
+
+class PodsPane(Pane[PodsSnapshot]):
+    """The ``top`` pods by CPU, and the deployments' and nodes' state."""
+
+    TITLE = "Pods"
+    DEFAULT_CSS = """
+    PodsPane > #pods-summary { height: auto; max-height: 4; }
+    """
+
+    def __init__(
+        self,
+        *,
+        top: int = 100,
+        spark_width: int = 10,
+        title: str | None = None,
+        key: str | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
+        self.top = top
+        self.spark_width = spark_width
+        self._pods: dict[str, PodInfo] = {}
+        self._rows: dict[str, tuple[object, tuple[RenderableType, ...]]] = {}
+        self.summary = TextLine(id="pods-summary")
+        self.table = DiffTable(
+            [
+                ColumnSpec("pod", "POD"),
+                ColumnSpec("status", "STATUS"),
+                ColumnSpec("cpu", "CPU m", 6, "right"),
+                ColumnSpec("limit", "% LIMIT", 8, "right"),
+                ColumnSpec("history", "CPU TREND", max(spark_width, 9)),
+                ColumnSpec("restarts", "RESTARTS", 8, "right"),
+                ColumnSpec("age", "AGE", 6, "right"),
+                ColumnSpec("node", "NODE"),
+                ColumnSpec("deploy", "DEPLOYMENT"),
+            ],
+            fixed_columns=1,
+            id="pods-table",
+        )
+
+    def compose(self) -> ComposeResult:
+        yield self.summary
+        yield self.table
+
+    def selected_pod(self) -> PodInfo | None:
+        """The pod under the cursor (as last shown)."""
+        key = self.table.selected_key()
+        return self._pods.get(key) if key is not None else None
+
+    def render_snapshot(self, snapshot: PodsSnapshot) -> None:
+        pods = sorted(
+            snapshot.pods,
+            key=lambda p: (p.cpu_m is None, -(p.cpu_m or 0.0), p.name),
+        )[: self.top]
+        nodes = {node.name: node for node in snapshot.nodes}
+        summary = deployments_line(snapshot.deployments)
+        summary.append("\n")
+        summary.append_text(nodes_line(snapshot, len(pods)))
+        self.summary.set_text(summary)
+        self._pods = {pod.uid or pod.name: pod for pod in pods}
+        now = self.now
+        cache: dict[str, tuple[object, tuple[RenderableType, ...]]] = {}
+        rows: list[tuple[str, tuple[RenderableType, ...]]] = []
+        for key, pod in self._pods.items():
+            age = format_pod_age((now - pod.started_at).total_seconds()) if pod.started_at else "–"
+            node = nodes.get(pod.node)
+            version = (pod, age, node)
+            cached = self._rows.get(key)
+            cells = cached[1] if cached is not None and cached[0] == version else None
+            if cells is None:
+                cells = self._row(pod, node, age)
+            cache[key] = (version, cells)
+            rows.append((key, cells))
+        self._rows = cache
+        self.table.sync_rows(rows)
+
+    def _row(self, pod: PodInfo, node: NodeInfo | None, age: str) -> tuple[RenderableType, ...]:
+        history = ""
+        if pod.cpu_history:  # scaled to the limit when there is one: a full bar is at the limit
+            high = max(pod.cpu_limit_m or 0.0, max(pod.cpu_history))
+            history = spark_text(pod.cpu_history, self.spark_width, lo=0.0, hi=high)
+        return (
+            cell(pod.name),
+            status_cell(pod),
+            rcell(f"{pod.cpu_m:,.0f}") if pod.cpu_m is not None else rcell("–", "dim"),
+            limit_cell(pod.cpu_pct_of_limit),
+            cell(history, "cyan"),
+            rcell(str(pod.restarts), "yellow" if pod.restarts else ""),
+            rcell(age),
+            node_cell(pod.node, node),
+            cell(pod.deployment or "–", "" if pod.deployment else "dim"),
+        )

@@ -1,0 +1,369 @@
+"""A keyed table that repaints only what changed.
+
+``DataTable.update_cell`` repaints the whole visible table, and clearing and
+re-adding rows costs even more and loses the cursor. ``DiffTable.sync_rows``
+takes the full desired list of rows each refresh and:
+
+- writes only the cells whose content changed, then repaints just the lines
+  that show another row or another content than before (rows that changed,
+  moved, or were appended); one full repaint instead when most visible lines
+  changed, when the table got shorter, or when a column width changed;
+- does nothing at all when nothing changed;
+- keeps the cursor on the same row key (or the same index when that row left).
+
+Appending rows grows DataTable's virtual size, which on its own would repaint
+the whole table; here it only lays out (the new rows are repainted already).
+
+This is the one place in the code base that reaches into ``DataTable``'s
+internal row bookkeeping (as ``DataTable.sort`` does); it is pinned to the
+Textual version in ``constraints.txt`` and covered by the widget tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Self
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual._two_way_dict import TwoWayDict
+from textual.events import Resize
+from textual.geometry import Region
+from textual.render import measure
+from textual.widgets import DataTable
+from textual.widgets.data_table import Column, RowKey
+
+Align = Literal["left", "right"]
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column of a ``DiffTable``.
+
+    ``width`` fixes the content width (numbers: no jitter when values change);
+    ``None`` sizes the column to its widest cell. ``fill`` makes the column
+    take the width left over by the others (long text such as SQL; cells are
+    cut with an ellipsis). When fewer than ``width`` cells are left for it, it
+    reaches the right edge and the columns after it are reached by scrolling;
+    it is never narrower than its label or 8 cells.
+    """
+
+    key: str
+    label: str
+    width: int | None = None
+    align: Align = "left"
+    fill: bool = False
+
+
+def cell(value: str, style: str = "", *, align: Align = "left") -> Text:
+    """A one-line table cell (never parsed as markup, cut with an ellipsis)."""
+    return Text(value, style=style, justify=align, no_wrap=True, overflow="ellipsis", end="")
+
+
+def rcell(value: str, style: str = "") -> Text:
+    """A right-aligned one-line cell, for numbers."""
+    return cell(value, style, align="right")
+
+
+def _signature(value: RenderableType) -> object:
+    """What decides whether a cell must be redrawn.
+
+    ``Text.__eq__`` ignores the base style, so Text is compared field by field;
+    other renderables by their own equality.
+    """
+    if isinstance(value, Text):
+        return (value.plain, str(value.style), tuple(value.spans), value.justify, value.overflow)
+    return value
+
+
+class DiffTable(DataTable[RenderableType]):
+    """A ``DataTable`` fed by ``sync_rows``: minimal updates, stable cursor."""
+
+    DEFAULT_CSS = """
+    DiffTable {
+        height: 1fr;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    FULL_REFRESH_RATIO = 0.5
+    """Repaint the whole table when more than this share of visible rows changed."""
+
+    MIN_FILL_WIDTH = 8
+
+    _quiet_growth = False
+    """Rows were only appended (and repainted): the new virtual size needs no repaint."""
+    _layout_only = False
+
+    def __init__(
+        self,
+        columns: Sequence[ColumnSpec] = (),
+        *,
+        show_header: bool = True,
+        fixed_columns: int = 0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            show_header=show_header,
+            fixed_columns=fixed_columns,
+            zebra_stripes=False,
+            cursor_type="row",
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
+        self._specs: tuple[ColumnSpec, ...] = tuple(columns)
+        self._columns_added = False
+        self._order: list[str] = []
+        self._signatures: dict[str, tuple[object, ...]] = {}
+        self._widths: dict[str, tuple[int, ...]] = {}
+        self._raw: dict[str, Sequence[RenderableType]] = {}
+
+    # --- public API -------------------------------------------------------------
+
+    @property
+    def specs(self) -> tuple[ColumnSpec, ...]:
+        return self._specs
+
+    def row_keys(self) -> list[str]:
+        """The row keys in display order."""
+        return list(self._order)
+
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None when the table is empty."""
+        if not self._order:
+            return None
+        index = self.cursor_row
+        if 0 <= index < len(self._order):
+            return self._order[index]
+        return None
+
+    def select_key(self, key: str) -> bool:
+        """Move the cursor to the row with ``key``; False when there is none."""
+        if key not in self._signatures:
+            return False
+        self.move_cursor(row=self._order.index(key))
+        return True
+
+    def sync_rows(self, rows: Sequence[tuple[str, Sequence[RenderableType]]]) -> None:
+        """Make the table show exactly ``rows`` (key, cells), in that order.
+
+        Plain strings are shown as they are (never parsed as markup). Cells
+        missing at the end of a row are blank. Passing the very same tuple of
+        cells as last time for a key is the cheapest way to say "unchanged".
+        """
+        self._ensure_columns()
+        ncols = len(self._specs)
+        keys: list[str] = []
+        wanted: set[str] = set()
+        maybe_changed: dict[str, Sequence[RenderableType]] = {}
+        last_raw = self._raw
+        for key, raw in rows:
+            if key in wanted:
+                raise ValueError(f"duplicate row key {key!r}")
+            wanted.add(key)
+            keys.append(key)
+            if not (isinstance(raw, tuple) and last_raw.get(key) is raw):
+                maybe_changed[key] = raw
+
+        self._quiet_growth = False
+        old_order = self._order
+        removed = [key for key in old_order if key not in wanted]
+        cursor_key = self.selected_key()
+        cursor_index = self.cursor_row
+
+        added: dict[str, tuple[RenderableType, ...]] = {}
+        changed: list[str] = []
+        data = self._data
+        column_keys = list(self.columns)
+        for key, raw in maybe_changed.items():
+            cells = self._normalise(raw, ncols)
+            last_raw[key] = raw
+            if key not in self._signatures:
+                added[key] = cells
+                continue
+            sigs = tuple(_signature(value) for value in cells)
+            old = self._signatures[key]
+            if sigs == old:
+                continue
+            row_data = data[RowKey(key)]
+            for position, (sig, old_sig) in enumerate(zip(sigs, old, strict=True)):
+                if sig != old_sig:
+                    row_data[column_keys[position]] = cells[position]
+            self._signatures[key] = sigs
+            self._widths[key] = self._measure_row(cells)
+            changed.append(key)
+
+        if not (removed or added or changed) and keys == old_order:
+            return
+
+        with self.prevent(DataTable.RowHighlighted, DataTable.CellHighlighted):
+            for key in removed:
+                row_key = RowKey(key)
+                del self.rows[row_key]
+                del data[row_key]
+                del self._signatures[key]
+                del self._widths[key]
+                del last_raw[key]
+            survivors = [key for key in old_order if key in wanted]
+            if removed:
+                self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(survivors)})
+            for key, cells in added.items():
+                self.add_row(*cells, key=key)
+                self._signatures[key] = tuple(_signature(value) for value in cells)
+                self._widths[key] = self._measure_row(cells)
+            if survivors + list(added) != keys:
+                self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
+            self._order = keys
+            self._update_count += 1
+            widths_changed = self._fit_columns()
+            target = self._cursor_target(cursor_key, cursor_index)
+            if target != self.cursor_row:
+                self.move_cursor(row=target)
+
+        if widths_changed or len(keys) < len(old_order):
+            self._require_update_dimensions = True
+            self.check_idle()
+            self.refresh()
+        else:
+            # Repaint the lines that show another row or another content than before.
+            dirty = {i for i, key in enumerate(keys) if i >= len(old_order) or old_order[i] != key}
+            if changed:
+                index_of = {key: i for i, key in enumerate(keys)}
+                dirty.update(index_of[key] for key in changed)
+            self._quiet_growth = len(keys) > len(old_order)
+            self._refresh_lines(dirty)
+
+        new_key = self.selected_key()
+        if new_key is not None and new_key != cursor_key:
+            self.post_message(DataTable.RowHighlighted(self, self.cursor_row, RowKey(new_key)))
+
+    # --- internals --------------------------------------------------------------
+
+    def watch_virtual_size(self) -> None:
+        if self._quiet_growth:
+            self._quiet_growth = False
+            self._layout_only = True
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        # After appending rows DataTable grows its virtual size, which asks for a full
+        # repaint; the new rows were repainted already, so only lay out (scrollbars).
+        if self._layout_only and layout and not regions and not recompose:
+            self._layout_only = False
+            repaint = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _ensure_columns(self) -> None:
+        if self._columns_added:
+            return
+        self._columns_added = True
+        for spec in self._specs:
+            label = Text(spec.label, justify=spec.align, no_wrap=True, end="")
+            width = None if spec.fill else spec.width
+            self.add_column(label, key=spec.key, width=width)
+
+    def on_mount(self) -> None:
+        self._ensure_columns()
+
+    def on_resize(self, event: Resize) -> None:
+        self._quiet_growth = False
+        if self._fit_columns():
+            self._require_update_dimensions = True
+            self.check_idle()
+            self.refresh()
+
+    def _normalise(
+        self, raw: Sequence[RenderableType], ncols: int
+    ) -> tuple[RenderableType, ...]:
+        if len(raw) > ncols:
+            raise ValueError(f"{len(raw)} cells for {ncols} columns")
+        cells: list[RenderableType] = []
+        for spec, value in zip(self._specs, raw, strict=False):
+            cells.append(cell(value, align=spec.align) if isinstance(value, str) else value)
+        cells.extend(Text("", end="") for _ in range(ncols - len(cells)))
+        return tuple(cells)
+
+    def _measure_row(self, cells: tuple[RenderableType, ...]) -> tuple[int, ...]:
+        return tuple(self._measure(value) for value in cells)
+
+    def _measure(self, value: RenderableType) -> int:
+        if isinstance(value, Text):
+            return value.cell_len
+        return measure(self.app.console, value, 1)
+
+    def _fit_columns(self) -> bool:
+        """Set auto and fill column widths from the cells; True when any changed."""
+        specs = self._specs
+        if not specs:
+            return False
+        widest = [Text(spec.label).cell_len for spec in specs]
+        for widths in self._widths.values():
+            widest = [max(a, b) for a, b in zip(widest, widths, strict=True)]
+        changed = False
+        fill_column: tuple[ColumnSpec, Column, int] | None = None
+        padding = 2 * self.cell_padding
+        used = 0
+        used_left = 0
+        for spec, column, width in zip(specs, self.columns.values(), widest, strict=True):
+            if spec.fill:
+                fill_column = (spec, column, width)
+                continue
+            if spec.width is None and column.content_width != width:
+                column.content_width = width
+                changed = True
+            used += column.get_render_width(self)
+            if fill_column is None:
+                used_left += column.get_render_width(self)
+        if fill_column is not None:
+            spec, column, width = fill_column
+            available = self.scrollable_content_region.width
+            if available <= 0:  # not laid out yet: size to the content for now
+                if column.content_width != width:
+                    column.content_width = width
+                    changed = True
+            else:
+                least = max(self.MIN_FILL_WIDTH, Text(spec.label).cell_len)
+                new_width = available - used - padding
+                if new_width < max(least, spec.width or 0):
+                    # Too narrow for all: fill the screen; the columns right of it scroll.
+                    new_width = max(least, available - used_left - padding)
+                if column.auto_width or column.width != new_width:
+                    column.auto_width = False
+                    column.width = new_width
+                    changed = True
+        return changed
+
+    def _cursor_target(self, cursor_key: str | None, cursor_index: int) -> int:
+        if not self._order:
+            return 0
+        if cursor_key is not None and cursor_key in self._signatures:
+            return self._order.index(cursor_key)
+        return min(cursor_index, len(self._order) - 1)
+
+    def _refresh_lines(self, indices: set[int]) -> None:
+        """Repaint the visible rows at ``indices``, or the whole table if most changed."""
+        if not indices:
+            return
+        top = round(self.scroll_y)
+        header = self.header_height if self.show_header else 0
+        visible = max(1, self.scrollable_content_region.height - header)
+        on_screen = [i for i in indices if top <= i < top + visible]
+        if not on_screen:
+            return
+        if len(on_screen) > 1 and len(on_screen) > visible * self.FULL_REFRESH_RATIO:
+            self.refresh()
+            return
+        for index in sorted(on_screen):
+            self.refresh_row(index)

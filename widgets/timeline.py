@@ -1,0 +1,149 @@
+"""The incident timeline: newest at the bottom, new records appended in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+
+from widgets.pane import TextLine
+from widgets.table import ColumnSpec, DiffTable, cell
+
+DEFAULT_EMPTY_TEXT = "No active incident. Press n to declare one."
+
+KIND_STYLES = {
+    "declared": "bold magenta",
+    "severity": "bold yellow",
+    "status": "yellow",
+    "milestone": "bold cyan",
+    "alert": "red",
+    "action": "magenta",
+    "mitigation": "magenta",
+    "intent": "magenta",
+    "outcome": "magenta",
+    "resolved": "bold green",
+    "note": "",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One line of the timeline (the app maps its log records onto these)."""
+
+    id: int
+    ts: datetime
+    kind: str
+    actor: str
+    text: str
+
+
+def kind_style(kind: str) -> str:
+    lowered = kind.lower()
+    if lowered in KIND_STYLES:
+        return KIND_STYLES[lowered]
+    for word, style in KIND_STYLES.items():
+        if word in lowered:
+            return style
+    return ""
+
+
+class TimelinePane(Widget):
+    """The active incident's records in time order (not a RichLog: no full repaints)."""
+
+    DEFAULT_CSS = """
+    TimelinePane {
+        layout: vertical;
+        height: 1fr;
+        border: round $primary-muted;
+        border-title-style: bold;
+        border-title-color: $text;
+        border-subtitle-align: left;
+        &:focus-within { border: round $accent; }
+    }
+    TimelinePane > #timeline-empty { display: none; color: $text-muted; }
+    TimelinePane.-empty > #timeline-empty { display: block; }
+    TimelinePane.-empty > DiffTable { display: none; }
+    """
+
+    def __init__(
+        self,
+        *,
+        utc: bool = False,
+        empty_text: str = DEFAULT_EMPTY_TEXT,
+        title: str = "Timeline",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.add_class("-empty")
+        self.border_title = title
+        self.utc = utc
+        self.empty_text = empty_text
+        self._records: tuple[TimelineItem, ...] = ()
+        self._incident: str | None = None
+        self._cells: dict[int, tuple[TimelineItem, tuple[RenderableType, ...]]] = {}
+        self.empty = TextLine(Text(empty_text, end=""), id="timeline-empty")
+        self.table = DiffTable(
+            [
+                ColumnSpec("time", "TIME", 8),
+                ColumnSpec("kind", "KIND", 10),
+                ColumnSpec("actor", "WHO", 12),
+                ColumnSpec("text", "WHAT", 20, fill=True),
+            ],
+            id="timeline-table",
+        )
+
+    def compose(self) -> ComposeResult:
+        yield self.empty
+        yield self.table
+
+    def on_mount(self) -> None:
+        self._apply()
+
+    def set_records(self, records: Sequence[TimelineItem], incident: str | None) -> None:
+        """Show ``records`` (any order; shown oldest first) for ``incident``."""
+        self._records = tuple(sorted(records, key=lambda r: (r.ts, r.id)))
+        if incident != self._incident:
+            self._incident = incident
+            self.border_subtitle = Text(incident, style="bold") if incident else None
+        if self.is_mounted:
+            self._apply()
+
+    def format_time(self, ts: datetime) -> str:
+        return ts.astimezone(UTC if self.utc else None).strftime("%H:%M:%S")
+
+    def _apply(self) -> None:
+        records = self._records
+        self.set_class(not records, "-empty")
+        if not records:
+            text = (self.empty_text if self._incident is None
+                    else f"No events yet for {self._incident}.")
+            self.empty.set_text(Text(text, end=""))
+        table = self.table
+        following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        cache = self._cells
+        rows: list[tuple[str, tuple[RenderableType, ...]]] = []
+        fresh: dict[int, tuple[TimelineItem, tuple[RenderableType, ...]]] = {}
+        for record in records:
+            cached = cache.get(record.id)
+            cells = cached[1] if cached is not None and cached[0] == record else self._row(record)
+            fresh[record.id] = (record, cells)
+            rows.append((str(record.id), cells))
+        self._cells = fresh
+        table.sync_rows(rows)
+        if following and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+
+    def _row(self, record: TimelineItem) -> tuple[RenderableType, ...]:
+        return (
+            cell(self.format_time(record.ts), "dim"),
+            cell(record.kind, kind_style(record.kind)),
+            cell(record.actor),
+            cell(" ".join(record.text.split())),
+        )
