@@ -206,13 +206,15 @@ class LuckyApp(App[int]):
     # --- actions ----------------------------------------------------------------
 
     def action_help(self) -> None:
-        keys: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        own: dict[str, list[str]] = {}  # the war room's keys first, then the tables'
+        other: dict[str, list[str]] = {}
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            if binding.description and binding.action not in seen:
-                seen.add(binding.action)
-                keys.append((self.get_key_display(binding), binding.description))
+            if binding.description:
+                group = own if binding.id else other
+                group.setdefault(binding.description, []).append(self.get_key_display(binding))
+        keys = [(" / ".join(k), d) for d, k in own.items()]
+        keys += [(" / ".join(k), d) for d, k in other.items()]
         self.push_screen(HelpScreen(keys))
 
     async def on_unmount(self) -> None:

@@ -33,8 +33,12 @@ TITLES = {"pods": "Pods", "db": "DB connections", "slow": "Slow queries",
           "endpoints": "Endpoints", "alerts": "Alerts", "timeline": "Timeline"}
 PANE_SOURCE = {"pods": "kube", "db": "db", "slow": "db", "endpoints": "endpoints",
                "alerts": "alerts"}
+# grid places row by row: the wide left column gets pods, endpoints and slow queries
+# (long names, errors and SQL), the right one db, alerts and the timeline
+GRID_ORDER = ("pods", "db", "endpoints", "alerts", "slow", "timeline")
 NARROW_WIDTH = 120
 SHORT_HEIGHT = 32
+MIN_STACKED_ROWS = 10  # border, header, summary and at least a handful of rows
 
 
 class DashboardScreen(Screen[None]):
@@ -45,10 +49,12 @@ class DashboardScreen(Screen[None]):
     #note.shown { display: block; }
     #grid { layout: grid; grid-size: 2; grid-columns: 3fr 2fr; grid-gutter: 0; height: 1fr; }
     #grid.single { grid-size: 1; grid-columns: 1fr; }
-    DashboardScreen.narrow #tabs { display: block; }
-    DashboardScreen.narrow #grid { layout: vertical; }
-    DashboardScreen.narrow #grid > .pane { display: none; height: 1fr; }
-    DashboardScreen.narrow #grid > .pane.current { display: block; }
+    DashboardScreen.stacked #grid { layout: vertical; }
+    DashboardScreen.stacked #grid > .pane { height: 1fr; }
+    DashboardScreen.tabbed #tabs { display: block; }
+    DashboardScreen.tabbed #grid { layout: vertical; }
+    DashboardScreen.tabbed #grid > .pane { display: none; height: 1fr; }
+    DashboardScreen.tabbed #grid > .pane.current { display: block; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [  # type: ignore[assignment]
@@ -76,7 +82,7 @@ class DashboardScreen(Screen[None]):
         yield Static(id="tabs")
         yield Static(id="note")
         with Container(id="grid", classes="single" if len(self.pane_names) == 1 else ""):
-            for name in self.pane_names:
+            for name in sorted(self.pane_names, key=GRID_ORDER.index):
                 widget = self._make(name)
                 widget.add_class("pane")
                 yield widget
@@ -103,8 +109,13 @@ class DashboardScreen(Screen[None]):
         self._layout(event.size.width, event.size.height)
 
     def _layout(self, width: int, height: int) -> None:
-        narrow = (width < NARROW_WIDTH or height < SHORT_HEIGHT) and len(self.pane_names) > 1
-        self.set_class(narrow, "narrow")
+        """Grid when there is room; else one column, stacked if each pane keeps
+        MIN_STACKED_ROWS rows, else one pane at a time under a tab line."""
+        count = len(self.pane_names)
+        narrow = (width < NARROW_WIDTH or height < SHORT_HEIGHT) and count > 1
+        stacked = narrow and (height - 2) // count >= MIN_STACKED_ROWS
+        self.set_class(stacked, "stacked")
+        self.set_class(narrow and not stacked, "tabbed")
         self._mark_current()
 
     def _mark_current(self) -> None:
@@ -125,8 +136,7 @@ class DashboardScreen(Screen[None]):
         self.current = self.pane_names.index(name)
         self._mark_current()
         pane = self.query_one(f"#{name}")
-        target = pane if pane.can_focus else next(iter(pane.query("DiffTable, DataTable")), pane)
-        target.focus()
+        getattr(pane, "table", pane).focus()
 
     def action_cycle(self, step: int) -> None:
         self.current = (self.current + step) % len(self.pane_names)

@@ -85,6 +85,8 @@ class DiffTable(DataTable[RenderableType]):
         height: 1fr;
         scrollbar-gutter: stable;
         scrollbar-size-vertical: 1;
+        /* wide columns scroll with the arrow keys; a bar would cost a line */
+        scrollbar-size-horizontal: 0;
     }
     """
 

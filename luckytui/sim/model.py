@@ -36,10 +36,10 @@ PLAN_ENDPOINTS = (
     # name, group, method, path, base latency ms
     ("health", "site", "GET", "/health", 8.0),
     ("login", "login", "POST", "/api/v1/auth/login", 60.0),
-    ("analytics/executive", "analytics", "GET", "/api/v1/analytics/executive", 140.0),
-    ("analytics/operations", "analytics", "GET", "/api/v1/analytics/operations", 120.0),
-    ("analytics/financial", "analytics", "GET", "/api/v1/analytics/financial", 160.0),
-    ("analytics/performance", "analytics", "GET", "/api/v1/analytics/performance", 110.0),
+    ("executive", "analytics", "GET", "/api/v1/analytics/executive", 140.0),
+    ("operations", "analytics", "GET", "/api/v1/analytics/operations", 120.0),
+    ("financial", "analytics", "GET", "/api/v1/analytics/financial", 160.0),
+    ("performance", "analytics", "GET", "/api/v1/analytics/performance", 110.0),
     ("orders", "orders", "POST", "/api/v1/orders", 90.0),
 )
 ANALYTICS = ("executive", "operations", "financial", "performance")
@@ -623,7 +623,7 @@ class Production:
         latency = ep.base_ms * queue * (0.7 + 0.6 * draw)
         if len(self.connections) >= self.max_connections - 3 and ep.group != "site":
             latency += 900.0  # waiting for a pooled connection
-        if ep.name == "analytics/financial" and self.analytics_broken_since is not None:
+        if ep.name == "financial" and self.analytics_broken_since is not None:
             return 500, latency * 0.3
         if ep.name == "orders" and DATABASE in self.read_only_databases:
             return 503, latency

@@ -56,7 +56,7 @@ async def test_every_pane_fills_with_simulated_data(sim: Simulation, tmp_path: P
         endpoints = app.dashboard.query_one(EndpointsPane).snapshot
         assert endpoints is not None
         names = {e.name for e in endpoints.endpoints}
-        assert {"login", "health", "analytics/executive", "orders"} <= names
+        assert {"login", "health", "executive", "orders"} <= names
         assert all(e.ok for e in endpoints.endpoints if e.group in ("login", "analytics")), [
             (e.name, e.error) for e in endpoints.endpoints]
         assert all(s.status is SourceStatus.OK for s in app.states.values())

@@ -441,11 +441,11 @@ async def test_endpoints_against_the_simulation(model: Production, clock: Clock)
     # beside them, keeping the token it holds
     assert counter.count("/api/v1/auth/login") == 2
 
-    financial = by_name(second)["analytics/financial"]
+    financial = by_name(second)["financial"]
     assert (financial.ok, financial.status, financial.error) == (False, 500, "HTTP 500")
     assert financial.latency_ms is not None
     assert len(financial.history) == 2
-    assert all(r.ok for r in second.endpoints if r.name != "analytics/financial")
+    assert all(r.ok for r in second.endpoints if r.name != "financial")
 
 
 async def test_endpoints_renew_an_expired_token(model: Production, clock: Clock) -> None:
@@ -453,7 +453,7 @@ async def test_endpoints_renew_an_expired_token(model: Production, clock: Clock)
     counter = Counter(app)
     async with serve(app) as url:
         login = LoginSpec(url=f"{url}/api/v1/auth/login", email=EMAIL, password=PASSWORD)
-        specs = [s for s in sim_specs(url, model) if s.name == "analytics/executive"]
+        specs = [s for s in sim_specs(url, model) if s.name == "executive"]
         source = EndpointsSource(specs, login)
         try:
             await source.fetch()
@@ -461,7 +461,7 @@ async def test_endpoints_renew_an_expired_token(model: Production, clock: Clock)
             snap = await source.fetch()
         finally:
             await source.aclose()
-    executive = by_name(snap)["analytics/executive"]
+    executive = by_name(snap)["executive"]
     assert executive.ok and executive.status == 200
     assert counter.count("/api/v1/analytics/executive", 401) == 1
     assert counter.count("/api/v1/analytics/executive", 200) == 2
@@ -480,7 +480,7 @@ async def test_endpoints_with_a_wrong_password(model: Production) -> None:
     results = by_name(snap)
     assert results["login"].error == "expected 200, got 401"
     assert results["health"].ok
-    for name in ("analytics/executive", "orders"):
+    for name in ("executive", "orders"):
         assert results[name].error == "not checked: login failed"
         assert results[name].status is None
     assert "not-it" not in repr(snap)

@@ -1,0 +1,69 @@
+"""What the war room looks like, frozen: a fixed seed, a fixed clock, fixed data.
+
+Regenerate after an intended change with `make test ARGS="--snapshot-update"`
+and review the SVGs under tests/app/__snapshots__/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from luckytui.app import LuckyApp
+from luckytui.config import Settings
+from luckytui.snapshots import SourceStatus
+from tests.app.frozen import snapshots_after
+
+
+class FrozenSource:
+    def __init__(self, name: str, snapshot: Any) -> None:
+        self.name = name
+        self.snapshot = snapshot
+
+    async def fetch(self) -> Any:
+        return self.snapshot
+
+    async def aclose(self) -> None:
+        pass
+
+
+def frozen_app(tmp_path: Any, panes: tuple[str, ...] | None = None) -> LuckyApp:
+    data = snapshots_after(100)
+    now = data["now"]
+    sources = [FrozenSource(name, data[name]) for name in ("kube", "db", "endpoints", "alerts")]
+    settings = Settings(utc=True, refresh=3600, **({"panes": panes} if panes else {}))
+    return LuckyApp(settings, sources=sources, clock=lambda: now,
+                    log_path=tmp_path / "log.sqlite3")
+
+
+async def all_loaded(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, LuckyApp)
+    for _ in range(100):
+        if len(app.pollers) == 4 and all(
+                s.status is SourceStatus.OK for s in app.states.values()):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24), (200, 60)])
+def test_dashboard(snap_compare: Any, tmp_path: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(frozen_app(tmp_path), terminal_size=size, run_before=all_loaded)
+
+
+def test_side_pane_endpoints_and_timeline(snap_compare: Any, tmp_path: Any) -> None:
+    app = frozen_app(tmp_path, panes=("endpoints", "timeline"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=all_loaded)
+
+
+def test_narrow_layout_switches_pane_by_number(snap_compare: Any, tmp_path: Any) -> None:
+    async def press_2(pilot: Pilot[Any]) -> None:
+        await all_loaded(pilot)
+        await pilot.press("2")
+        await pilot.pause(0.1)
+
+    assert snap_compare(frozen_app(tmp_path), terminal_size=(80, 24), run_before=press_2)
+
