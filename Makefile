@@ -29,7 +29,8 @@ lint: $(STAMP)
 check: lint test
 
 bench: $(STAMP)
-	@echo "The benchmark suite is not written yet: nothing is measured." >&2
+	@command -v tmux >/dev/null || { echo "make bench drives the app in tmux; install tmux" >&2; exit 1; }
+	$(BIN)/python bench/first_frame.py --runs 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ import logging
 import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from textual.worker import Worker, WorkerState
 
 from luckytui.config import Settings
 from luckytui.signals import alert_signals, describe
+from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import AlertsSnapshot, SourceState, SourceStatus
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
+from screens.palette import ActionsProvider
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class LuckyApp(App[int]):
 
     TITLE = "luckytui"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
@@ -55,14 +59,14 @@ class LuckyApp(App[int]):
         self,
         settings: Settings,
         *,
-        demo: tuple[int, str] | None = None,
+        sim: SimProcess | None = None,
         sources: Sequence[Source[Any]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         log_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.demo = demo
+        self._sim = sim
         self.clock = clock
         self._given_sources = sources
         self._log_path = log_path
@@ -72,7 +76,6 @@ class LuckyApp(App[int]):
         self._last_record = 0
         self._last_alerts: AlertsSnapshot | None = None
         self._timeline: list[TimelineItem] = []
-        self._sim: Any = None
         self._actor = f"{getpass.getuser()}@{socket.gethostname()}"
         self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
                                          read_only=settings.read_only, clock=clock)
@@ -85,17 +88,22 @@ class LuckyApp(App[int]):
         self.call_after_refresh(self._boot_later)
 
     def _boot_later(self) -> None:
+        log.debug("first frame drawn; starting sources")
         self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
 
     async def _boot(self) -> None:
         settings = self.settings
-        if self.demo is not None:
-            from luckytui.sim.launcher import SimProcess
+        if self._sim is not None:
+            from luckytui.sources.factory import preload_clients
 
-            seed, scale = self.demo
-            self.dashboard.set_note(f"starting the simulated production (seed {seed}, {scale})…")
-            self._sim = SimProcess(seed=seed, scale=scale)
-            sim_settings = await self._sim.start()
+            sim = self._sim
+            self.dashboard.set_note(
+                f"starting the simulated production (seed {sim.seed}, {sim.scale})…")
+            # import the Kubernetes client while the simulation finishes booting
+            self.run_worker(partial(preload_clients, ("kube",)), thread=True, name="preload",
+                            group="preload", exit_on_error=False)
+            sim_settings = await sim.start()
+            log.debug("simulation ready")
             settings = sim_settings.with_overrides(
                 refresh=self.settings.refresh, panes=self.settings.panes,
                 log=self.settings.log, read_only=self.settings.read_only,
@@ -152,6 +160,8 @@ class LuckyApp(App[int]):
         if not self._showing:
             return
         update = message.update
+        if update.source not in self.states or self.states[update.source].last_ok is None:
+            log.debug("first answer from %s: %s", update.source, update.state.status)
         self.states[update.source] = update.state
         now = self.clock()
         self.dashboard.apply(update, now)
@@ -227,7 +237,7 @@ class LuckyApp(App[int]):
             await self.event_log.close()
 
 
-def run_app(settings: Settings | None, *, demo: tuple[int, str] | None = None) -> int:
-    app = LuckyApp(settings or Settings(), demo=demo)
+def run_app(settings: Settings, *, sim: SimProcess | None = None) -> int:
+    app = LuckyApp(settings, sim=sim)
     app.run()
     return app.return_code or 0

@@ -118,10 +118,20 @@ def _setup_debug_log(path: str | None) -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
-def _run_dashboard(settings: Settings | None, demo: tuple[int, str] | None) -> int:
-    from luckytui.app import run_app  # Textual is imported here, not before
+def _run_dashboard(settings: Settings, demo: tuple[int, str] | None) -> int:
+    sim = None
+    if demo is not None:
+        from luckytui.sim.launcher import SimProcess
 
-    return run_app(settings, demo=demo)
+        sim = SimProcess(seed=demo[0], scale=demo[1])
+        sim.spawn()  # boots on the other core while Textual loads and draws
+    try:
+        from luckytui.app import run_app  # Textual is imported here, not before
+
+        return run_app(settings, sim=sim)
+    finally:
+        if sim is not None:
+            sim.stop_now()
 
 
 async def _export(path: Path, incident: str | None) -> int:

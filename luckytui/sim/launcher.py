@@ -1,18 +1,22 @@
 """Run `luckytui sim` as a child process and wait until it is ready.
 
 The demo runs the simulation in its own process, so the war room's process
-does only what it does in production: poll and draw. The child exits when
-our end of its stdin closes, so it never outlives the war room, even after
-a crash or a kill.
+does only what it does in production: poll and draw. `spawn()` is called by
+the command line before Textual is even imported, so the simulation boots on
+the other core while the first frame is drawn. The child exits when our end
+of its stdin closes, so it never outlives the war room, even after a crash or
+a kill.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from luckytui.config import Settings, load_settings
 
@@ -30,30 +34,41 @@ class SimProcess:
             self._tmp = tempfile.TemporaryDirectory(prefix="luckytui-demo-")
             directory = Path(self._tmp.name)
         self.directory = directory
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    def spawn(self) -> None:
+        """Start the child process (returns at once)."""
+        if self.proc is not None:
+            return
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop_now()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "luckytui", "sim", "--dir", str(self.directory),
+             "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+        )
+
+    def _read_until_ready(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.strip() == b"ready":
+                return
+        self.proc.wait()
+        raise SimulationError(f"the simulation exited: {self._last_error()}")
+
+    def _last_error(self) -> str:
+        if self._stderr is None:
+            return "no output"
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
 
     async def start(self) -> Settings:
-        """Start the child; return the settings that point at it once it says `ready`."""
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "luckytui", "sim", "--dir", str(self.directory),
-            "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert self.proc.stdout is not None
+        """Spawn if needed; return the settings that point at the child once it is ready."""
+        self.spawn()
         try:
-            async with asyncio.timeout(self.ready_timeout):
-                while True:
-                    line = await self.proc.stdout.readline()
-                    if not line:
-                        err = b""
-                        if self.proc.stderr is not None:
-                            err = await self.proc.stderr.read()
-                        last = err.decode(errors="replace").strip().splitlines()[-1:] or [
-                            "no output"]
-                        raise SimulationError(f"the simulation exited: {last[0]}")
-                    if line.strip() == b"ready":
-                        break
+            await asyncio.wait_for(asyncio.to_thread(self._read_until_ready),
+                                   self.ready_timeout)
         except TimeoutError:
             await self.stop()
             raise SimulationError(
@@ -61,16 +76,24 @@ class SimProcess:
         return load_settings(self.directory / "config.toml")
 
     async def stop(self) -> None:
+        await asyncio.to_thread(self.stop_now)
+
+    def stop_now(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.returncode is None:
+        if proc is not None and proc.poll() is None:
             if proc.stdin is not None:
-                proc.stdin.close()
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
             try:
-                await asyncio.wait_for(proc.wait(), 3)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+                proc.wait(3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -44,6 +44,13 @@ def build_sources(settings: Settings) -> list[Source[Any]]:
     return sources
 
 
+def preload_clients(names: tuple[str, ...]) -> None:
+    """Import the heavy client libraries (call in a thread, off the first frame)."""
+    if "kube" in names:
+        import kubernetes.client.api_client
+        import kubernetes.config  # noqa: F401
+
+
 def configured_source_names(settings: Settings) -> list[str]:
     names = []
     if settings.kube is not None:

@@ -21,7 +21,6 @@ import os
 import re
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -231,9 +230,6 @@ class KubeSource:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._api: Any = None  # kubernetes.client.ApiClient, made in a worker thread
-        self._core: Any = None
-        self._apps: Any = None
-        self._custom: Any = None
         self._address = ""
         self._cpu: dict[str, deque[float]] = {}  # per pod uid: the last CPU samples
         self._parsed: dict[tuple[str, str], _Parsed] = {}  # per (uid, resourceVersion)
@@ -248,9 +244,9 @@ class KubeSource:
             async with asyncio.timeout(self._bound_s):
                 pods, deployments, nodes, pod_metrics, node_metrics = await asyncio.gather(
                     asyncio.to_thread(self._list_pods),
-                    asyncio.to_thread(self._get, self._apps.list_namespaced_deployment,
-                                      self.namespace),
-                    asyncio.to_thread(self._optional, self._core.list_node, 403),
+                    asyncio.to_thread(self._get,
+                                      "/apis/apps/v1/namespaces/{namespace}/deployments"),
+                    asyncio.to_thread(self._optional, "/api/v1/nodes", 403),
                     asyncio.to_thread(self._metrics, "pods"),
                     asyncio.to_thread(self._metrics, "nodes"))
                 return await asyncio.to_thread(self._snapshot, pods, deployments, nodes,
@@ -280,10 +276,15 @@ class KubeSource:
             if self._api is not None:
                 return
             import urllib3
-            from kubernetes import client, config
+            from kubernetes import config
+            from kubernetes.client.api_client import ApiClient
+            from kubernetes.client.configuration import Configuration
             from kubernetes.config.config_exception import ConfigException
 
-            cfg = client.Configuration()
+            # Only the ApiClient layer: the generated API classes and their models cost
+            # over a second of CPU and ~27 MB to import, for requests whose JSON is
+            # decoded here anyway.
+            cfg = Configuration()
             cfg.retries = urllib3.Retry(total=0, redirect=0)
             try:
                 api = config.new_client_from_config(  # type: ignore[no-untyped-call]
@@ -293,28 +294,30 @@ class KubeSource:
                 # no kubeconfig given or found: inside a pod, use its service account
                 if self.kubeconfig is not None or not os.environ.get("KUBERNETES_SERVICE_HOST"):
                     raise
-                cfg = client.Configuration()
+                cfg = Configuration()
                 cfg.retries = urllib3.Retry(total=0, redirect=0)
                 config.load_incluster_config(  # type: ignore[no-untyped-call]
                     client_configuration=cfg)
-                api = client.ApiClient(cfg)
+                api = ApiClient(cfg)
             api.user_agent = "luckytui/0.1"
             self._address = str(cfg.host).split("://", 1)[-1].rstrip("/")
-            self._core = client.CoreV1Api(api)
-            self._apps = client.AppsV1Api(api)
-            self._custom = client.CustomObjectsApi(api)
             self._api = api
 
-    def _get(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """One request, its JSON decoded here rather than by the client's models."""
+    def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+        """GET one API path (`{namespace}` filled in), its JSON decoded here."""
         import json
 
-        response = call(*args, _preload_content=False,
-                        _request_timeout=(self.timeout, self.timeout), **kwargs)
-        try:
-            body = response.data
-        finally:
-            response.release_conn()
+        from kubernetes.client.exceptions import ApiException
+
+        request = self._api.param_serialize(
+            method="GET", resource_path=path, path_params={"namespace": self.namespace},
+            query_params=query or [], header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"])
+        response = self._api.call_api(*request, _request_timeout=(self.timeout, self.timeout))
+        body = response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException.from_response(
+                http_resp=response, body=body.decode(errors="replace"), data=None)
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -327,22 +330,22 @@ class KubeSource:
         items: list[Any] = []
         token: str | None = None
         for _ in range(1000):
-            kwargs: dict[str, Any] = {"limit": PAGE_SIZE}
+            query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
             if token:
-                kwargs["_continue"] = token
-            page = self._get(self._core.list_namespaced_pod, self.namespace, **kwargs)
+                query.append(("continue", token))
+            page = self._get("/api/v1/namespaces/{namespace}/pods", query)
             items.extend(_list(page.get("items")))
             token = _dict(page.get("metadata")).get("continue")
             if not token:
                 break
         return items
 
-    def _optional(self, call: Callable[..., Any], *statuses: int) -> dict[str, Any] | None:
+    def _optional(self, path: str, *statuses: int) -> dict[str, Any] | None:
         """A list that may be forbidden to us (nodes): None for those statuses."""
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return self._get(call)
+            return self._get(path)
         except ApiException as exc:
             if exc.status in statuses:
                 return None
@@ -352,10 +355,8 @@ class KubeSource:
         """Pod or node metrics; None when the metrics API is missing, failing or slow."""
         try:
             if what == "pods":
-                return self._get(self._custom.list_namespaced_custom_object, "metrics.k8s.io",
-                                 "v1beta1", self.namespace, "pods")
-            return self._get(self._custom.list_cluster_custom_object, "metrics.k8s.io",
-                             "v1beta1", "nodes")
+                return self._get("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
+            return self._get("/apis/metrics.k8s.io/v1beta1/nodes")
         except Exception:
             return None
 

@@ -47,3 +47,42 @@ def test_bad_panes_flag_names_the_pane(tmp_path: Path) -> None:
     result = luckytui("--config", str(cfg), "--panes", "pods,cpu")
     assert result.returncode == 2
     assert "unknown pane cpu" in result.stderr
+
+
+def test_log_export_and_verify(tmp_path: Path) -> None:
+    import asyncio
+    import json
+
+    from luckytui.store import EventLog
+
+    path = tmp_path / "log.sqlite3"
+
+    async def fill() -> None:
+        async with await EventLog.open(path) as log:
+            await log.append("alert.fired", {"alert": "HighAPIResponseTime"}, actor="a@h")
+            await log.append("note", {"text": "db password=hunter2 leaked?"}, actor="a@h",
+                             incident="INC-2026-11-26-001")
+
+    asyncio.run(fill())
+    result = luckytui("log", "export", "--format", "jsonl", "--log", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["kind"] for r in lines] == ["alert.fired", "note"]
+    for r in lines:
+        assert {"id", "ts", "kind", "actor", "incident"} <= set(r)
+        assert r["ts"].endswith(("Z", "+00:00"))
+    assert lines[0]["alert"] == "HighAPIResponseTime"
+    assert lines[1]["incident"] == "INC-2026-11-26-001"
+    assert "hunter2" not in result.stdout
+    only = luckytui("log", "export", "--log", str(path), "--incident", "INC-2026-11-26-001")
+    assert len(only.stdout.splitlines()) == 1
+    verify = luckytui("log", "verify", "--log", str(path))
+    assert verify.returncode == 0 and "intact" in verify.stdout
+
+
+def test_log_export_of_a_file_that_is_not_a_log(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just text\n" * 100)
+    result = luckytui("log", "export", "--log", str(bad))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

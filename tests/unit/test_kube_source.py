@@ -518,3 +518,24 @@ async def test_without_a_kubeconfig_inside_a_pod_uses_the_service_account(
     src = KubeSource(None, None, NS)
     with pytest.raises(SourceError, match=r"^kubeconfig: "):
         await src.fetch()
+
+
+def test_fetch_never_loads_the_generated_api_classes(tmp_path: Path) -> None:
+    """The generated API classes cost over a second of start-up: the source uses
+    only the ApiClient layer. A fresh interpreter proves it."""
+    import subprocess
+    import sys
+
+    with simulated(tmp_path) as s:
+        code = (
+            "import asyncio, sys\n"
+            "from luckytui.sources.kube import KubeSource\n"
+            f"src = KubeSource({str(s.kubeconfig)!r}, None, {NS!r})\n"
+            "snap = asyncio.run(src.fetch())\n"
+            "assert snap.pods, 'no pods'\n"
+            "print(sorted(m for m in sys.modules if m.startswith('kubernetes.client.api.')))\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.strip() == "[]"

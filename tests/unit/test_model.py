@@ -87,7 +87,7 @@ def test_analytics_breaks_and_a_manual_job_repairs_it() -> None:
     m = Production(seed=7, clock=clock)
     clock.advance(100)
     m.sync()
-    financial = next(e for e in m.endpoints if e.name == "analytics/financial")
+    financial = next(e for e in m.endpoints if e.name == "financial")
     assert m.endpoint_response(financial, 0.5)[0] == 500
     m.create_job("analytics-manual-1", "analytics-aggregation")
     clock.advance(10)
