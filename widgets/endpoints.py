@@ -74,6 +74,9 @@ def ordered(endpoints: Sequence[EndpointResult]) -> list[EndpointResult]:
     return [result for _, result in indexed]
 
 
+DOWN_NAMED = 3  # the summary stays one line; the table lists every endpoint
+
+
 def summary_line(endpoints: Sequence[EndpointResult]) -> Text:
     total = len(endpoints)
     down = [e for e in endpoints if not e.ok]
@@ -81,7 +84,9 @@ def summary_line(endpoints: Sequence[EndpointResult]) -> Text:
     if not total:
         return Text("no endpoints configured", style="dim", end="")
     if down:
-        names = ", ".join(f"{e.group}/{e.name}" for e in down)
+        names = ", ".join(f"{e.group}/{e.name}" for e in down[:DOWN_NAMED])
+        if len(down) > DOWN_NAMED:
+            names += f" and {len(down) - DOWN_NAMED} more"
         line = Text(f"✖ {len(down)} of {total} down: {names}", style="bold red", end="")
     else:
         line = Text(f"✓ all {total} endpoints up", style="green", end="")

@@ -62,11 +62,20 @@ def node_cell(name: str, node: NodeInfo | None) -> Text:
     return cell(name)
 
 
+DEPLOYMENTS_LISTED = 6
+"""Past this many, only the deployments that are not fully ready are named."""
+
+
 def deployments_line(deployments: Sequence[DeploymentInfo]) -> Text:
     line = Text("deployments: ", style="dim", end="")
     if not deployments:
         line.append("none", style="dim")
-    for i, dep in enumerate(sorted(deployments, key=lambda d: d.name)):
+    ordered = sorted(deployments, key=lambda d: d.name)
+    shown = ordered
+    if len(ordered) > DEPLOYMENTS_LISTED:
+        # a big namespace: name the ones in trouble (few), count the rest (one line)
+        shown = [d for d in ordered if d.ready < d.desired][:DEPLOYMENTS_LISTED]
+    for i, dep in enumerate(shown):
         if i:
             line.append(" · ", style="dim")
         if dep.desired == 0:
@@ -75,6 +84,16 @@ def deployments_line(deployments: Sequence[DeploymentInfo]) -> Text:
             line.append(f"{dep.name} {dep.ready}/{dep.desired} ✖", style="bold red")
         else:
             line.append(f"{dep.name} {dep.ready}/{dep.desired}")
+    rest = len(ordered) - len(shown)
+    if rest:
+        unready = sum(1 for d in ordered if d.ready < d.desired) - sum(
+            1 for d in shown if d.ready < d.desired)
+        if not shown:
+            line.append(f"all {rest} ready")
+        elif not unready:
+            line.append(f" · {rest} more ready", style="dim")
+        else:
+            line.append(f" · {rest} more, {unready} not ready", style="red")
     return line
 
 

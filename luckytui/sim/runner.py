@@ -130,7 +130,7 @@ def write_files(sim: Simulation, password: str) -> None:
             continue  # the login flow is probed through [login]
         lines += ["", "[[endpoints]]", f"name = {_toml(ep.name)}", f"group = {_toml(ep.group)}",
                   f"method = {_toml(ep.method)}", f"url = {_toml(sim.api_url + ep.path)}"]
-        if ep.group == "analytics":
+        if ep.group in ("analytics", "api"):
             lines.append("auth = true")
         if ep.method == "POST":
             lines += ["expect_status = [201]", "auth = true",

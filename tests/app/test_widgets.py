@@ -804,3 +804,26 @@ async def test_panes_fit_a_tmux_side_pane() -> None:
             for word in [*expected, "✖ failing: timeout · data 5s old"]:
                 assert word in text, (type(pane).__name__, word)
 
+
+
+def test_many_deployments_stay_on_one_line() -> None:
+    from luckytui.snapshots import DeploymentInfo
+    from widgets.pods import deployments_line
+
+    many = [DeploymentInfo(f"svc-{i:02d}", 3, 3, 3, 3) for i in range(30)]
+    assert deployments_line(many).plain == "deployments: all 30 ready"
+    many[4] = DeploymentInfo("svc-04", 3, 1, 3, 1)
+    text = deployments_line(many).plain
+    assert text == "deployments: svc-04 1/3 ✖ · 29 more ready"
+
+
+def test_many_down_endpoints_are_counted_not_listed() -> None:
+    from datetime import UTC, datetime
+
+    from luckytui.snapshots import EndpointResult
+    from widgets.endpoints import summary_line
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    down = [EndpointResult(f"r{i}", "api", "GET", "http://x", 500, 1.0, 1.0, False,
+                           "HTTP 500", now) for i in range(10)]
+    assert summary_line(down).plain == "✖ 10 of 10 down: api/r0, api/r1, api/r2 and 7 more"

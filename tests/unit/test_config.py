@@ -92,3 +92,12 @@ def test_panes() -> None:
     assert parse_panes("endpoints,timeline") == ("endpoints", "timeline")
     with pytest.raises(ConfigError, match="unknown pane cpu"):
         parse_panes("endpoints,cpu")
+
+
+def test_the_readme_example_config_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    s = load_settings(write(tmp_path, block))
+    assert s.kube is not None and s.kube.namespace == "luckygas"
+    assert s.login is not None and s.login.password_env == "LUCKYGAS_PROBE_PASSWORD"
+    assert s.endpoints[0].auth
