@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install demo test lint check bench clean
+.PHONY: install demo test test-services lint check bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/luckytui demo $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) test-services
 	@command -v kubectl >/dev/null || { echo "kubectl is required by the test suite and is not on PATH" >&2; exit 1; }
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+# the real servers the integration tests start: PostgreSQL 15 (server binaries) and Prometheus
+test-services:
+	@command -v prometheus >/dev/null || { \
+	  echo "installing Debian's prometheus for the integration tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@test -x "$$(pg_config --bindir 2>/dev/null)/postgres" || { \
+	  echo "installing PostgreSQL 15 server binaries for the integration tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check luckytui widgets screens tests

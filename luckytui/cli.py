@@ -21,7 +21,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from luckytui.config import ConfigError, Settings, default_config_path, load_settings, parse_panes
+from luckytui.config import (
+    ConfigError,
+    Settings,
+    apply_overrides,
+    default_config_path,
+    describe_settings,
+    load_settings,
+    parse_panes,
+)
 
 EXIT_USAGE = 2
 
@@ -60,11 +68,25 @@ def _dashboard_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
                    help="write debug details to this file")
 
 
+def _connection_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    d = argparse.SUPPRESS if sub else None
+    p.add_argument("--config", metavar="PATH", default=d,
+                   help="config file (default: $LUCKYTUI_CONFIG or "
+                   "~/.config/luckytui/config.toml)")
+    p.add_argument("--context", metavar="NAME", default=d,
+                   help="kubeconfig context (kubectl's meaning; $KUBECONFIG honoured)")
+    p.add_argument("--namespace", metavar="NAME", default=d, help="Kubernetes namespace")
+    p.add_argument("--prometheus", metavar="URL", default=d, help="Prometheus base URL")
+    p.add_argument("--dsn", metavar="DSN", action="append", default=d,
+                   help="PostgreSQL DSN without a password (repeatable; PG* variables, "
+                   "~/.pgpass and service files work as in psql)")
+    p.add_argument("--endpoint", metavar="URL", action="append", default=d,
+                   help="an HTTP endpoint to probe with GET (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="luckytui", description="A terminal war room for incident response.")
-    parser.add_argument("--config", metavar="PATH",
-                        help="config file (default: $LUCKYTUI_CONFIG or "
-                        "~/.config/luckytui/config.toml)")
+    _connection_flags(parser)
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser("demo", help="the war room on an embedded simulated production")
@@ -78,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scale", choices=("small", "large"), default="small")
     sim.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
     sim.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
+    check = sub.add_parser("check", help="one health snapshot of every configured source")
+    check.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    check.add_argument("--timeout", type=_positive, default=15.0, metavar="SECONDS",
+                       help="longest wait for each source (default 15)")
+    _connection_flags(check, sub=True)
+    config = sub.add_parser("config", help="the configuration")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
+                                       parser_class=_Parser, required=True)
+    config_check = config_sub.add_parser(
+        "check", help="validate the configuration and show what it connects to")
+    _connection_flags(config_check, sub=True)
     log = sub.add_parser("log", help="the local event log")
     log_sub = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser,
                                  required=True)
@@ -92,11 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
     """The config file (flag, environment, default place), then the flags over it."""
-    path = args.config or os.environ.get("LUCKYTUI_CONFIG")
+    path = getattr(args, "config", None) or os.environ.get("LUCKYTUI_CONFIG")
     if path:
         settings = load_settings(path)
     elif default_config_path().exists():
         settings = load_settings(default_config_path())
+    elif any(getattr(args, f, None) for f in ("context", "namespace", "prometheus", "dsn",
+                                              "endpoint")):
+        settings = Settings()  # flags alone describe what to watch
     else:
         raise UsageError(
             f"no configuration: pass --config PATH, set LUCKYTUI_CONFIG, or write "
@@ -105,9 +141,15 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
 
 def apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
-    panes = parse_panes(args.panes) if args.panes else None
-    return settings.with_overrides(refresh=args.refresh, panes=panes, log=args.log,
-                                   read_only=args.read_only, utc=args.utc)
+    settings = apply_overrides(
+        settings, context=getattr(args, "context", None),
+        namespace=getattr(args, "namespace", None),
+        prometheus=getattr(args, "prometheus", None), dsns=getattr(args, "dsn", None),
+        endpoints=getattr(args, "endpoint", None))
+    panes = parse_panes(args.panes) if getattr(args, "panes", None) else None
+    return settings.with_overrides(
+        refresh=getattr(args, "refresh", None), panes=panes, log=getattr(args, "log", None),
+        read_only=getattr(args, "read_only", None), utc=getattr(args, "utc", None))
 
 
 def _setup_debug_log(path: str | None) -> None:
@@ -151,6 +193,17 @@ async def _verify(path: Path) -> int:
     return 0 if result.ok else 1
 
 
+def _check(settings: Settings, *, as_json: bool, timeout: float) -> int:
+    from luckytui.check import print_json, print_table, run_check
+
+    report = asyncio.run(run_check(settings, timeout=timeout))
+    if as_json:
+        print_json(report, sys.stdout)
+    else:
+        print_table(report, sys.stdout)
+    return 0 if report.ok else 1
+
+
 def log_path(value: str | None) -> Path:
     from luckytui.store import default_log_path
 
@@ -178,6 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             except LogError as exc:
                 print(f"luckytui: {exc}", file=sys.stderr)
                 return 1
+        if args.command == "check":
+            return _check(resolve_settings(args), as_json=args.json, timeout=args.timeout)
+        if args.command == "config":
+            print(describe_settings(resolve_settings(args)))
+            return 0
         _setup_debug_log(args.debug_log)
         if args.command == "demo":
             base = Settings(refresh=2.0)

@@ -243,6 +243,55 @@ def parse_panes(value: str | list[str], where: str = "--panes") -> tuple[str, ..
     return panes
 
 
+def dsn_database(dsn: str) -> str:
+    """The database a libpq DSN names (URL or key=value form), for labels only."""
+    if "://" in dsn:
+        path = dsn.split("://", 1)[1].split("?", 1)[0]
+        name = path.split("/", 1)[1] if "/" in path else ""
+    else:
+        pairs = dict(p.split("=", 1) for p in dsn.split() if "=" in p)
+        name = pairs.get("dbname", "") or pairs.get("service", "")
+    return name or os.environ.get("PGDATABASE", "") or "postgres"
+
+
+def _flag_url(flag: str, value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{flag}: must be an http:// or https:// URL, not {value!r}")
+    return value
+
+
+def apply_overrides(
+    settings: Settings,
+    *,
+    context: str | None = None,
+    namespace: str | None = None,
+    prometheus: str | None = None,
+    dsns: list[str] | None = None,
+    endpoints: list[str] | None = None,
+) -> Settings:
+    """The command line's connection flags over a config: each one given replaces its part."""
+    changes: dict[str, Any] = {}
+    if context is not None or namespace is not None:
+        kube = settings.kube or KubeSettings()
+        changes["kube"] = replace(kube, context=context or kube.context,
+                                  namespace=namespace or kube.namespace)
+    if prometheus is not None:
+        changes["prometheus"] = PrometheusSettings(_flag_url("--prometheus", prometheus))
+    if dsns:
+        for dsn in dsns:
+            if "password=" in dsn or _dsn_has_password(dsn):
+                raise ConfigError("--dsn: has a password in it; use ~/.pgpass or PGPASSWORD")
+        changes["databases"] = tuple(DatabaseSettings(dsn_database(d), dsn=d) for d in dsns)
+    if endpoints:
+        eps = []
+        for url in endpoints:
+            _flag_url("--endpoint", url)
+            name = url.split("://", 1)[1].split("?", 1)[0].rstrip("/") or url
+            eps.append(EndpointSettings(name=name, url=url))
+        changes["endpoints"] = tuple(eps)
+    return replace(settings, **changes) if changes else settings
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and validate one config file."""
     where = str(path)
@@ -262,3 +311,45 @@ def default_config_path() -> Path:
     from platformdirs import user_config_path
 
     return user_config_path("luckytui") / "config.toml"
+
+
+def describe_settings(settings: Settings) -> str:
+    """What luckytui will connect to, for `luckytui config check`; never a secret."""
+    lines = [f"config: {settings.source_file or '(flags only)'} is valid",
+             f"refresh: every {settings.refresh:g} s"]
+    k = settings.kube
+    if k is None:
+        lines.append("kubernetes: not configured")
+    else:
+        where = k.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+        lines.append(f"kubernetes: context {k.context or '(current)'} from {where}, "
+                     f"namespace {k.namespace}")
+    lines.append(f"prometheus: {settings.prometheus.url}" if settings.prometheus
+                 else "prometheus: not configured (pod CPU from metrics.k8s.io, no alerts)")
+    if not settings.databases:
+        lines.append("postgresql: not configured")
+    for db in settings.databases:
+        if db.dsn:
+            lines.append(f"postgresql {db.name}: {db.dsn} (password, if any, from "
+                         f"PGPASSWORD, ~/.pgpass or a service file)")
+        else:
+            lines.append(f"postgresql {db.name}: simulated at {db.sim_url}")
+    if settings.login is not None:
+        lg = settings.login
+        if lg.password_env:
+            state = "set" if lg.password_env in os.environ else "NOT SET"
+            source = f"${lg.password_env} ({state})"
+        else:
+            readable = lg.password_file and os.access(lg.password_file, os.R_OK)
+            source = f"file {lg.password_file} ({'readable' if readable else 'NOT READABLE'})"
+        lines.append(f"login: POST {lg.url} as {lg.email}, password from {source}")
+    if not settings.endpoints:
+        lines.append("endpoints: none")
+    for e in settings.endpoints:
+        extra = " with the login token" if e.auth else ""
+        tls = "" if e.verify_tls or not e.url.startswith("https") else " (TLS NOT verified)"
+        lines.append(f"endpoint {e.group}/{e.name}: {e.method} {e.url}{extra}, expect "
+                     f"{'/'.join(map(str, e.expect_status))} within {e.timeout:g} s{tls}")
+    lines.append(f"log: {settings.log or '(default place)'}"
+                 + ("; read-only: no action will be offered" if settings.read_only else ""))
+    return "\n".join(lines)

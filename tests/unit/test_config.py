@@ -94,7 +94,7 @@ def test_panes() -> None:
         parse_panes("endpoints,cpu")
 
 
-def test_the_readme_example_config_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_readme_example_config_is_valid(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     s = load_settings(write(tmp_path, block))
