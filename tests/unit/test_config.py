@@ -101,3 +101,12 @@ def test_the_readme_example_config_is_valid(tmp_path: Path) -> None:
     assert s.kube is not None and s.kube.namespace == "luckygas"
     assert s.login is not None and s.login.password_env == "LUCKYGAS_PROBE_PASSWORD"
     assert s.endpoints[0].auth
+
+
+def test_the_production_example_is_valid() -> None:
+    s = load_settings(Path(__file__).resolve().parents[2] / "examples" / "luckygas.toml")
+    assert s.kube is not None and s.kube.namespace == "luckygas"
+    assert s.databases[0].dsn is not None and "luckygas_prod" in s.databases[0].dsn
+    assert {e.name for e in s.endpoints if e.group == "analytics"} == {
+        "executive", "operations", "financial", "performance"}
+    assert all(e.auth for e in s.endpoints if e.group == "analytics")
