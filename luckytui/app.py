@@ -24,12 +24,15 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from luckytui.config import Settings
+from luckytui.incident.model import INCIDENT_KINDS, Incident, banner_text
+from luckytui.incident.service import Incidents
 from luckytui.signals import alert_signals, describe
 from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import AlertsSnapshot, SourceState, SourceStatus
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
+from screens.incident import Declaration, DeclareScreen, ResolveScreen
 from screens.palette import ActionsProvider
 from widgets.timeline import TimelineItem
 
@@ -46,6 +49,12 @@ class LuckyApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
+        Binding("n", "declare", "Declare", id="declare",
+                tooltip="Declare an incident (title, severity)"),
+        Binding("a", "acknowledge", "Ack", id="acknowledge",
+                tooltip="Acknowledge the active incident (stops the response SLA clock)"),
+        Binding("R", "resolve", "Resolve", id="resolve",
+                tooltip="Resolve the active incident with the plan's checklist"),
     ]
 
     class SourceUpdated(Message):
@@ -63,6 +72,7 @@ class LuckyApp(App[int]):
         sources: Sequence[Source[Any]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         log_path: Path | None = None,
+        actor: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -75,8 +85,10 @@ class LuckyApp(App[int]):
         self.event_log: Any = None
         self._last_record = 0
         self._last_alerts: AlertsSnapshot | None = None
-        self._timeline: list[TimelineItem] = []
-        self._actor = f"{getpass.getuser()}@{socket.gethostname()}"
+        self._timeline: list[tuple[str | None, TimelineItem]] = []
+        self.incidents: Incidents | None = None
+        self.active_incident: Incident | None = None
+        self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
         self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
                                          read_only=settings.read_only, clock=clock)
 
@@ -92,6 +104,7 @@ class LuckyApp(App[int]):
         self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
 
     async def _boot(self) -> None:
+        await self._open_log()  # before any source, so no signal goes unrecorded
         settings = self.settings
         if self._sim is not None:
             from luckytui.sources.factory import preload_clients
@@ -130,7 +143,6 @@ class LuckyApp(App[int]):
                             exit_on_error=False)
         self.dashboard.show_states(list(self.states.values()), self.clock())
         self.set_interval(1.0, self._tick)
-        await self._open_log()
 
     async def _open_log(self) -> None:
         from luckytui.store import EventLog, default_log_path
@@ -138,11 +150,12 @@ class LuckyApp(App[int]):
         path = self._log_path or (Path(self.settings.log) if self.settings.log
                                   else default_log_path())
         try:
-            self.event_log = await EventLog.open(path)
+            self.event_log = await EventLog.open(path, clock=self.clock)
         except Exception as exc:
             self.notify(f"local log unavailable: {one_line(exc)}", severity="error",
                         timeout=10)
             return
+        self.incidents = Incidents(self.event_log, self._actor)
         await self._follow_log()
         self.set_interval(0.5, self._follow_log_later)
 
@@ -173,8 +186,10 @@ class LuckyApp(App[int]):
                 self.run_worker(self._record(signals), group="log", exit_on_error=False)
 
     async def _record(self, signals: Sequence[Any]) -> None:
+        incident = self.active_incident.number if self.active_incident else None
         for sig in signals:
-            await self.event_log.append(sig.kind, sig.data, actor=self._actor, dedupe=sig.dedupe)
+            await self.event_log.append(sig.kind, sig.data, actor=self._actor,
+                                        incident=incident, dedupe=sig.dedupe)
         await self._follow_log()
 
     def _tick(self) -> None:
@@ -187,6 +202,12 @@ class LuckyApp(App[int]):
             poller = self.pollers.get(name)
             states.append(staleness(state, now, poller.interval) if poller else state)
         self.dashboard.tick(states, now)
+        self._show_incident(now)
+
+    def _show_incident(self, now: datetime) -> None:
+        inc = self.active_incident
+        self.dashboard.show_incident(banner_text(inc, now) if inc else None,
+                                     inc.severity if inc else None)
 
     def _follow_log_later(self) -> None:
         self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
@@ -200,11 +221,21 @@ class LuckyApp(App[int]):
             return
         self._last_record = records[-1].id
         self._timeline += [
-            TimelineItem(r.id, r.ts, r.kind, r.actor, describe(r.kind, dict(r.data)))
+            (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,
+                                      describe(r.kind, dict(r.data))))
             for r in records]
         self._timeline = self._timeline[-TIMELINE_KEEP:]
+        if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
+            self.active_incident = await self.incidents.active()
         if self._showing:
-            self.dashboard.show_timeline(self._timeline, None)
+            self._show_timeline()
+            self._show_incident(self.clock())
+
+    def _show_timeline(self) -> None:
+        """The active incident's events; without one, the signals seen since."""
+        number = self.active_incident.number if self.active_incident else None
+        items = [item for inc, item in self._timeline if inc == number]
+        self.dashboard.show_timeline(items, number)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -214,6 +245,69 @@ class LuckyApp(App[int]):
                         timeout=10)
 
     # --- actions ----------------------------------------------------------------
+
+    def _incident_service(self) -> Incidents | None:
+        if self.incidents is None:
+            self.notify("The local log is not open yet; try again in a moment.",
+                        severity="warning")
+        return self.incidents
+
+    def action_declare(self) -> None:
+        if self._incident_service() is None:
+            return
+        if self.active_incident is not None:
+            self.notify(f"{self.active_incident.number} is still active: resolve it first "
+                        "(R), or change its severity.", severity="warning", timeout=6)
+            return
+
+        def declared(answer: Declaration | None) -> None:
+            if answer is not None:
+                self.run_worker(self._declare(answer), group="incident",
+                                exit_on_error=False)
+
+        self.push_screen(DeclareScreen(), declared)
+
+    async def _declare(self, answer: Declaration) -> None:
+        assert self.incidents is not None
+        inc = await self.incidents.declare(answer.title, answer.severity, drill=answer.drill)
+        self.notify(f"Declared {inc.number} ({inc.severity}): {inc.title}", timeout=5)
+        await self._follow_log()
+
+    def action_acknowledge(self) -> None:
+        service = self._incident_service()
+        if service is None:
+            return
+        if self.active_incident is None:
+            self.notify("No active incident to acknowledge (n declares one).", timeout=4)
+            return
+        self.run_worker(self._acknowledge(service), group="incident", exit_on_error=False)
+
+    async def _acknowledge(self, service: Incidents) -> None:
+        inc = await service.acknowledge()
+        self.notify(f"Acknowledged {inc.number}", timeout=4)
+        await self._follow_log()
+
+    def action_resolve(self) -> None:
+        service = self._incident_service()
+        inc = self.active_incident
+        if service is None:
+            return
+        if inc is None:
+            self.notify("No active incident to resolve.", timeout=4)
+            return
+
+        def answered(checklist: dict[str, bool] | None) -> None:
+            if checklist is not None:
+                self.run_worker(self._resolve(service, inc.number, checklist),
+                                group="incident", exit_on_error=False)
+
+        self.push_screen(ResolveScreen(inc.number, inc.title), answered)
+
+    async def _resolve(self, service: Incidents, number: str,
+                       checklist: dict[str, bool]) -> None:
+        inc = await service.resolve(checklist, number)
+        self.notify(f"Resolved {inc.number}", timeout=5)
+        await self._follow_log()
 
     def action_help(self) -> None:
         own: dict[str, list[str]] = {}  # the war room's keys first, then the tables'

@@ -50,5 +50,14 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         return f"▲ {data.get('alert')} firing ({data.get('severity')}): {data.get('summary', '')}"
     if kind == "alert.resolved":
         return f"✓ {data.get('alert')} resolved"
+    if kind == "incident.declared":
+        drill = " (drill)" if data.get("drill") else ""
+        return f"Declared {data.get('severity')}{drill}: {data.get('title', '')}"
+    if kind == "incident.acknowledged":
+        return "Acknowledged"
+    if kind == "incident.resolved":
+        answers = dict(data.get("checklist", {}))
+        ticked = sum(1 for v in answers.values() if v == "ticked")
+        return f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
     text = data.get("text") or data.get("message") or ""
     return f"{kind} {text}".strip()

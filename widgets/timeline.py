@@ -92,9 +92,8 @@ class TimelinePane(Widget):
         self.table = DiffTable(
             [
                 ColumnSpec("time", "TIME", 8),
-                ColumnSpec("kind", "KIND", 10),
-                ColumnSpec("actor", "WHO", 12),
                 ColumnSpec("text", "WHAT", 20, fill=True),
+                ColumnSpec("actor", "WHO", 14),
             ],
             id="timeline-table",
         )
@@ -143,7 +142,7 @@ class TimelinePane(Widget):
     def _row(self, record: TimelineItem) -> tuple[RenderableType, ...]:
         return (
             cell(self.format_time(record.ts), "dim"),
-            cell(record.kind, kind_style(record.kind)),
-            cell(record.actor),
-            cell(" ".join(record.text.split())),
+            # the kind shows as the line's colour; the text leads with what happened
+            cell(" ".join(record.text.split()), kind_style(record.kind)),
+            cell(record.actor, "dim"),
         )

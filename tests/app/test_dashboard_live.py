@@ -103,8 +103,8 @@ async def test_fired_alerts_reach_the_log_and_timeline(sim: Simulation, tmp_path
     log_path = tmp_path / "log.sqlite3"
     app = LuckyApp(settings, log_path=log_path)
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: any("HighAPIResponseTime" in i.text
-                                          for i in app._timeline), within=40)
+        await wait_for(pilot, lambda: any("HighAPIResponseTime" in i.text for _, i
+                                          in app._timeline), within=40)
     from luckytui.store import EventLog
 
     async with await EventLog.open(log_path) as log:

@@ -35,7 +35,7 @@ def frozen_app(tmp_path: Any, panes: tuple[str, ...] | None = None) -> LuckyApp:
     sources = [FrozenSource(name, data[name]) for name in ("kube", "db", "endpoints", "alerts")]
     settings = Settings(utc=True, refresh=3600, **({"panes": panes} if panes else {}))
     return LuckyApp(settings, sources=sources, clock=lambda: now,
-                    log_path=tmp_path / "log.sqlite3")
+                    log_path=tmp_path / "log.sqlite3", actor="oncall@jump-1")
 
 
 async def all_loaded(pilot: Pilot[Any]) -> None:
@@ -44,6 +44,10 @@ async def all_loaded(pilot: Pilot[Any]) -> None:
     for _ in range(100):
         if len(app.pollers) == 4 and all(
                 s.status is SourceStatus.OK for s in app.states.values()):
+            break
+        await pilot.pause(0.05)
+    for _ in range(100):  # and the alerts they saw firing are on the timeline
+        if len(app._timeline) >= 2:
             break
         await pilot.pause(0.05)
     await pilot.pause(0.2)

@@ -709,7 +709,7 @@ async def test_timeline_empty_state_and_records() -> None:
         await pilot.pause()
         table = timeline.query_one(DiffTable)
         assert table.row_keys() == ["1", "2"]  # newest at the bottom
-        assert row_text(table, "1") == ["03:12:00", "declared", "alice", "Declared P2"]
+        assert row_text(table, "1") == ["03:12:00", "Declared P2", "alice"]
         assert table.selected_key() == "2"  # follows the newest
         assert "INC-1" in str(timeline.border_subtitle)
         assert "No active incident" not in screen_text(timeline.app)

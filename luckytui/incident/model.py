@@ -1,0 +1,133 @@
+"""Incidents as the plan runs them, derived from the events in the log.
+
+Events are the truth: an incident's state (severity, status, roles, milestones)
+is what folding its events in order gives, so every process reading the same
+log agrees, and nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, Protocol
+
+SEVERITIES = ("P1", "P2", "P3", "P4")
+STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
+ROLES = ("IC", "TL", "COM", "SCR")
+# the plan's response SLA by severity, in seconds, until acknowledged
+RESPONSE_SLA_S = {"P1": 15 * 60, "P2": 30 * 60, "P3": 2 * 3600, "P4": 24 * 3600}
+RESOLUTION_CHECKLIST = (
+    "Root cause identified",
+    "Fix implemented and tested",
+    "Affected services restored",
+    "Monitoring confirms stability",
+    "Data integrity verified",
+)
+NUMBER = re.compile(r"^INC-(\d{4})-(\d{2})-(\d{2})-(\d{3,})$")
+
+DECLARED = "incident.declared"
+ACKNOWLEDGED = "incident.acknowledged"
+RESOLVED = "incident.resolved"
+INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED)
+
+
+class Record(Protocol):
+    """What the fold needs of a log record."""
+
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def incident(self) -> str | None: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    number: str
+    title: str
+    severity: str
+    status: str
+    declared_at: datetime
+    declared_by: str
+    started_at: datetime  # impact start; may be earlier than the declaration
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    drill: bool = False
+    components: tuple[str, ...] = ()
+    checklist: Mapping[str, str] = field(default_factory=dict)  # item -> ticked | skipped
+
+    @property
+    def active(self) -> bool:
+        return self.resolved_at is None
+
+    def elapsed_s(self, now: datetime) -> float:
+        end = self.resolved_at or now
+        return max(0.0, (end - self.started_at).total_seconds())
+
+
+def fold(records: Iterable[Record]) -> dict[str, Incident]:
+    """Every incident the records speak of, by number, in declaration order."""
+    incidents: dict[str, Incident] = {}
+    for r in records:
+        number = r.incident
+        if number is None:
+            continue
+        d = r.data
+        if r.kind == DECLARED:
+            started = _ts(d.get("started_at")) or r.ts
+            incidents[number] = Incident(
+                number=number, title=str(d.get("title", "")),
+                severity=str(d.get("severity", "P3")), status="Investigating",
+                declared_at=r.ts, declared_by=r.actor, started_at=min(started, r.ts),
+                drill=bool(d.get("drill", False)),
+                components=tuple(str(c) for c in d.get("components", ())))
+            continue
+        inc = incidents.get(number)
+        if inc is None:
+            continue
+        if r.kind == ACKNOWLEDGED and inc.acknowledged_at is None:
+            incidents[number] = replace(inc, acknowledged_at=r.ts)
+        elif r.kind == RESOLVED and inc.resolved_at is None:
+            checklist = {str(k): str(v) for k, v in dict(d.get("checklist", {})).items()}
+            incidents[number] = replace(inc, status="Resolved", resolved_at=r.ts,
+                                        checklist=checklist)
+    return incidents
+
+
+def active_incident(incidents: Mapping[str, Incident]) -> Incident | None:
+    """The most recently declared incident that is not resolved."""
+    open_ = [i for i in incidents.values() if i.active]
+    return max(open_, key=lambda i: i.declared_at) if open_ else None
+
+
+def next_number(existing: Iterable[str], day: date) -> str:
+    """INC-YYYY-MM-DD-NNN: the next free number of that day (UTC)."""
+    prefix = f"INC-{day:%Y-%m-%d}-"
+    used = [int(n[len(prefix):]) for n in existing if n.startswith(prefix)
+            and n[len(prefix):].isdigit()]
+    return f"{prefix}{max(used, default=0) + 1:03d}"
+
+
+def _ts(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else None
+
+
+def banner_text(incident: Incident, now: datetime) -> str:
+    """INC-2026-11-26-001 · P2 · Investigating · 00:12:34 (drills marked)."""
+    seconds = int(incident.elapsed_s(now))
+    clock = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    drill = "DRILL · " if incident.drill else ""
+    return f"{drill}{incident.number} · {incident.severity} · {incident.status} · {clock}"

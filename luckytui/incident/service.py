@@ -1,0 +1,92 @@
+"""Recording incident events: the one place that writes them, for the UI and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from luckytui.incident.model import (
+    ACKNOWLEDGED,
+    DECLARED,
+    RESOLUTION_CHECKLIST,
+    RESOLVED,
+    SEVERITIES,
+    Incident,
+    active_incident,
+    fold,
+    next_number,
+)
+from luckytui.store import EventLog
+
+
+class IncidentError(Exception):
+    """An incident step that cannot be taken; one line for the operator."""
+
+
+class Incidents:
+    def __init__(self, log: EventLog, actor: str) -> None:
+        self.log = log
+        self.actor = actor
+
+    async def all(self) -> dict[str, Incident]:
+        records = await self.log.records(kinds=(DECLARED, ACKNOWLEDGED, RESOLVED))
+        return fold(records)
+
+    async def active(self) -> Incident | None:
+        return active_incident(await self.all())
+
+    async def declare(self, title: str, severity: str, *, started_at: datetime | None = None,
+                      components: tuple[str, ...] = (), drill: bool = False) -> Incident:
+        title = " ".join(title.split())
+        if not title:
+            raise IncidentError("an incident needs a title")
+        if severity not in SEVERITIES:
+            raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, "
+                                f"not {severity!r}")
+        now = datetime.now(UTC)
+        if started_at is not None and started_at > now:
+            raise IncidentError("the impact cannot start in the future")
+        data = {"title": title, "severity": severity, "components": list(components),
+                "drill": drill,
+                "started_at": (started_at or now).astimezone(UTC).isoformat()}
+        for _ in range(50):  # another process may take the same number: take the next
+            number = next_number(await self.all(), now.astimezone(UTC).date())
+            record = await self.log.append(DECLARED, data, actor=self.actor, incident=number,
+                                           dedupe=f"{DECLARED}:{number}", fsync=True)
+            if record is not None:
+                return (await self.all())[number]
+        raise IncidentError("could not allocate an incident number")
+
+    async def _get(self, number: str | None) -> Incident:
+        incidents = await self.all()
+        if number is None:
+            found = active_incident(incidents)
+            if found is None:
+                raise IncidentError("no active incident")
+            return found
+        if number not in incidents:
+            raise IncidentError(f"no incident {number}")
+        return incidents[number]
+
+    async def acknowledge(self, number: str | None = None) -> Incident:
+        inc = await self._get(number)
+        if inc.acknowledged_at is None:
+            await self.log.append(ACKNOWLEDGED, {}, actor=self.actor, incident=inc.number,
+                                  dedupe=f"{ACKNOWLEDGED}:{inc.number}")
+        return (await self.all())[inc.number]
+
+    async def resolve(self, checklist: Mapping[str, bool],
+                      number: str | None = None) -> Incident:
+        """Resolve with the plan's checklist: every item ticked or explicitly skipped."""
+        inc = await self._get(number)
+        if not inc.active:
+            raise IncidentError(f"{inc.number} is already resolved")
+        missing = [item for item in RESOLUTION_CHECKLIST if item not in checklist]
+        if missing:
+            raise IncidentError(f"checklist item not answered: {missing[0]}")
+        answers = {item: "ticked" if checklist[item] else "skipped"
+                   for item in RESOLUTION_CHECKLIST}
+        await self.log.append(RESOLVED, {"checklist": answers}, actor=self.actor,
+                              incident=inc.number, dedupe=f"{RESOLVED}:{inc.number}",
+                              fsync=True)
+        return (await self.all())[inc.number]
