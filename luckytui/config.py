@@ -35,6 +35,9 @@ class KubeSettings:
 @dataclass(frozen=True, slots=True)
 class PrometheusSettings:
     url: str  # base URL, e.g. http://prometheus:9090
+    # PromQL giving one series per pod (label `pod`) in cores; `$namespace` is filled in.
+    # None: sum by (pod) (rate(container_cpu_usage_seconds_total{...}[2m]))
+    cpu_query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +172,8 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     prom = None
     if "prometheus" in data:
         p = _Reader(where, top.get("prometheus", dict), "prometheus.")
-        p.check_keys({"url"})
-        prom = PrometheusSettings(str(_url(p, "url")))
+        p.check_keys({"url", "cpu_query"})
+        prom = PrometheusSettings(str(_url(p, "url")), p.get("cpu_query", str))
     dbs = []
     for i, table in enumerate(top.get("databases", list, [])):
         d = _Reader(where, table if isinstance(table, dict) else {}, f"databases[{i}].")

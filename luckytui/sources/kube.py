@@ -12,21 +12,32 @@ API for pod and node CPU. The metrics API is optional: when it is missing or
 failing the snapshot still carries the pods, with `cpu_m=None` and
 `metrics_available=False`. Every other failure is a `SourceError` with one
 short line (never a traceback, never a credential).
+
+Given a `PrometheusCpu`, pod CPU comes from Prometheus instead (metrics.k8s.io
+is then asked only for nodes): its range query fills every pod's history on the
+first fetch, then one instant query a fetch runs beside the list calls. When
+Prometheus fails, the pods still show, without CPU, and `cpu_error` says why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from luckytui.snapshots import DeploymentInfo, NodeInfo, PodInfo, PodsSnapshot
 from luckytui.sources.base import SourceError, one_line
+
+if TYPE_CHECKING:
+    from luckytui.sources.prometheus import PrometheusCpu
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 500  # pods per list request, as kubectl pages: shorter holds of the GIL
 CONNECT_BOUND_S = 30.0  # loading a kubeconfig may run an exec credential plugin
@@ -222,12 +233,16 @@ class KubeSource:
     name = "kube"
 
     def __init__(self, kubeconfig: str | None, context: str | None, namespace: str,
-                 history: int = 20, *, timeout: float = 5.0) -> None:
+                 history: int = 20, *, timeout: float = 5.0,
+                 cpu: PrometheusCpu | None = None) -> None:
         self.kubeconfig = kubeconfig
         self.context = context
         self.namespace = namespace
         self.history = max(1, history)
         self.timeout = timeout
+        self.cpu = cpu
+        self.cpu_error: str | None = None  # why Prometheus gave no pod CPU last time
+        self._backfilled = False
         self._lock = threading.Lock()
         self._api: Any = None  # kubernetes.client.ApiClient, made in a worker thread
         self._address = ""
@@ -242,15 +257,15 @@ class KubeSource:
                 async with asyncio.timeout(CONNECT_BOUND_S):
                     await asyncio.to_thread(self._connect)
             async with asyncio.timeout(self._bound_s):
-                pods, deployments, nodes, pod_metrics, node_metrics = await asyncio.gather(
+                pods, deployments, nodes, (pod_cpu, seed), node_cpu = await asyncio.gather(
                     asyncio.to_thread(self._list_pods),
                     asyncio.to_thread(self._get,
                                       "/apis/apps/v1/namespaces/{namespace}/deployments"),
                     asyncio.to_thread(self._optional, "/api/v1/nodes", 403),
-                    asyncio.to_thread(self._metrics, "pods"),
+                    self._pod_cpu(),
                     asyncio.to_thread(self._metrics, "nodes"))
                 return await asyncio.to_thread(self._snapshot, pods, deployments, nodes,
-                                               pod_metrics, node_metrics)
+                                               pod_cpu, node_cpu, seed)
         except SourceError:
             raise
         except TimeoutError:
@@ -264,10 +279,46 @@ class KubeSource:
         stays under the poller's default 10 s, so this line is the one shown)."""
         return self.timeout + 3.0
 
+    async def _pod_cpu(self) -> tuple[dict[str, float] | None, dict[str, list[float]] | None]:
+        """Pod name → millicores (None when unknown), and, on the first good answer
+        from Prometheus, each pod's backfilled CPU history."""
+        cpu = self.cpu
+        if cpu is None:
+            return await asyncio.to_thread(self._metrics, "pods"), None
+        # ends before the whole refresh does, so a failure costs only the CPU column
+        bound = min(cpu.timeout + 1.0, self._bound_s - 0.5)
+        try:
+            async with asyncio.timeout(bound):
+                seeded: dict[str, list[float]] | None = None
+                if self._backfilled:
+                    now = await asyncio.to_thread(cpu.read)
+                else:
+                    past, got = await asyncio.gather(
+                        asyncio.to_thread(cpu.backfill), asyncio.to_thread(cpu.read),
+                        return_exceptions=True)
+                    if isinstance(got, BaseException):
+                        raise got
+                    now = got
+                    self._backfilled = True  # Prometheus answers: backfill once only
+                    if isinstance(past, BaseException):
+                        log.debug("Prometheus backfill failed: %s", one_line(past))
+                    else:
+                        seeded = past
+        except Exception as exc:
+            self.cpu_error = (f"Prometheus: timed out after {bound:g} s"
+                              if isinstance(exc, TimeoutError) and not str(exc)
+                              else one_line(exc))
+            log.debug("pod CPU from Prometheus failed: %s", self.cpu_error)
+            return None, None
+        self.cpu_error = None
+        return now, seeded
+
     async def aclose(self) -> None:
         api, self._api = self._api, None
         if api is not None:
             await asyncio.to_thread(api.close)
+        if self.cpu is not None:
+            await asyncio.to_thread(self.cpu.close)
 
     # --- worker-thread side ---------------------------------------------------
 
@@ -351,23 +402,25 @@ class KubeSource:
                 return None
             raise
 
-    def _metrics(self, what: str) -> dict[str, Any] | None:
-        """Pod or node metrics; None when the metrics API is missing, failing or slow."""
+    def _metrics(self, what: str) -> dict[str, float] | None:
+        """Pod or node CPU by name from the metrics API; None when it is missing,
+        failing or slow."""
         try:
             if what == "pods":
-                return self._get("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
-            return self._get("/apis/metrics.k8s.io/v1beta1/nodes")
+                doc = self._get("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
+            else:
+                doc = self._get("/apis/metrics.k8s.io/v1beta1/nodes")
         except Exception:
             return None
+        return metrics_cpu_m(_list(doc.get("items")))
 
     def _snapshot(self, pods: list[Any], deployments: dict[str, Any],
-                  nodes: dict[str, Any] | None, pod_metrics: dict[str, Any] | None,
-                  node_metrics: dict[str, Any] | None) -> PodsSnapshot:
-        cpu = metrics_cpu_m(_list(pod_metrics.get("items"))) if pod_metrics else None
-        node_cpu = metrics_cpu_m(_list(node_metrics.get("items"))) if node_metrics else None
+                  nodes: dict[str, Any] | None, cpu: dict[str, float] | None,
+                  node_cpu: dict[str, float] | None,
+                  seed: dict[str, list[float]] | None = None) -> PodsSnapshot:
         try:
             with self._lock:
-                infos = self._pods(pods, cpu)
+                infos = self._pods(pods, cpu, seed)
             deps = tuple(sorted((parse_deployment(_dict(d))
                                  for d in _list(deployments.get("items"))),
                                 key=lambda d: d.name))
@@ -380,7 +433,8 @@ class KubeSource:
                             deployments=deps, nodes=node_infos,
                             metrics_available=cpu is not None)
 
-    def _pods(self, items: list[Any], cpu: dict[str, float] | None) -> tuple[PodInfo, ...]:
+    def _pods(self, items: list[Any], cpu: dict[str, float] | None,
+              seed: dict[str, list[float]] | None = None) -> tuple[PodInfo, ...]:
         """PodInfos for a list's items; a pod whose resourceVersion has not changed
         since the last fetch is not parsed again, only given its new CPU sample."""
         history, parsed = self._cpu, self._parsed
@@ -400,6 +454,8 @@ class KubeSource:
             samples = history.get(key[0])
             if samples is None:
                 samples = deque(maxlen=maxlen)
+            if seed and not samples and name in seed:  # history from before we started
+                samples.extend(seed[name])
             kept_history[key[0]] = samples
             cpu_m = cpu.get(name) if cpu is not None else None
             if cpu_m is not None:
