@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from luckytui.sim.metrics import exposition
 from luckytui.sim.model import DATABASE, Production, SimEndpoint
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -193,7 +194,14 @@ def make_api_app(model: Production, email: str, password: str, *,
     time actually waited (tests use a small one; 1.0 is the modelled latency).
     """
     api = _Api(model, email, password, token_ttl_s, latency_scale)
+
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        return web.Response(text=exposition(model),
+                            content_type="text/plain", charset="utf-8",
+                            headers={"X-Format": "prometheus text 0.0.4"})
+
     app = web.Application()
     for ep in model.endpoints:
         app.router.add_route(ep.method, ep.path, api.handler(ep))
+    app.router.add_get("/metrics", metrics)
     return app

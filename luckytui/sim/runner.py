@@ -24,6 +24,7 @@ from aiohttp import web
 
 from luckytui.sim.api import make_api_app
 from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
 from luckytui.sim.pgapi import make_pg_app
 from luckytui.sim.promapi import make_prometheus_app
@@ -136,6 +137,15 @@ def write_files(sim: Simulation, password: str) -> None:
             lines += ["expect_status = [201]", "auth = true",
                       'body = { customer_id = 1, product_id = 20, quantity = 1, probe = true }']
     _write_private(sim.config_path, "\n".join(lines) + "\n")
+    # for trying production mode with a real Prometheus scraping the simulation
+    (d / "rules.yml").write_text(RULES)
+    target = sim.api_url.split("://", 1)[1]
+    (d / "prometheus.yml").write_text(
+        "# prometheus --config.file=prometheus.yml scrapes the simulated production\n"
+        "global: {scrape_interval: 5s, evaluation_interval: 5s}\n"
+        f"rule_files: [{_toml(str(d / 'rules.yml'))}]\n"
+        "scrape_configs:\n"
+        f"  - job_name: luckygas-sim\n    static_configs: [{{targets: [{_toml(target)}]}}]\n")
 
 
 async def start_simulation(
