@@ -72,6 +72,9 @@ def _pods(snap: PodsSnapshot) -> dict[str, Any]:
         "nodes": [{"name": n.name, "ready": n.ready, "cordoned": n.unschedulable}
                   for n in snap.nodes],
         "metrics_available": snap.metrics_available,
+        "warnings": [{"reason": w.reason, "object": w.object, "message": w.message,
+                      "count": w.count, "last_seen": _iso(w.last_seen)}
+                     for w in snap.warnings],
     }
 
 

@@ -83,6 +83,17 @@ class NodeInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class KubeWarning:
+    """A recent Warning event in the namespace (BackOff, FailedScheduling, ...)."""
+
+    reason: str
+    object: str  # kind/name
+    message: str
+    last_seen: datetime | None
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class PodsSnapshot:
     taken_at: datetime
     namespace: str
@@ -90,6 +101,7 @@ class PodsSnapshot:
     deployments: tuple[DeploymentInfo, ...]
     nodes: tuple[NodeInfo, ...]
     metrics_available: bool = True
+    warnings: tuple[KubeWarning, ...] = ()  # recent Warning events, newest first
 
 
 # --- PostgreSQL ---------------------------------------------------------------

@@ -116,6 +116,23 @@ def nodes_line(snapshot: PodsSnapshot, shown: int) -> Text:
     return line
 
 
+WARNINGS_NAMED = 3
+
+
+def warnings_line(snapshot: PodsSnapshot) -> Text | None:
+    """The namespace's recent Warning events, newest first, on one line."""
+    if not snapshot.warnings:
+        return None
+    line = Text(f"⚠ {len(snapshot.warnings)} recent warning events: ",
+                style="yellow", end="")
+    for i, w in enumerate(snapshot.warnings[:WARNINGS_NAMED]):
+        if i:
+            line.append(" · ", style="dim")
+        line.append(f"{w.reason} ", style="bold yellow")
+        line.append(w.object)
+    return line
+
+
 class PodsPane(Pane[PodsSnapshot]):
     """The ``top`` pods by CPU, and the deployments' and nodes' state."""
 
@@ -176,6 +193,10 @@ class PodsPane(Pane[PodsSnapshot]):
         summary = deployments_line(snapshot.deployments)
         summary.append("\n")
         summary.append_text(nodes_line(snapshot, len(pods)))
+        warnings = warnings_line(snapshot)
+        if warnings is not None:
+            summary.append("\n")
+            summary.append_text(warnings)
         self.summary.set_text(summary)
         self._pods = {pod.uid or pod.name: pod for pod in pods}
         now = self.now

@@ -27,11 +27,11 @@ import os
 import re
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from luckytui.snapshots import DeploymentInfo, NodeInfo, PodInfo, PodsSnapshot
+from luckytui.snapshots import DeploymentInfo, KubeWarning, NodeInfo, PodInfo, PodsSnapshot
 from luckytui.sources.base import SourceError, one_line
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_WARNINGS = 20
 PAGE_SIZE = 500  # pods per list request, as kubectl pages: shorter holds of the GIL
 CONNECT_BOUND_S = 30.0  # loading a kubeconfig may run an exec credential plugin
 
@@ -257,15 +258,18 @@ class KubeSource:
                 async with asyncio.timeout(CONNECT_BOUND_S):
                     await asyncio.to_thread(self._connect)
             async with asyncio.timeout(self._bound_s):
-                pods, deployments, nodes, (pod_cpu, seed), node_cpu = await asyncio.gather(
+                (pods, deployments, nodes, (pod_cpu, seed), node_cpu,
+                 events) = await asyncio.gather(
                     asyncio.to_thread(self._list_pods),
                     asyncio.to_thread(self._get,
                                       "/apis/apps/v1/namespaces/{namespace}/deployments"),
                     asyncio.to_thread(self._optional, "/api/v1/nodes", 403),
                     self._pod_cpu(),
-                    asyncio.to_thread(self._metrics, "nodes"))
-                return await asyncio.to_thread(self._snapshot, pods, deployments, nodes,
-                                               pod_cpu, node_cpu, seed)
+                    asyncio.to_thread(self._metrics, "nodes"),
+                    asyncio.to_thread(self._warnings))
+                snapshot = await asyncio.to_thread(self._snapshot, pods, deployments, nodes,
+                                                   pod_cpu, node_cpu, seed)
+                return replace(snapshot, warnings=events)
         except SourceError:
             raise
         except TimeoutError:
@@ -390,6 +394,30 @@ class KubeSource:
             if not token:
                 break
         return items
+
+    def _warnings(self) -> tuple[KubeWarning, ...]:
+        """The Warning events the API server still keeps (an hour by default: its
+        --event-ttl), newest first; () when they cannot be read (forbidden, or any
+        failure: they are a hint, not a pane)."""
+        try:
+            doc = self._get("/api/v1/namespaces/{namespace}/events",
+                            [("fieldSelector", "type=Warning"), ("limit", 200)])
+        except Exception:
+            return ()
+        found = []
+        for item in _list(doc.get("items")):
+            ev = _dict(item)
+            seen = (_time(ev.get("lastTimestamp")) or _time(ev.get("eventTime"))
+                    or _time(_dict(ev.get("metadata")).get("creationTimestamp")))
+            obj = _dict(ev.get("involvedObject"))
+            found.append(KubeWarning(
+                reason=str(ev.get("reason") or ""),
+                object=f"{str(obj.get('kind') or '').lower()}/{obj.get('name') or ''}",
+                message=" ".join(str(ev.get("message") or "").split())[:200],
+                last_seen=seen, count=int(ev.get("count") or 1)))
+        found.sort(key=lambda w: w.last_seen or datetime.min.replace(tzinfo=UTC),
+                   reverse=True)
+        return tuple(found[:MAX_WARNINGS])
 
     def _optional(self, path: str, *statuses: int) -> dict[str, Any] | None:
         """A list that may be forbidden to us (nodes): None for those statuses."""

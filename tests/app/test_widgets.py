@@ -827,3 +827,21 @@ def test_many_down_endpoints_are_counted_not_listed() -> None:
     down = [EndpointResult(f"r{i}", "api", "GET", "http://x", 500, 1.0, 1.0, False,
                            "HTTP 500", now) for i in range(10)]
     assert summary_line(down).plain == "✖ 10 of 10 down: api/r0, api/r1, api/r2 and 7 more"
+
+
+def test_warning_events_line() -> None:
+    from datetime import UTC, datetime
+
+    from luckytui.snapshots import KubeWarning, PodsSnapshot
+    from widgets.pods import warnings_line
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    snap = PodsSnapshot(now, "luckygas", (), (), ())
+    assert warnings_line(snap) is None
+    warned = PodsSnapshot(now, "luckygas", (), (), (), warnings=(
+        KubeWarning("BackOff", "pod/order-worker-1", "Back-off restarting", now),
+        KubeWarning("FailedScheduling", "pod/api-2", "0/3 nodes available", now)))
+    line = warnings_line(warned)
+    assert line is not None
+    assert line.plain == ("⚠ 2 recent warning events: BackOff pod/order-worker-1 · "
+                          "FailedScheduling pod/api-2")

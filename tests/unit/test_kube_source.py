@@ -539,3 +539,14 @@ def test_fetch_never_loads_the_generated_api_classes(tmp_path: Path) -> None:
                              timeout=60)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.strip() == "[]"
+
+
+async def test_recent_warning_events_are_reported(sim: Sim) -> None:
+    sim.model.event("Warning", "BackOff", "Pod", "order-worker-abc12",
+                    "Back-off restarting failed container")
+    sim.model.event("Normal", "Scheduled", "Pod", "order-worker-abc12", "assigned")
+    async with source_for(sim.kubeconfig) as src:
+        snap = await src.fetch()
+    reasons = [(w.reason, w.object) for w in snap.warnings]
+    assert ("BackOff", "pod/order-worker-abc12") in reasons
+    assert all(r != "Scheduled" for r, _ in reasons)
