@@ -40,6 +40,7 @@ check: lint test
 bench: $(STAMP)
 	@command -v tmux >/dev/null || { echo "make bench drives the app in tmux; install tmux" >&2; exit 1; }
 	$(BIN)/python bench/first_frame.py --runs 5
+	$(BIN)/python bench/pg_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

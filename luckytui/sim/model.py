@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 Scale = Literal["small", "large"]
+CPU_TRAIL_S = 300  # seconds of per-pod CPU kept for the simulated Prometheus's range queries
 NAMESPACE = "luckygas"
 DATABASE = "luckygas_prod"
 PLAN_ENDPOINTS = (
@@ -95,6 +96,7 @@ class SimPod:
     jitter: float = 1.0  # this pod's share of its deployment's load
     cpu_m: float = 0.0
     cpu_seconds: float = 0.0  # the container_cpu_usage_seconds_total counter
+    cpu_trail: deque[float] = field(default_factory=lambda: deque(maxlen=CPU_TRAIL_S))
     memory_mi: float = 0.0
     terminating_at: float | None = None
     resource_version: int = 0
@@ -312,6 +314,7 @@ class Production:
             "analytics": 75.0,
         }
         self._build()
+        self._step_pods()  # pods have their CPU from the first answer on
 
     # --- construction ---------------------------------------------------------
 
@@ -473,7 +476,7 @@ class Production:
         for chapter, starts in self.storyline.items():
             if t >= starts and chapter not in self._told:
                 self._told.add(chapter)
-                self._begin(chapter)
+                self.begin(chapter)
         self._step_pods()
         self._step_connections()
         self._step_statements()
@@ -481,8 +484,9 @@ class Production:
         self._step_orders()
         self._step_alerts()
 
-    def _begin(self, chapter: str) -> None:
-        """Start one chapter of the storyline (once)."""
+    def begin(self, chapter: str) -> None:
+        """Start one chapter of the storyline now (each chapter starts once)."""
+        self._told.add(chapter)
         if chapter == "surge":
             self.surge_active = True
             self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
@@ -513,6 +517,7 @@ class Production:
             share = demand / max(1, len(ready))
             for p in pods:
                 p.cpu_seconds += p.cpu_m / 1000.0  # the second that just passed
+                p.cpu_trail.append(p.cpu_m)
                 if not p.ready(now):
                     p.cpu_m = 5.0 if p.phase(now) == "Running" else 0.0
                     continue

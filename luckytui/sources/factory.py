@@ -9,7 +9,10 @@ from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import Source
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec
 from luckytui.sources.kube import KubeSource
-from luckytui.sources.postgres import SimPostgresSource
+from luckytui.sources.postgres import PostgresSource, SimPostgresSource
+from luckytui.sources.prometheus import PrometheusCpu
+
+CPU_HISTORY = 20  # samples in each pod's CPU trend
 
 # which panes each source feeds
 PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",),
@@ -21,11 +24,19 @@ def build_sources(settings: Settings) -> list[Source[Any]]:
     sources: list[Source[Any]] = []
     if settings.kube is not None:
         k = settings.kube
-        sources.append(KubeSource(k.kubeconfig, k.context, k.namespace))
+        cpu = None
+        if settings.prometheus is not None:
+            # pod CPU from PromQL, its trend backfilled at start; metrics.k8s.io otherwise
+            cpu = PrometheusCpu(settings.prometheus.url, k.namespace,
+                                query=settings.prometheus.cpu_query, history=CPU_HISTORY,
+                                step_s=settings.refresh)
+        sources.append(KubeSource(k.kubeconfig, k.context, k.namespace, CPU_HISTORY, cpu=cpu))
     if settings.databases:
         db = settings.databases[0]
         if db.sim_url:
             sources.append(SimPostgresSource(db.sim_url, db.name))
+        elif db.dsn:
+            sources.append(PostgresSource(db.dsn, db.name))
     if settings.endpoints or settings.login:
         login = None
         if settings.login is not None:
@@ -49,6 +60,8 @@ def preload_clients(names: tuple[str, ...]) -> None:
     if "kube" in names:
         import kubernetes.client.api_client
         import kubernetes.config  # noqa: F401
+    if "prometheus" in names:
+        import prometheus_api_client.prometheus_connect  # noqa: F401
 
 
 def configured_source_names(settings: Settings) -> list[str]:

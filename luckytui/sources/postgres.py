@@ -9,17 +9,25 @@ simulation's activity API (`SimPostgresSource`, below) and a real server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import json
+import math
+import re
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
-from luckytui.sources.base import SourceError
+from luckytui.sources.base import SourceError, one_line
 from luckytui.sources.endpoints import describe_error
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 STATEMENTS_HINT = (
     "pg_stat_statements is not installed: add it to shared_preload_libraries "
@@ -109,6 +117,7 @@ def build_db_snapshot(
     own_pid: int | None = None,
     long_running_s: float = 60.0,
     top_statements: int = 10,
+    idle_sessions: int = 0,
 ) -> DbSnapshot:
     """One refresh of the database pane from one scan's rows.
 
@@ -116,11 +125,13 @@ def build_db_snapshot(
     do not). A session waiting on a lock counts as "waiting" instead of its
     state. Long-running sessions are the non-idle ones busy for longer than
     `long_running_s`, longest first. `statement_rows` is None when
-    pg_stat_statements is not available.
+    pg_stat_statements is not available. `idle_sessions` counts idle client
+    backends that the server counted instead of sending (not in `activity_rows`).
     """
     now = parse_ts(now) or now
     counts = dict.fromkeys((*CONNECTION_STATES, "other"), 0)
-    total = 0
+    counts["idle"] = idle_sessions
+    total = idle_sessions
     long_running: list[Backend] = []
     for row in activity_rows:
         if row.get("backend_type", CLIENT_BACKEND) != CLIENT_BACKEND:
@@ -212,7 +223,374 @@ class SimPostgresSource:
 
 
 # --- a real server ----------------------------------------------------------------------
-# `PostgresSource` (psycopg, async) belongs here: one scan of pg_stat_activity with
-# pg_blocking_pids folded in, max_connections, and pg_stat_statements when installed,
-# all passed to `build_db_snapshot` with the session's own pid, exactly as above.
 
+# Every statement luckytui sends starts with this comment, so that a DBA can tell
+# its queries apart in pg_stat_statements and the server log (and so that the slow
+# statements list does not show luckytui's own).
+SQL_MARK = "/* luckytui */"
+
+# One scan of pg_stat_activity per refresh, an aggregate, so its answer is one row:
+# - max_connections; our own pid (excluded from the counts; through a pooler it
+#   is not the pid libpq saw at connect); the server's clock (durations do not
+#   depend on the client's); where pg_stat_statements is installed in this
+#   database, if it is (so its presence is known on every refresh, for free);
+# - the idle client sessions, counted: at 1,000 connections they are most rows,
+#   and sending and decoding them would cost more than the scan itself;
+# - the other client sessions as one JSON array, with pg_blocking_pids (which
+#   costs about a scan of the lock table) only for the ones waiting on a Lock.
+ACTIVITY_SQL = SQL_MARK + """
+SELECT current_setting('max_connections')::int,
+       pg_backend_pid(),
+       statement_timestamp(),
+       (SELECT ARRAY[n.nspname::text, x.extversion]
+        FROM pg_extension AS x JOIN pg_namespace AS n ON n.oid = x.extnamespace
+        WHERE x.extname = 'pg_stat_statements'),
+       count(*) FILTER (WHERE a.state = 'idle' AND a.backend_type = 'client backend'),
+       json_agg(json_build_object(
+           'pid', a.pid, 'datname', a.datname, 'usename', a.usename,
+           'application_name', a.application_name, 'client_addr', a.client_addr,
+           'backend_start', a.backend_start, 'xact_start', a.xact_start,
+           'query_start', a.query_start, 'state_change', a.state_change,
+           'wait_event_type', a.wait_event_type, 'wait_event', a.wait_event,
+           'state', a.state, 'backend_type', a.backend_type, 'query', left(a.query, 2000),
+           'blocked_by', CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END))
+         FILTER (WHERE a.state IS DISTINCT FROM 'idle' AND a.backend_type = 'client backend')
+FROM pg_stat_activity AS a"""
+
+# The top statements by mean time, ranked and cut server-side, without their
+# text: pg_stat_statements(true) reads every entry's text from its file (~10 ms
+# for 500 entries), pg_stat_statements(false) does not (~0.6 ms). Texts do not
+# change for an entry, so they are read once, only for entries new to the top.
+# Statements known to be luckytui's own are left out; a few more than asked for
+# are read in case some of them are luckytui's, not known yet.
+# {schema}: where the extension lives; {total}/{mean}: the 1.8+ column names
+# (PostgreSQL 13+) or the older ones.
+STATEMENTS_SQL = SQL_MARK + """
+SELECT userid, dbid, queryid, calls, {total}, {mean}, rows
+FROM {schema}.pg_stat_statements(false)
+WHERE queryid IS NOT NULL AND queryid <> ALL(%s::int8[])
+ORDER BY {mean} DESC
+LIMIT %s"""
+STATEMENT_TEXTS_SQL = SQL_MARK + """
+SELECT userid, dbid, queryid, left(query, 2000)
+FROM {schema}.pg_stat_statements(true)
+WHERE queryid = ANY(%s::int8[])"""
+STATEMENT_COLUMNS = ("calls", "total_exec_time", "mean_exec_time", "rows")
+STATEMENTS_RETRY_S = 60.0  # after pg_stat_statements refused to answer (not preloaded, ...)
+OWN_MARGIN = 2  # extra statements read in case some are luckytui's own, not known yet
+TEXT_CACHE_MAX = 2000
+MAX_REREADS = 4  # pages read again on a refresh that finds own statements not known yet
+
+_psycopg: Any = None  # the psycopg module, imported on first use
+
+
+async def _load_psycopg() -> Any:
+    """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
+    global _psycopg
+    if _psycopg is None:
+        _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
+    return _psycopg
+
+
+_PASSWORD_KV = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)""", re.IGNORECASE)
+_URL_USERINFO = re.compile(r"(\w+://[^:/@\s]*):[^@\s]*@")
+_CONNECT_FAILED = re.compile(
+    r'connection to server (?:at "(?P<host>[^"]*)"(?: \((?P<addr>[^)]*)\))?, '
+    r'port (?P<port>\d+)|on socket "(?P<socket>[^"]*)") failed: (?P<detail>.*)')
+_SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s+")
+_ROLE_PASSWORD = re.compile(r"(\bPASSWORD\s+)E?'(?:[^'\\]|\\.|'')*'", re.IGNORECASE)
+
+
+def mask_passwords(query: str) -> str:
+    """Hide the literal of `CREATE/ALTER ROLE ... PASSWORD '...'` in query text.
+
+    pg_stat_statements keeps utility statements verbatim, and the pane is
+    often on a shared screen.
+    """
+    return _ROLE_PASSWORD.sub(r"\1'***'", query) if "assword" in query.lower() else query
+
+
+def scrub_secrets(text: str) -> str:
+    """Hide anything that looks like a password in a conninfo string or a URL."""
+    return _URL_USERINFO.sub(r"\1:***@", _PASSWORD_KV.sub(r"\1***", text))
+
+
+def _where(m: re.Match[str]) -> str:
+    if m.group("socket"):
+        return m.group("socket")
+    host = m.group("host") or m.group("addr") or "?"
+    return f"[{host}]:{m.group('port')}" if ":" in host else f"{host}:{m.group('port')}"
+
+
+def describe_pg_error(exc: BaseException, timeout_s: float) -> str:
+    """One line for the operator saying why the database gave no snapshot.
+
+    Shaped after what the operator needs: "connection refused: 127.0.0.1:5433",
+    'password authentication failed for user "x"', "timed out after 5 s",
+    "statement timeout". It never contains a password.
+    """
+    if isinstance(exc, TimeoutError):
+        return f"timed out after {timeout_s:g} s"
+    sqlstate = getattr(exc, "sqlstate", None)
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if sqlstate == "57014":  # query_canceled
+        if "statement timeout" in text:
+            return "statement timeout"
+        return "query cancelled by the server"
+    if type(exc).__name__ == "ConnectionTimeout" or first.endswith("timeout expired"):
+        return f"timed out after {timeout_s:g} s"
+    m = _CONNECT_FAILED.search(first)
+    if m:
+        detail = _SEVERITY.sub("", m.group("detail").strip())
+        low = detail.lower()
+        if low.startswith("connection refused"):
+            return scrub_secrets(f"connection refused: {_where(m)}")
+        if m.group("socket") and low.startswith("no such file"):
+            return scrub_secrets(f"no server listening on socket {_where(m)}")
+        if low.startswith("timeout expired"):
+            return f"timed out after {timeout_s:g} s"
+        if "server closed the connection" in low:
+            return scrub_secrets(f"server closed the connection: {_where(m)}")
+        if low.startswith(("connection timed out", "no route to host", "network is unreachable",
+                           "connection reset")):
+            return scrub_secrets(f"{low.split(' (', 1)[0]}: {_where(m)}")
+        return scrub_secrets(detail)
+    if first.startswith("failed to resolve host"):
+        host = first.split("'")[1] if first.count("'") >= 2 else ""
+        return scrub_secrets(f"host name not resolved: {host}".rstrip(": "))
+    if "server closed the connection" in text or "connection is lost" in text:
+        return "server closed the connection"
+    if primary:
+        return scrub_secrets(" ".join(str(primary).split()))
+    for prefix in ("connection failed: ", "connection is bad: "):
+        first = first.removeprefix(prefix)
+    first = _SEVERITY.sub("", first)
+    return scrub_secrets(first or type(exc).__name__)
+
+
+StatementKey = tuple[int, int, int]  # userid, dbid, queryid: one pg_stat_statements entry
+
+
+class PostgresSource:
+    """A real PostgreSQL server, read with psycopg's async API.
+
+    `dsn` is a libpq conninfo string or URL without a password (libpq's PG*
+    environment variables, ~/.pgpass and service files apply as in psql).
+    One connection is kept open (autocommit, `application_name=luckytui` unless
+    the DSN or PGAPPNAME names another, a `statement_timeout` below `timeout`)
+    and replaced after any failure. A refresh is one scan of pg_stat_activity;
+    when pg_stat_statements is installed in this database, its top
+    `top_statements` by mean time are read too, at most every
+    `statements_interval` seconds (they are cumulative and move slowly).
+    Each fetch finishes within `timeout`, whatever the server does.
+    """
+
+    name = "db"
+
+    def __init__(self, dsn: str, database: str, *, timeout: float = 5.0,
+                 long_running_s: float = 60.0, top_statements: int = 10,
+                 statements_interval: float = 10.0) -> None:
+        self.dsn = dsn
+        self.database = database
+        self.timeout = timeout
+        self.long_running_s = long_running_s
+        self.top_statements = top_statements
+        self.statements_interval = statements_interval
+        self._conn: AsyncConnection[tuple[Any, ...]] | None = None
+        self._backend_pid: int | None = None
+        self._statements: list[dict[str, Any]] | None = None  # the last ones read
+        self._statements_at = -math.inf  # monotonic time they were read
+        self._statements_retry_at = -math.inf  # not before, after a refusal
+        self._texts: dict[StatementKey, str] = {}
+        self._own: set[int] = set()  # queryids of luckytui's own statements
+        self._learned_own = False  # the last page read had own statements not known before
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server pid of luckytui's own session at the last refresh."""
+        return self._backend_pid
+
+    @property
+    def statement_timeout_ms(self) -> int:
+        """Below the fetch's timeout, so a slow scan ends as "statement timeout"."""
+        return max(100, int(self.timeout * 800))
+
+    async def fetch(self) -> DbSnapshot:
+        pg = await _load_psycopg()
+        work = asyncio.create_task(self._fetch(pg))
+        try:
+            done, _ = await asyncio.wait({work}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            await self._abandon(work)
+            raise
+        if not done:
+            await self._abandon(work)
+            raise SourceError(f"timed out after {self.timeout:g} s")
+        return work.result()
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    # --- inside the time limit ---
+
+    async def _fetch(self, pg: Any) -> DbSnapshot:
+        reused = self._conn is not None
+        try:
+            return await self._refresh(pg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            lost = self._conn is not None and (self._conn.closed or self._conn.broken)
+            self._drop()
+            if not (reused and lost and isinstance(exc, pg.OperationalError)):
+                raise SourceError(self._describe(exc)) from None
+        # The kept connection was dead (server restarted, idle connection cut):
+        # one more try on a new connection, within the same time limit.
+        try:
+            return await self._refresh(pg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._drop()
+            raise SourceError(self._describe(exc)) from None
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, SourceError):
+            return str(exc)
+        return one_line(SourceError(describe_pg_error(exc, self.timeout)))
+
+    async def _refresh(self, pg: Any) -> DbSnapshot:
+        conn = await self._connection(pg)
+        cur = conn.cursor(binary=True)
+        await cur.execute(ACTIVITY_SQL, prepare=True)
+        row = await cur.fetchone()
+        if row is None:
+            raise SourceError("pg_stat_activity returned nothing")
+        max_connections, own_pid, now, pgss, idle, sessions = row
+        self._backend_pid = int(own_pid)
+        schema, version = pgss if pgss else (None, None)
+        activity: list[dict[str, Any]] = sessions or []
+        for session in activity:
+            if session.get("query"):
+                session["query"] = mask_passwords(session["query"])
+        return build_db_snapshot(
+            self.database, int(max_connections), activity,
+            await self._top_statements(pg, conn, schema, version), now,
+            own_pid=self._backend_pid, long_running_s=self.long_running_s,
+            top_statements=self.top_statements, idle_sessions=int(idle or 0))
+
+    async def _top_statements(self, pg: Any, conn: AsyncConnection[tuple[Any, ...]],
+                              schema: str | None, version: str | None,
+                              ) -> list[dict[str, Any]] | None:
+        """The statement rows for this refresh: read again, kept, or None for the hint."""
+        clock = time.monotonic()
+        if schema is None or clock < self._statements_retry_at:
+            self._statements = None
+            return None
+        if self._statements is not None and clock - self._statements_at < \
+                self.statements_interval:
+            return self._statements
+        old = _version_tuple(version) < (1, 8)
+        names = {"schema": pg.sql.Identifier(schema),
+                 "total": pg.sql.SQL("total_time" if old else "total_exec_time"),
+                 "mean": pg.sql.SQL("mean_time" if old else "mean_exec_time")}
+        try:
+            statements = await self._read_statements(pg, conn, names)
+            for _ in range(MAX_REREADS):
+                if len(statements) >= self.top_statements or not self._learned_own:
+                    break
+                # some of the page were luckytui's own, unknown until now: read
+                # the page again, with them left out by the server this time
+                statements = await self._read_statements(pg, conn, names)
+        except (pg.errors.ObjectNotInPrerequisiteState, pg.errors.InsufficientPrivilege,
+                pg.errors.UndefinedTable, pg.errors.UndefinedColumn, pg.errors.UndefinedFunction):
+            # Installed but not usable (not in shared_preload_libraries, no
+            # privilege, an unknown version): show the hint, ask again later.
+            self._statements_retry_at = clock + STATEMENTS_RETRY_S
+            self._statements = None
+            return None
+        self._statements = statements[: self.top_statements]
+        self._statements_at = clock
+        return self._statements
+
+    async def _read_statements(self, pg: Any, conn: AsyncConnection[tuple[Any, ...]],
+                               names: dict[str, Any]) -> list[dict[str, Any]]:
+        """One page of the top statements, with the texts of those new to it."""
+        cur = conn.cursor(binary=True)
+        limit = self.top_statements + OWN_MARGIN
+        await cur.execute(pg.sql.SQL(STATEMENTS_SQL).format(**names),
+                          (sorted(self._own), limit), prepare=True)
+        top = await cur.fetchall()
+        self._learned_own = False
+        missing = {row[2] for row in top if tuple(row[:3]) not in self._texts}
+        if missing:
+            await cur.execute(pg.sql.SQL(STATEMENT_TEXTS_SQL).format(**names),
+                              (sorted(missing),))
+            if len(self._texts) > TEXT_CACHE_MAX:
+                self._texts.clear()
+            for userid, dbid, queryid, query in await cur.fetchall():
+                text = query or ""
+                if text.startswith(SQL_MARK):
+                    self._own.add(queryid)
+                    self._learned_own = len(top) == limit
+                self._texts[(userid, dbid, queryid)] = mask_passwords(text)
+        statements = []
+        for row in top:
+            if row[2] in self._own:
+                continue
+            statement = dict(zip(STATEMENT_COLUMNS, row[3:], strict=True))
+            statement["queryid"] = row[2]
+            statement["query"] = self._texts.get(tuple(row[:3]), "")
+            statements.append(statement)
+        return statements
+
+    async def _connection(self, pg: Any) -> AsyncConnection[tuple[Any, ...]]:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        self._conn = None
+        conn: AsyncConnection[tuple[Any, ...]] = await pg.AsyncConnection.connect(
+            self.dsn, autocommit=True, connect_timeout=max(2, math.ceil(self.timeout)),
+            fallback_application_name="luckytui")
+        self._conn = conn
+        await conn.execute(SQL_MARK + " SELECT set_config('statement_timeout', %s, false),"
+                           " set_config('TimeZone', 'UTC', false)",
+                           (f"{self.statement_timeout_ms}ms",))
+        return conn
+
+    # --- giving up ---
+
+    def _drop(self) -> None:
+        """Forget the connection, closing its socket now (no round trip)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.pgconn.finish()
+
+    async def _abandon(self, work: asyncio.Task[DbSnapshot]) -> None:
+        """Stop a fetch that ran out of time, without waiting on the server.
+
+        Closing the socket first makes psycopg's cancellation path skip its
+        cancel request, which a hung server would not answer either.
+        """
+        self._drop()
+        work.add_done_callback(_retrieve)  # a late failure is not worth a warning
+        work.cancel()
+        await asyncio.wait({work}, timeout=1.0)  # ends at once: nothing left to wait on
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _version_tuple(version: str | None) -> tuple[int, ...]:
+    parts = []
+    for part in (version or "0").split("."):
+        digits = "".join(c for c in part if c.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts)

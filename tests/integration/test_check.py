@@ -64,8 +64,7 @@ async def test_check_json_matches_the_simulated_production(sim: Simulation) -> N
 
 
 async def test_check_exits_1_when_an_endpoint_is_down(sim: Simulation) -> None:
-    sim.model.storyline["analytics"] = -1.0  # the aggregation has already failed
-    sim.model.sync()
+    sim.model.begin("analytics")  # the aggregation fails now
     code, out, _ = await luckytui("check", "--json", "--config", str(sim.config_path))
     assert code == 1
     doc = json.loads(out)
