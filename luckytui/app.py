@@ -26,10 +26,12 @@ from textual.worker import Worker, WorkerState
 from luckytui.config import Settings
 from luckytui.incident.model import INCIDENT_KINDS, Incident, banner_text
 from luckytui.incident.service import Incidents
+from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
 from luckytui.signals import alert_signals, describe
 from luckytui.sim.launcher import SimProcess
-from luckytui.snapshots import AlertsSnapshot, SourceState, SourceStatus
+from luckytui.snapshots import AlertsSnapshot, PodsSnapshot, SourceState, SourceStatus
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
+from screens.confirm import AskScreen, ConfirmScreen
 from screens.dashboard import DashboardScreen
 from screens.help import HelpScreen
 from screens.incident import Declaration, DeclareScreen, ResolveScreen
@@ -37,6 +39,7 @@ from screens.palette import ActionsProvider
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
+_EMPTY = PodsSnapshot(datetime.min, "", (), (), ())
 TIMELINE_KEEP = 300
 
 
@@ -49,13 +52,8 @@ class LuckyApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
-        Binding("n", "declare", "Declare", id="declare",
-                tooltip="Declare an incident (title, severity)"),
-        Binding("a", "acknowledge", "Ack", id="acknowledge",
-                tooltip="Acknowledge the active incident (stops the response SLA clock)"),
-        Binding("R", "resolve", "Resolve", id="resolve",
-                tooltip="Resolve the active incident with the plan's checklist"),
     ]
+    MUTATING = frozenset({"act"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -87,6 +85,9 @@ class LuckyApp(App[int]):
         self._last_alerts: AlertsSnapshot | None = None
         self._timeline: list[tuple[str | None, TimelineItem]] = []
         self.incidents: Incidents | None = None
+        self.actions: dict[str, Any] = {}
+        self._unknown: set[int] = set()
+        self.mitigator: Mitigator | None = None
         self.active_incident: Incident | None = None
         self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
         self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
@@ -129,6 +130,9 @@ class LuckyApp(App[int]):
             from luckytui.sources.factory import build_sources
 
             sources = build_sources(settings)
+        from luckytui.mitigations.registry import build_actions
+
+        self.actions = build_actions(settings)
         names = {s.name for s in sources}
         for name in ("kube", "db", "endpoints", "alerts"):
             if name not in names:
@@ -156,6 +160,14 @@ class LuckyApp(App[int]):
                         timeout=10)
             return
         self.incidents = Incidents(self.event_log, self._actor)
+        # the timeline starts with the latest records, not the log's first ones
+        self._last_record = max(0, await self.event_log.last_id() - TIMELINE_KEEP)
+        # intents from before this start that never got an outcome: effect unknown
+        self._unknown = {r.id for r in unfinished(
+            await self.event_log.records(kinds=(INTENT, OUTCOME)))}
+        self.mitigator = Mitigator(
+            self.event_log, self._actor, read_only=self.settings.read_only,
+            incident=lambda: self.active_incident.number if self.active_incident else None)
         await self._follow_log()
         self.set_interval(0.5, self._follow_log_later)
 
@@ -222,7 +234,9 @@ class LuckyApp(App[int]):
         self._last_record = records[-1].id
         self._timeline += [
             (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,
-                                      describe(r.kind, dict(r.data))))
+                                      ("⚠ OUTCOME UNKNOWN (luckytui stopped before it "
+                                       "finished): " if r.id in self._unknown else "")
+                                      + describe(r.kind, dict(r.data))))
             for r in records]
         self._timeline = self._timeline[-TIMELINE_KEEP:]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
@@ -245,6 +259,77 @@ class LuckyApp(App[int]):
                         timeout=10)
 
     # --- actions ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only: the remedies are not offered at all (keys, footer, palette)."""
+        return not (action in self.MUTATING and self.settings.read_only)
+
+    def action_act(self, name: str) -> None:
+        from widgets.pods import PodsPane
+
+        if self.mitigator is None:
+            self.notify("The local log is not open yet; nothing can be recorded.",
+                        severity="warning")
+            return
+        pod = self.dashboard.query_one(PodsPane).selected_pod()
+        if pod is None:
+            self.notify("Select a pod in the Pods pane (1) first.", timeout=4)
+            return
+        if name == "cordon":
+            node = next((n for n in (self.dashboard.query_one(PodsPane).snapshot or
+                                     _EMPTY).nodes if n.name == pod.node), None)
+            name = "uncordon" if node is not None and node.unschedulable else "cordon"
+            self._start_action(name, [pod.node])
+            return
+        if not pod.deployment:
+            self.notify(f"{pod.name} belongs to no deployment.", timeout=4)
+            return
+        if name == "scale":
+            deployments = (self.dashboard.query_one(PodsPane).snapshot or _EMPTY).deployments
+            current = next((d.desired for d in deployments if d.name == pod.deployment), 0)
+
+            def replicas(answer: str | None) -> None:
+                if answer is not None:
+                    self._start_action("scale", [pod.deployment, answer])
+
+            self.push_screen(AskScreen(f"Scale deployment {pod.deployment} to how many "
+                                       f"replicas? (now {current})", str(current)), replicas)
+            return
+        self._start_action(name, [pod.deployment])
+
+    def _start_action(self, name: str, args: list[str]) -> None:
+        action = self.actions.get(name)
+        if action is None:
+            self.notify(f"{name}: not available (is [kubernetes] configured?)",
+                        severity="warning")
+            return
+        self.run_worker(self._plan_and_confirm(action, args), group="action",
+                        exclusive=True, exit_on_error=False)
+
+    async def _plan_and_confirm(self, action: Any, args: list[str]) -> None:
+        from luckytui.mitigations.base import ActionError
+
+        assert self.mitigator is not None and self.event_log is not None
+        try:
+            plan = await action.plan(*args)
+        except ActionError as exc:
+            incident = self.active_incident.number if self.active_incident else None
+            await self.event_log.append("mitigation.refused", {
+                "action": action.name, "args": args, "reason": str(exc)},
+                actor=self._actor, incident=incident)
+            self.notify(f"{action.name} refused: {exc}", severity="error", timeout=8)
+            await self._follow_log()
+            return
+        if not await self.push_screen_wait(ConfirmScreen(plan)):
+            self.notify("Cancelled: nothing was changed.", timeout=3)
+            return
+        outcome = await self.mitigator.run(action, plan)
+        self.notify(f"{'✓' if outcome.ok else '✖'} {outcome.detail}",
+                    severity="information" if outcome.ok else "error", timeout=8)
+        kube = self.pollers.get("kube")
+        if kube is not None:
+            kube.poll_now()  # the affected pane shows the change at once
+        await self._follow_log()
 
     def _incident_service(self) -> Incidents | None:
         if self.incidents is None:

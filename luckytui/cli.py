@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -105,6 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=_positive, default=15.0, metavar="SECONDS",
                        help="longest wait for each source (default 15)")
     _connection_flags(check, sub=True)
+    act = sub.add_parser("act", help="run one of the plan's remedies: shown, confirmed, "
+                         "dry-run first, recorded before and after")
+    act.add_argument("action", nargs="?", metavar="ACTION", help="see --list")
+    act.add_argument("args", nargs="*", metavar="ARG")
+    act.add_argument("--list", action="store_true", help="list the actions")
+    act.add_argument("--yes", action="store_true", help="confirm without asking")
+    act.add_argument("--dry-run", action="store_true",
+                     help="show the plan and the server's dry run; change nothing")
+    act.add_argument("--json", action="store_true", help="the plan and outcome as JSON")
+    act.add_argument("--force", action="store_true", help="go beyond the local bounds")
+    act.add_argument("--as", dest="actor", metavar="NAME",
+                     help="who acts, for the log (default user@host)")
+    act.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS, help="the log file")
+    act.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                     help=argparse.SUPPRESS)
+    _connection_flags(act, sub=True)
     config = sub.add_parser("config", help="the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
                                        parser_class=_Parser, required=True)
@@ -177,10 +194,16 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str] | None) -> int:
 
 
 async def _export(path: Path, incident: str | None) -> int:
+    from luckytui.mitigations.runner import INTENT, OUTCOME, unfinished
     from luckytui.store import EventLog
 
     async with await EventLog.open(path) as log:
-        await log.export_jsonl(sys.stdout, incident=incident)
+        unknown = {r.id for r in unfinished(await log.records(kinds=(INTENT, OUTCOME)))}
+        for record in await log.records(incident=incident):
+            doc = record.to_json()
+            if record.id in unknown:
+                doc["outcome"] = "unknown"  # an intent whose result was never recorded
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return 0
 
 
@@ -231,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except LogError as exc:
                 print(f"luckytui: {exc}", file=sys.stderr)
                 return 1
+        if args.command == "act":
+            from luckytui.act import run_act
+
+            return run_act(args, resolve_settings(args), log_path)
         if args.command == "check":
             return _check(resolve_settings(args), as_json=args.json, timeout=args.timeout)
         if args.command == "config":

@@ -97,6 +97,7 @@ class Settings:
     refresh: float = 2.0
     log: str | None = None
     read_only: bool = False
+    max_replicas: int = 20  # scaling beyond this needs --force
     utc: bool = False
     panes: tuple[str, ...] = PANES
     kube: KubeSettings | None = None
@@ -159,7 +160,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     """Validate a parsed TOML document into Settings."""
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
-                    "databases", "login", "endpoints"})
+                    "databases", "login", "endpoints", "max_replicas"})
     refresh = top.get("refresh", float, 2.0)
     if not 0.2 <= refresh <= 3600:
         raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
@@ -225,8 +226,16 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     return Settings(
         source_file=where, refresh=refresh, log=top.get("log", str),
         read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
+        max_replicas=_max_replicas(top),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints))
+
+
+def _max_replicas(top: _Reader) -> int:
+    value: int = top.get("max_replicas", int, 20)
+    if not 1 <= value <= 10000:
+        raise top.fail("max_replicas", "must be between 1 and 10000")
+    return value
 
 
 def _dsn_has_password(dsn: str) -> bool:

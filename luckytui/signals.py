@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from luckytui.mitigations.runner import describe_intent, describe_outcome
 from luckytui.snapshots import Alert, AlertsSnapshot
 
 
@@ -59,5 +60,12 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         answers = dict(data.get("checklist", {}))
         ticked = sum(1 for v in answers.values() if v == "ticked")
         return f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
+    if kind == "mitigation.intent":
+        return describe_intent(data)
+    if kind == "mitigation.outcome":
+        return describe_outcome(data)
+    if kind == "mitigation.refused":
+        return f"⊘ {data.get('action')} {' '.join(map(str, data.get('args', [])))} refused: " \
+               f"{data.get('reason')}"
     text = data.get("text") or data.get("message") or ""
     return f"{kind} {text}".strip()

@@ -62,6 +62,19 @@ class DashboardScreen(Screen[None]):
                 tooltip=f"Focus the {TITLES[name]} pane")
         for i, name in enumerate(TITLES)
     ] + [
+        # incident steps and remedies: only here, never while a form or dialog is open
+        Binding("n", "app.declare", "Declare", id="declare",
+                tooltip="Declare an incident (title, severity)"),
+        Binding("a", "app.acknowledge", "Ack", id="acknowledge",
+                tooltip="Acknowledge the active incident (stops the response SLA clock)"),
+        Binding("R", "app.resolve", "Resolve", id="resolve",
+                tooltip="Resolve the active incident with the plan's checklist"),
+        Binding("s", "app.act('scale')", "Scale", id="scale",
+                tooltip="Scale the selected pod's deployment (confirmed, dry-run first)"),
+        Binding("r", "app.act('restart')", "Restart", id="restart",
+                tooltip="Rollout restart the selected pod's deployment (confirmed)"),
+        Binding("c", "app.act('cordon')", "Cordon", id="cordon",
+                tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
         Binding("tab", "cycle(1)", "Next pane", id="next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="previous-pane", show=False),
     ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+
+from luckytui.sim.runner import Simulation, start_simulation
 
 FROZEN = datetime(2026, 11, 26, 3, 4, 5, tzinfo=UTC)
 
@@ -34,3 +37,13 @@ def clock() -> ManualClock:
 @pytest.fixture
 def frozen_now() -> Callable[[], datetime]:
     return lambda: FROZEN
+
+
+@pytest.fixture
+async def sim(tmp_path: Path) -> AsyncIterator[Simulation]:
+    """The simulated production served on loopback, in this test's event loop."""
+    simulation = await start_simulation(tmp_path / "sim", seed=7)
+    try:
+        yield simulation
+    finally:
+        await simulation.stop()

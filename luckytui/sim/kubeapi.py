@@ -757,6 +757,7 @@ class KubeApi:
     def __init__(self, model: Production) -> None:
         self.model = model
         self.ns = model.namespace
+        self.writes: list[str] = []  # every request that could change something, in order
         self.posted_jobs: dict[str, Json] = {}
         deployments = self._in_ns(lambda: self.model.deployments.values())
         cronjobs = self._in_ns(lambda: self.model.cronjobs.values())
@@ -1707,6 +1708,8 @@ class KubeApi:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD") and "selfsubjectaccessreviews" not in request.path:
+            self.writes.append(f"{request.method} {request.path_qs}")  # the audit trail
         try:
             self.model.sync()
             self.touch_pods()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import threading
 from collections import deque
@@ -330,33 +329,11 @@ class KubeSource:
         with self._lock:
             if self._api is not None:
                 return
-            import urllib3
-            from kubernetes import config
-            from kubernetes.client.api_client import ApiClient
-            from kubernetes.client.configuration import Configuration
-            from kubernetes.config.config_exception import ConfigException
+            from luckytui.sources.kubeclient import new_client
 
-            # Only the ApiClient layer: the generated API classes and their models cost
-            # over a second of CPU and ~27 MB to import, for requests whose JSON is
-            # decoded here anyway.
-            cfg = Configuration()
-            cfg.retries = urllib3.Retry(total=0, redirect=0)
-            try:
-                api = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                    config_file=self.kubeconfig, context=self.context, persist_config=False,
-                    client_configuration=cfg)
-            except ConfigException:
-                # no kubeconfig given or found: inside a pod, use its service account
-                if self.kubeconfig is not None or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-                    raise
-                cfg = Configuration()
-                cfg.retries = urllib3.Retry(total=0, redirect=0)
-                config.load_incluster_config(  # type: ignore[no-untyped-call]
-                    client_configuration=cfg)
-                api = ApiClient(cfg)
-            api.user_agent = "luckytui/0.1"
-            self._address = str(cfg.host).split("://", 1)[-1].rstrip("/")
-            self._api = api
+            client = new_client(self.kubeconfig, self.context)
+            self._address = client.address
+            self._api = client.api
 
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         """GET one API path (`{namespace}` filled in), its JSON decoded here."""

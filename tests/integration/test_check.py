@@ -5,23 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from luckytui.sim.runner import Simulation, start_simulation
+from luckytui.sim.runner import Simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-async def sim(tmp_path: Path) -> AsyncIterator[Simulation]:
-    simulation = await start_simulation(tmp_path / "sim", seed=11)
-    try:
-        yield simulation
-    finally:
-        await simulation.stop()
 
 
 async def luckytui(*args: str) -> tuple[int, str, str]:

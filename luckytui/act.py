@@ -1,0 +1,104 @@
+"""`luckytui act`: the plan's remedies from the shell, with the dashboard's checks and log."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from luckytui.config import ConfigError, Settings
+from luckytui.mitigations.base import ActionError, Plan
+from luckytui.mitigations.registry import build_actions, close_actions
+from luckytui.mitigations.runner import Mitigator, plan_record
+
+REFUSED = "mitigation.refused"
+
+
+def default_actor() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def _print_list(actions: dict[str, Any], settings: Settings) -> None:
+    if not actions:
+        print("no actions: configure [kubernetes] to get the Kubernetes remedies")
+        return
+    width = max(len(f"{a.name} {a.usage}") for a in actions.values())
+    for a in actions.values():
+        print(f"{f'{a.name} {a.usage}':<{width}}  {a.summary}")
+
+
+async def _act(args: argparse.Namespace, settings: Settings, log_file: Path) -> int:
+    from luckytui.incident.service import Incidents
+    from luckytui.store import EventLog
+
+    actions = build_actions(settings, force=args.force)
+    try:
+        if args.list:
+            _print_list(actions, settings)
+            return 0
+        if not args.action:
+            raise ConfigError("name an action (luckytui act --list)")
+        action = actions.get(args.action)
+        if action is None:
+            raise ConfigError(f"unknown action {args.action!r} (luckytui act --list)")
+        actor = args.actor or default_actor()
+        async with await EventLog.open(log_file) as log:
+            incident = await Incidents(log, actor).active()
+            try:
+                plan = await action.plan(*args.args)
+            except ActionError as exc:
+                await log.append(REFUSED, {"action": action.name, "args": list(args.args),
+                                           "reason": str(exc)}, actor=actor,
+                                 incident=incident.number if incident else None)
+                _say(args, {"status": "refused", "reason": str(exc)}, f"refused: {exc}")
+                return 1
+            if args.json and (args.dry_run or not args.yes):
+                print(json.dumps({"plan": plan_record(plan)}, indent=2))
+            elif not args.json:
+                print(plan.describe())
+            if args.dry_run:
+                return 0
+            if not args.yes and not await asyncio.to_thread(_confirm, plan):
+                print("cancelled: nothing was changed", file=sys.stderr)
+                return 1
+            mitigator = Mitigator(log, actor, read_only=settings.read_only,
+                                  incident=lambda: incident.number if incident else None)
+            outcome = await mitigator.run(action, plan)
+            _say(args, {"plan": plan_record(plan), "status": outcome.status,
+                        "detail": outcome.detail, "duration_s": outcome.duration_s,
+                        "changed": dict(outcome.changed)},
+                 f"{'✓' if outcome.ok else '✖'} {outcome.status}: {outcome.detail}")
+            return 0 if outcome.ok else 1
+    finally:
+        close_actions(actions)
+
+
+def _say(args: argparse.Namespace, doc: dict[str, Any], line: str) -> None:
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        print(line)
+
+
+def _confirm(plan: Plan, ask: Callable[[str], str] = input) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigError("not on a terminal: pass --yes to confirm (or --dry-run to look)")
+    if plan.typed_confirmation:
+        answer = ask(f"Type {plan.typed_confirmation!r} to proceed: ")
+        return answer.strip() == plan.typed_confirmation
+    return ask("Proceed? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def run_act(args: argparse.Namespace, settings: Settings,
+            log_path: Callable[[str | None], Path]) -> int:
+    if settings.read_only and not args.list:
+        raise ConfigError("read-only: this luckytui may not change production "
+                          "(--read-only or read_only = true in the config)")
+    return asyncio.run(_act(args, settings, log_path(getattr(args, "log", None)
+                                                     or settings.log)))

@@ -1,0 +1,274 @@
+"""The plan's Kubernetes remedies: scale, rollout restart, cordon, set env, run a job.
+
+Each plan freezes its target (uid and generation: a spec that changed, or an
+object that was recreated, aborts the action), checks the local bounds and the
+API's permission (SelfSubjectAccessReview), and passes a server-side dry run
+whose answer the confirmation shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+from luckytui.mitigations.kubeops import KubeOps, KubeOpsError
+
+T = TypeVar("T")
+ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+
+@dataclass
+class KubeContext:
+    """What the Kubernetes actions share: one client, the namespace, the bounds."""
+
+    ops: KubeOps
+    namespace: str
+    max_replicas: int = 20
+    force: bool = False
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except KubeOpsError as exc:
+            raise ActionError(str(exc)) from None
+
+    async def permitted(self, verb: str, resource: str, *, group: str = "",
+                        subresource: str = "", name: str = "") -> None:
+        allowed = await self.call(self.ops.can_i, verb, resource, group=group,
+                                  subresource=subresource, name=name)
+        if not allowed:
+            what = f"{resource}/{subresource}" if subresource else resource
+            raise ActionError(f"not permitted: you may not {verb} {what} in {self.namespace}")
+
+    def kubectl(self, *args: str) -> str:
+        return shlex.join(["kubectl", "-n", self.namespace, *args])
+
+
+def _name(value: str, what: str) -> str:
+    if not NAME.match(value):
+        raise ActionError(f"{value!r} is not a valid {what} name")
+    return value
+
+
+def _identity(obj: dict[str, Any]) -> dict[str, str]:
+    meta = obj.get("metadata") or {}
+    return {"uid": str(meta.get("uid", "")), "generation": str(meta.get("generation", "")),
+            "resourceVersion": str(meta.get("resourceVersion", ""))}
+
+
+def _unchanged(plan: Plan, obj: dict[str, Any]) -> None:
+    now = _identity(obj)
+    if now["uid"] != plan.identity.get("uid"):
+        raise ActionError(f"{plan.target} was deleted and recreated since the plan: "
+                          "look again before acting")
+    if plan.identity.get("generation") and now["generation"] != plan.identity["generation"]:
+        raise ActionError(f"{plan.target} was changed by someone else since the plan "
+                          f"(generation {plan.identity['generation']} → {now['generation']}): "
+                          "look again before acting")
+
+
+class ScaleDeployment:
+    name = "scale"
+    summary = "Scale a deployment to N replicas"
+    usage = "DEPLOYMENT REPLICAS"
+
+    def __init__(self, ctx: KubeContext) -> None:
+        self.ctx = ctx
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 2:
+            raise ActionError(f"usage: scale {self.usage}")
+        name = _name(args[0], "deployment")
+        try:
+            replicas = int(args[1])
+        except ValueError:
+            raise ActionError(f"replicas must be a whole number, not {args[1]!r}") from None
+        limit = self.ctx.max_replicas
+        if not 0 <= replicas <= limit and not self.ctx.force:
+            raise ActionError(f"replicas must be between 0 and {limit} (max_replicas); "
+                              "--force to go beyond")
+        dep = await self.ctx.call(self.ctx.ops.deployment, name)
+        before = int((dep.get("spec") or {}).get("replicas", 0))
+        await self.ctx.permitted("patch", "deployments", group="apps", subresource="scale",
+                                 name=name)
+        answer = await self.ctx.call(self.ctx.ops.scale, name, replicas, dry_run=True)
+        would = (answer.get("spec") or {}).get("replicas")
+        return Plan(
+            action=self.name, title=f"Scale deployment {name}",
+            target=f"deployment/{name}", identity=_identity(dep),
+            changes=(Change("replicas", str(before), str(replicas)),),
+            command=self.ctx.kubectl("scale", "deployment", name, f"--replicas={replicas}"),
+            args={"deployment": name, "replicas": replicas},
+            dry_run=f"accepted: replicas would be {would}",
+            undo={"action": self.name, "args": [name, str(before)]})
+
+    async def execute(self, plan: Plan) -> Outcome:
+        name, replicas = plan.args["deployment"], int(plan.args["replicas"])
+        _unchanged(plan, await self.ctx.call(self.ctx.ops.deployment, name))
+        answer = await self.ctx.call(self.ctx.ops.scale, name, replicas, dry_run=False)
+        now = (answer.get("spec") or {}).get("replicas")
+        return Outcome("ok", f"deployment.apps/{name} scaled to {now}",
+                       changed={"replicas": now})
+
+
+class RestartDeployment:
+    name = "restart"
+    summary = "Rollout restart a deployment (new pods replace the old ones)"
+    usage = "DEPLOYMENT"
+
+    def __init__(self, ctx: KubeContext) -> None:
+        self.ctx = ctx
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 1:
+            raise ActionError(f"usage: restart {self.usage}")
+        name = _name(args[0], "deployment")
+        dep = await self.ctx.call(self.ctx.ops.deployment, name)
+        await self.ctx.permitted("patch", "deployments", group="apps", name=name)
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        await self.ctx.call(self.ctx.ops.restart, name, at, dry_run=True)
+        replicas = (dep.get("spec") or {}).get("replicas", 0)
+        return Plan(
+            action=self.name, title=f"Rollout restart deployment {name}",
+            target=f"deployment/{name}", identity=_identity(dep),
+            changes=(Change("pods", f"{replicas} running", f"{replicas} new, rolled one "
+                            "batch at a time"),),
+            command=self.ctx.kubectl("rollout", "restart", "deployment", name),
+            args={"deployment": name}, dry_run="accepted")
+
+    async def execute(self, plan: Plan) -> Outcome:
+        name = plan.args["deployment"]
+        _unchanged(plan, await self.ctx.call(self.ctx.ops.deployment, name))
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        await self.ctx.call(self.ctx.ops.restart, name, at, dry_run=False)
+        return Outcome("ok", f"deployment.apps/{name} restarted at {at}",
+                       changed={"restartedAt": at})
+
+
+class CordonNode:
+    usage = "NODE"
+
+    def __init__(self, ctx: KubeContext, *, cordon: bool) -> None:
+        self.ctx = ctx
+        self.cordon = cordon
+        self.name = "cordon" if cordon else "uncordon"
+        self.summary = ("Cordon a node: no new pods are scheduled on it" if cordon
+                        else "Uncordon a node: pods may be scheduled on it again")
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 1:
+            raise ActionError(f"usage: {self.name} {self.usage}")
+        name = _name(args[0], "node")
+        node = await self.ctx.call(self.ctx.ops.node, name)
+        before = bool((node.get("spec") or {}).get("unschedulable"))
+        if before == self.cordon:
+            raise ActionError(f"node {name} is already "
+                              f"{'cordoned' if before else 'schedulable'}")
+        await self.ctx.permitted("patch", "nodes", name=name)
+        await self.ctx.call(self.ctx.ops.cordon, name, self.cordon, dry_run=True)
+        label = {True: "cordoned (SchedulingDisabled)", False: "schedulable"}
+        return Plan(
+            action=self.name, title=f"{self.name.capitalize()} node {name}",
+            target=f"node/{name}", identity={"uid": _identity(node)["uid"]},
+            changes=(Change("scheduling", label[before], label[self.cordon]),),
+            command=shlex.join(["kubectl", self.name, name]), args={"node": name},
+            dry_run="accepted",
+            undo={"action": "uncordon" if self.cordon else "cordon", "args": [name]})
+
+    async def execute(self, plan: Plan) -> Outcome:
+        name = plan.args["node"]
+        _unchanged(plan, await self.ctx.call(self.ctx.ops.node, name))
+        await self.ctx.call(self.ctx.ops.cordon, name, self.cordon, dry_run=False)
+        return Outcome("ok", f"node/{name} {self.name}ed",
+                       changed={"unschedulable": self.cordon})
+
+
+class SetEnv:
+    name = "set-env"
+    summary = "Set an environment variable on a deployment (rolls its pods)"
+    usage = "DEPLOYMENT KEY=VALUE"
+
+    def __init__(self, ctx: KubeContext) -> None:
+        self.ctx = ctx
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 2 or "=" not in args[1]:
+            raise ActionError(f"usage: set-env {self.usage}")
+        name = _name(args[0], "deployment")
+        key, value = args[1].split("=", 1)
+        if not ENV_KEY.match(key):
+            raise ActionError(f"{key!r} is not a valid environment variable name")
+        dep = await self.ctx.call(self.ctx.ops.deployment, name)
+        containers = ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get(
+            "containers") or []
+        if not containers:
+            raise ActionError(f"deployment {name} has no containers")
+        container = containers[0]
+        before = next((e.get("value") for e in container.get("env") or []
+                       if e.get("name") == key), None)
+        await self.ctx.permitted("patch", "deployments", group="apps", name=name)
+        await self.ctx.call(self.ctx.ops.set_env, name, container["name"], key, value,
+                            dry_run=True)
+        return Plan(
+            action=self.name, title=f"Set {key} on deployment {name}",
+            target=f"deployment/{name}", identity=_identity(dep),
+            changes=(Change(f"{container['name']}: {key}",
+                            "(unset)" if before is None else str(before), value),),
+            command=self.ctx.kubectl("set", "env", f"deployment/{name}", f"{key}={value}"),
+            args={"deployment": name, "container": container["name"], "key": key,
+                  "value": value},
+            dry_run="accepted",
+            undo={"action": self.name, "args": [name, f"{key}={before}"]}
+            if before is not None else None)
+
+    async def execute(self, plan: Plan) -> Outcome:
+        a = plan.args
+        _unchanged(plan, await self.ctx.call(self.ctx.ops.deployment, a["deployment"]))
+        await self.ctx.call(self.ctx.ops.set_env, a["deployment"], a["container"], a["key"],
+                            a["value"], dry_run=False)
+        return Outcome("ok", f"deployment.apps/{a['deployment']} env {a['key']}={a['value']}",
+                       changed={a["key"]: a["value"]})
+
+
+class RunJob:
+    name = "run-job"
+    summary = "Create a Job from a CronJob now (the plan's manual analytics aggregation)"
+    usage = "CRONJOB"
+
+    def __init__(self, ctx: KubeContext, clock: Callable[[], datetime] | None = None) -> None:
+        self.ctx = ctx
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 1:
+            raise ActionError(f"usage: run-job {self.usage}")
+        cron = _name(args[0], "cronjob")
+        obj = await self.ctx.call(self.ctx.ops.cronjob, cron)
+        job = f"{cron}-manual-{self.clock():%m%d%H%M%S}"[:63]
+        await self.ctx.permitted("create", "jobs", group="batch")
+        await self.ctx.call(self.ctx.ops.job_from_cronjob, cron, job, dry_run=True)
+        return Plan(
+            action=self.name, title=f"Run cronjob {cron} now, as job {job}",
+            target=f"cronjob/{cron}", identity={"uid": _identity(obj)["uid"]},
+            changes=(Change("jobs", "none", job),),
+            command=self.ctx.kubectl("create", "job", job, f"--from=cronjob/{cron}"),
+            args={"cronjob": cron, "job": job}, dry_run="accepted")
+
+    async def execute(self, plan: Plan) -> Outcome:
+        a = plan.args
+        _unchanged(plan, await self.ctx.call(self.ctx.ops.cronjob, a["cronjob"]))
+        await self.ctx.call(self.ctx.ops.job_from_cronjob, a["cronjob"], a["job"],
+                            dry_run=False)
+        return Outcome("ok", f"job.batch/{a['job']} created", changed={"job": a["job"]})
+
+
+def kube_actions(ctx: KubeContext) -> list[Any]:
+    return [ScaleDeployment(ctx), RestartDeployment(ctx), CordonNode(ctx, cordon=True),
+            CordonNode(ctx, cordon=False), SetEnv(ctx), RunJob(ctx)]

@@ -1,0 +1,95 @@
+"""The confirmation every change to production passes: exactly what will happen."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from luckytui.mitigations.base import Plan
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Cancel is focused; bulk actions also need the target's name typed."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical { width: 96; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $warning; background: $surface; padding: 0 1; }
+    ConfirmScreen .title { text-style: bold; color: $warning; margin-bottom: 1; }
+    ConfirmScreen VerticalScroll { height: auto; max-height: 16; }
+    ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        p = self.plan
+        lines = [f"[b]target[/b]      {escape(p.target)}"]
+        lines += [f"[b]{escape(c.what)}[/b]  {escape(c.before)} → [b]{escape(c.after)}[/b]"
+                  for c in p.changes]
+        lines.append(f"[b]equivalent[/b]  {escape(p.command)}")
+        if p.dry_run:
+            lines.append(f"[b]dry run[/b]     {escape(p.dry_run)}")
+        if p.touches:
+            lines.append(f"[b]touches[/b]     {len(p.touches)}:")
+            lines += [f"  {escape(t)}" for t in p.touches]
+        with Vertical():
+            yield Label(f"⚠ {escape(p.title)}?", classes="title")
+            with VerticalScroll():
+                yield Static("\n".join(lines))
+            if p.typed_confirmation:
+                yield Label(f"Type {escape(p.typed_confirmation)} to confirm:")
+                yield Input(id="typed")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Confirm", id="confirm", variant="error",
+                             disabled=bool(p.typed_confirmation))
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm", Button).disabled = (
+            event.value.strip() != self.plan.typed_confirmation)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class AskScreen(ModalScreen[str | None]):
+    """One value before a plan can be made (the replica count, KEY=VALUE)."""
+
+    DEFAULT_CSS = """
+    AskScreen { align: center middle; }
+    AskScreen > Vertical { width: 72; max-width: 100%; height: auto;
+        border: round $accent; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask-cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question, self.value, self.placeholder = question, value, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Label("Enter to continue (nothing changes before the confirmation), "
+                        "Esc to cancel", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,95 @@
+"""A remedy from the keyboard: key, question, confirmation with the dry run, outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from luckytui.app import LuckyApp
+from luckytui.config import load_settings
+from luckytui.sim.kubeapi import KUBE_API
+from luckytui.sim.runner import Simulation
+from screens.confirm import AskScreen, ConfirmScreen
+from widgets.pods import PodsPane
+
+
+async def until(pilot: Pilot[int], condition: object, within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
+        await pilot.pause(0.05)
+
+
+def writes(sim: Simulation) -> list[str]:
+    return sim.runners[0].app[KUBE_API].writes
+
+
+async def select_backend(app: LuckyApp, pilot: Pilot[int]) -> None:
+    pane = app.dashboard.query_one(PodsPane)
+    await until(pilot, lambda: pane.snapshot is not None and app.mitigator is not None)
+    await pilot.press("1")
+    for _ in range(20):
+        pod = pane.selected_pod()
+        if pod is not None and pod.deployment == "luckygas-backend":
+            return
+        await pilot.press("down")
+    raise AssertionError("no backend pod to select")
+
+
+async def test_scale_from_the_keyboard(sim: Simulation, tmp_path: Path) -> None:
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3", actor="amy@jump")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await select_backend(app, pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("ctrl+a", "ctrl+k", "8", "enter")  # replace the 3 with 8
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert confirm.plan.changes[0].before == "3" and confirm.plan.changes[0].after == "8"
+        assert confirm.plan.dry_run == "accepted: replicas would be 8"
+        assert app.focused is not None and app.focused.id == "cancel"  # Cancel by default
+        assert sim.model.deployments["luckygas-backend"].replicas == 3  # dry run only
+        assert all("dryRun=All" in w for w in writes(sim))
+        await pilot.click("#confirm")
+        await until(pilot, lambda: sim.model.deployments["luckygas-backend"].replicas == 8)
+        await until(pilot, lambda: any("scaled to 8" in i.text for _, i in app._timeline))
+        assert any("Scale deployment luckygas-backend (replicas 3 → 8)" in i.text
+                   for _, i in app._timeline)
+        pane = app.dashboard.query_one(PodsPane)
+        await until(pilot, lambda: pane.snapshot is not None and next(
+            d for d in pane.snapshot.deployments if d.name == "luckygas-backend").desired == 8)
+
+
+async def test_cancel_changes_nothing(sim: Simulation, tmp_path: Path) -> None:
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await select_backend(app, pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("enter")  # Enter on the focused Cancel
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+    assert all("dryRun=All" in w for w in writes(sim))
+    assert not any("restartedAt" in a for a in sim.model.deployments["luckygas-backend"]
+                   .annotations)
+
+
+async def test_read_only_offers_no_remedy_and_sends_nothing(sim: Simulation,
+                                                            tmp_path: Path) -> None:
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5, read_only=True)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.dashboard.query_one(PodsPane)
+        await until(pilot, lambda: pane.snapshot is not None)
+        await pilot.press("1", "s", "r", "c")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, AskScreen | ConfirmScreen)
+        keys = {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
+        assert not {"s", "r", "c"} & keys
+        assert "READ-ONLY" in app.dashboard.query_one("Banner").render().plain
+    assert writes(sim) == []
