@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     act.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                      help=argparse.SUPPRESS)
     _connection_flags(act, sub=True)
+    from luckytui.incident.commands import add_parser as add_incident_parser
+
+    add_incident_parser(sub, _Parser)
     config = sub.add_parser("config", help="the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
                                        parser_class=_Parser, required=True)
@@ -251,6 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.log_command == "export":
                     return asyncio.run(_export(log_path(args.log), args.incident))
                 return asyncio.run(_verify(log_path(args.log)))
+            except LogError as exc:
+                print(f"luckytui: {exc}", file=sys.stderr)
+                return 1
+        if args.command == "incident":
+            from luckytui.act import default_actor
+            from luckytui.incident.commands import run as run_incident
+            from luckytui.store import LogError
+
+            try:
+                return asyncio.run(run_incident(args, log_path(getattr(args, "log", None)),
+                                                default_actor()))
             except LogError as exc:
                 print(f"luckytui: {exc}", file=sys.stderr)
                 return 1

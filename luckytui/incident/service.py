@@ -57,7 +57,8 @@ class Incidents:
                 return (await self.all())[number]
         raise IncidentError("could not allocate an incident number")
 
-    async def _get(self, number: str | None) -> Incident:
+    async def get(self, number: str | None) -> Incident:
+        """One incident by number, or the active one when number is None."""
         incidents = await self.all()
         if number is None:
             found = active_incident(incidents)
@@ -69,7 +70,7 @@ class Incidents:
         return incidents[number]
 
     async def acknowledge(self, number: str | None = None) -> Incident:
-        inc = await self._get(number)
+        inc = await self.get(number)
         if inc.acknowledged_at is None:
             await self.log.append(ACKNOWLEDGED, {}, actor=self.actor, incident=inc.number,
                                   dedupe=f"{ACKNOWLEDGED}:{inc.number}")
@@ -78,7 +79,7 @@ class Incidents:
     async def resolve(self, checklist: Mapping[str, bool],
                       number: str | None = None) -> Incident:
         """Resolve with the plan's checklist: every item ticked or explicitly skipped."""
-        inc = await self._get(number)
+        inc = await self.get(number)
         if not inc.active:
             raise IncidentError(f"{inc.number} is already resolved")
         missing = [item for item in RESOLUTION_CHECKLIST if item not in checklist]

@@ -1,0 +1,104 @@
+"""`luckytui incident ...`: every incident step from the shell, on the same log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from luckytui.config import ConfigError
+from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, Incident, banner_text
+from luckytui.incident.service import IncidentError, Incidents
+
+
+def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    inc = sub.add_parser("incident", help="declare, acknowledge, resolve and list incidents")
+    steps = inc.add_subparsers(dest="incident_command", metavar="STEP", required=True,
+                               parser_class=parser_class)
+    declare = steps.add_parser("declare", help="declare an incident; prints its number")
+    declare.add_argument("--title", required=True)
+    declare.add_argument("--severity", required=True, choices=SEVERITIES)
+    declare.add_argument("--started-at", metavar="ISO8601",
+                         help="when the impact started, if before now")
+    declare.add_argument("--component", action="append", default=[], metavar="NAME",
+                         help="an affected component (repeatable)")
+    declare.add_argument("--drill", action="store_true", help="a drill, not production")
+    lst = steps.add_parser("list", help="every incident in the log")
+    lst.add_argument("--json", action="store_true")
+    show = steps.add_parser("show", help="one incident")
+    show.add_argument("number", nargs="?", help="default: the active incident")
+    show.add_argument("--json", action="store_true")
+    ack = steps.add_parser("ack", help="acknowledge (stops the response SLA clock)")
+    ack.add_argument("number", nargs="?", help="default: the active incident")
+    resolve = steps.add_parser("resolve", help="resolve with the plan's checklist")
+    resolve.add_argument("number", nargs="?", help="default: the active incident")
+    resolve.add_argument("--tick", type=int, action="append", default=[], metavar="N",
+                         help="checklist item N (1-5) is done; the others are recorded "
+                         "as skipped: " + "; ".join(f"{i + 1} {t}"
+                                                    for i, t in enumerate(RESOLUTION_CHECKLIST)))
+    for p in (declare, lst, show, ack, resolve):
+        p.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS)
+        p.add_argument("--as", dest="actor", metavar="NAME")
+
+
+def _to_json(i: Incident, now: datetime) -> dict[str, Any]:
+    def ts(value: datetime | None) -> str | None:
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+    return {"number": i.number, "title": i.title, "severity": i.severity, "status": i.status,
+            "drill": i.drill, "components": list(i.components), "declared_by": i.declared_by,
+            "started_at": ts(i.started_at), "declared_at": ts(i.declared_at),
+            "acknowledged_at": ts(i.acknowledged_at), "resolved_at": ts(i.resolved_at),
+            "elapsed_s": round(i.elapsed_s(now)), "checklist": dict(i.checklist)}
+
+
+async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
+    from luckytui.store import EventLog
+
+    step = args.incident_command
+    now = datetime.now(UTC)
+    async with await EventLog.open(log_file) as log:
+        svc = Incidents(log, args.actor or actor)
+        try:
+            if step == "declare":
+                started = None
+                if args.started_at:
+                    try:
+                        started = datetime.fromisoformat(args.started_at.replace("Z", "+00:00"))
+                    except ValueError:
+                        raise ConfigError(f"--started-at: not an ISO 8601 time: "
+                                          f"{args.started_at!r}") from None
+                    if started.tzinfo is None:
+                        started = started.astimezone()  # local time, as typed
+                inc = await svc.declare(args.title, args.severity, started_at=started,
+                                        components=tuple(args.component), drill=args.drill)
+                print(inc.number)
+            elif step == "list":
+                incidents = list((await svc.all()).values())
+                if args.json:
+                    print(json.dumps([_to_json(i, now) for i in incidents], indent=2))
+                for i in incidents if not args.json else []:
+                    print(f"{i.number}  {i.severity}  {i.status:<13} {i.title}"
+                          + ("  (drill)" if i.drill else ""))
+            elif step == "show":
+                inc = await svc.get(args.number)
+                print(json.dumps(_to_json(inc, now), indent=2) if args.json
+                      else banner_text(inc, now) + f"\n{inc.title}")
+            elif step == "ack":
+                inc = await svc.acknowledge(args.number)
+                print(f"{inc.number} acknowledged")
+            elif step == "resolve":
+                bad = [n for n in args.tick if not 1 <= n <= len(RESOLUTION_CHECKLIST)]
+                if bad:
+                    raise ConfigError(f"--tick: no checklist item {bad[0]} (1-5)")
+                answers = {item: i + 1 in args.tick
+                           for i, item in enumerate(RESOLUTION_CHECKLIST)}
+                inc = await svc.resolve(answers, args.number)
+                print(f"{inc.number} resolved")
+        except IncidentError as exc:
+            print(f"luckytui: {exc}", file=sys.stderr)
+            return 1
+    return 0
