@@ -26,7 +26,7 @@ def default_actor() -> str:
 
 def _print_list(actions: dict[str, Any], settings: Settings) -> None:
     if not actions:
-        print("no actions: configure [kubernetes] to get the Kubernetes remedies")
+        print("no actions: configure [kubernetes] and [[databases]] to get the remedies")
         return
     width = max(len(f"{a.name} {a.usage}") for a in actions.values())
     for a in actions.values():

@@ -53,7 +53,7 @@ class LuckyApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
     ]
-    MUTATING = frozenset({"act"})
+    MUTATING = frozenset({"act", "act_db"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -297,11 +297,25 @@ class LuckyApp(App[int]):
             return
         self._start_action(name, [pod.deployment])
 
+    def action_act_db(self, name: str) -> None:
+        """Cancel or terminate the backend selected in the DB connections pane."""
+        from luckytui.mitigations.pg import iso
+        from widgets.database import DatabasePane
+
+        backend = self.dashboard.query_one(DatabasePane).selected_backend()
+        if backend is None:
+            self.notify("Select a backend in the DB connections pane (2) first.", timeout=4)
+            return
+        args = [str(backend.pid)]
+        if backend.backend_start is not None:
+            args.append(iso(backend.backend_start))  # the frozen identity of that session
+        self._start_action(name, args)
+
     def _start_action(self, name: str, args: list[str]) -> None:
         action = self.actions.get(name)
         if action is None:
-            self.notify(f"{name}: not available (is [kubernetes] configured?)",
-                        severity="warning")
+            self.notify(f"{name}: not available here (configure [kubernetes] and "
+                        "[[databases]])", severity="warning")
             return
         self.run_worker(self._plan_and_confirm(action, args), group="action",
                         exclusive=True, exit_on_error=False)
@@ -326,9 +340,8 @@ class LuckyApp(App[int]):
         outcome = await self.mitigator.run(action, plan)
         self.notify(f"{'✓' if outcome.ok else '✖'} {outcome.detail}",
                     severity="information" if outcome.ok else "error", timeout=8)
-        kube = self.pollers.get("kube")
-        if kube is not None:
-            kube.poll_now()  # the affected pane shows the change at once
+        for poller in self.pollers.values():
+            poller.poll_now()  # the affected pane shows the change at once
         await self._follow_log()
 
     def _incident_service(self) -> Incidents | None:

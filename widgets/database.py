@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot
 from widgets.pane import Clock, Pane, TextLine, format_age
@@ -113,6 +114,13 @@ def backend_row(backend: Backend) -> list[RenderableType]:
 
 class DatabasePane(Pane[DbSnapshot]):
     """Connections by state and the long-running queries, longest first."""
+
+    BINDINGS = [
+        Binding("c", "app.act_db('cancel')", "Cancel query", id="db-cancel",
+                tooltip="Cancel the selected backend's query (pg_cancel_backend, confirmed)"),
+        Binding("k", "app.act_db('terminate')", "Terminate", id="db-terminate",
+                tooltip="Terminate the selected backend (pg_terminate_backend, confirmed)"),
+    ]
 
     TITLE = "Database"
     def __init__(

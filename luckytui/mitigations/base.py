@@ -46,6 +46,9 @@ class Plan:
         lines.append(f"  equivalent: {self.command}")
         if self.dry_run:
             lines.append(f"  server dry run: {self.dry_run}")
+        if self.touches:
+            lines.append(f"  touches {len(self.touches)}:")
+            lines += [f"    {t}" for t in self.touches]
         return "\n".join(lines)
 
 

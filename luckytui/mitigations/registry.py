@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
-from luckytui.config import Settings
+from luckytui.config import DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
 
 
@@ -21,7 +22,24 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
         ctx = KubeContext(KubeOps(k.kubeconfig, k.context, k.namespace), k.namespace,
                           max_replicas=settings.max_replicas, force=force)
         actions += kube_actions(ctx)
+    if settings.databases:
+        actions += _pg_actions(settings.databases[0], force)
     return {a.name: a for a in actions}
+
+
+def _pg_actions(db: DatabaseSettings, force: bool) -> list[Any]:
+    """The PostgreSQL remedies on the first configured database."""
+    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, SimPgOps, pg_actions
+
+    ops: PgOps
+    if db.dsn:
+        ops, database = RealPgOps(db.dsn), dsn_database(db.dsn)
+    else:
+        assert db.sim_url is not None
+        base, sep, rest = db.sim_url.rstrip("/").partition("/databases/")
+        database = unquote(rest.split("/", 1)[0]) if sep and rest else db.name
+        ops = SimPgOps(base, database)
+    return pg_actions(PgContext(ops, database, force=force))
 
 
 def close_actions(actions: dict[str, Action]) -> None:

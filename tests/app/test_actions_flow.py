@@ -93,3 +93,26 @@ async def test_read_only_offers_no_remedy_and_sends_nothing(sim: Simulation,
         assert not {"s", "r", "c"} & keys
         assert "READ-ONLY" in app.dashboard.query_one("Banner").render().plain
     assert writes(sim) == []
+
+
+async def test_terminate_the_selected_backend(sim: Simulation, tmp_path: Path) -> None:
+    from widgets.database import DatabasePane
+
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.dashboard.query_one(DatabasePane)
+        await until(pilot, lambda: pane.snapshot is not None and app.mitigator is not None)
+        await pilot.press("2")
+        backend = pane.selected_backend()
+        assert backend is not None and backend.duration_s > 300  # the report query, first
+        assert backend.pid in sim.model.connections
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert str(backend.pid) in confirm.plan.target
+        await pilot.click("#confirm")
+        await until(pilot, lambda: backend.pid not in sim.model.connections)
+        await until(pilot, lambda: all(b.pid != backend.pid for b in pane.snapshot.long_running)
+                    if pane.snapshot else False)

@@ -1,0 +1,578 @@
+"""The plan's PostgreSQL remedies: cancel or terminate a backend, kill long queries,
+kill idle connections, put a database in emergency read-only mode.
+
+Each plan freezes its targets as (pid, backend_start) pairs: a pid that the
+server gave to a new session since the plan is never signalled (the server
+is asked `WHERE pid = ... AND backend_start = ...`). Cancel (interrupt the
+query, keep the session) and terminate (close the connection) are separate
+actions. Bulk actions list every session they will touch and need the
+database's name typed. luckytui's own session and the server's own processes
+(autovacuum, WAL senders, background workers) are left alone unless forced.
+
+The actions reach a database through `PgOps`: `RealPgOps` for a server
+(psycopg, imported on first use off the event loop), `SimPgOps` for the
+simulation's HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import quote
+
+from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+T = TypeVar("T")
+CLIENT_BACKEND = "client backend"
+APP_NAME = "luckytui"
+PROTECTED_DATABASES = ("postgres", "template0", "template1")
+DEFAULT_AGE_S = 300.0  # the plan's "5 minutes"
+MIN_AGE_S = 1.0  # below this, a bulk action needs --force
+QUERY_CHARS = 80
+SQL_MARK = "/* luckytui */"
+_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$")
+
+
+class PgOpsError(Exception):
+    """The database refused or could not be reached; one line saying why."""
+
+
+class PgOps(Protocol):
+    """What the PostgreSQL actions need from a database, real or simulated.
+
+    `activity()` rows: pid, backend_start (aware UTC datetime), backend_type,
+    state, usename, application_name, datname, query, query_s and state_s
+    (seconds since query_start and state_change, or None), own (luckytui's
+    own session). `cancel` / `terminate` answer False when no backend has
+    that pid with that backend_start (it is gone, or the pid was reused).
+    """
+
+    async def activity(self) -> list[dict[str, Any]]: ...
+
+    async def cancel(self, pid: int, backend_start: datetime) -> bool: ...
+
+    async def terminate(self, pid: int, backend_start: datetime) -> bool: ...
+
+    async def read_only(self, datname: str) -> bool: ...
+
+    async def set_read_only(self, datname: str, on: bool) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    def close(self) -> None:
+        """Best effort, without waiting (for callers outside the event loop)."""
+        ...
+
+
+def parse_time(value: object) -> datetime | None:
+    """A timestamptz from a driver (datetime) or JSON (ISO 8601 text), as aware UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ActionError(f"{value!r} is not a timestamp") from None
+    else:
+        raise ActionError(f"{value!r} is not a timestamp")
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def iso(ts: datetime) -> str:
+    """A backend_start as the plan keeps it: ISO 8601 UTC, to the microsecond."""
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_age(text: str) -> float:
+    """"5m", "90s", "1h", "300" (seconds) → seconds."""
+    m = _AGE.match(text.strip().lower())
+    if not m:
+        raise ActionError(f"{text!r} is not an age: write e.g. 5m, 90s or 1h")
+    scale = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
+    return float(m.group(1)) * scale[m.group(2)]
+
+
+def fmt_age(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _short(query: str, limit: int = QUERY_CHARS) -> str:
+    text = " ".join(query.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def busy_s(row: dict[str, Any]) -> float | None:
+    """How long the session has been doing what it does (its query, or being idle)."""
+    if row.get("state") == "active":
+        return row.get("query_s") if row.get("query_s") is not None else row.get("state_s")
+    return row.get("state_s") if row.get("state_s") is not None else row.get("query_s")
+
+
+def describe_backend(row: dict[str, Any]) -> str:
+    """`4242 (app_user, order-worker, idle 7m00s, UPDATE orders …)`"""
+    state = row.get("state") or row.get("backend_type") or "?"
+    who = ", ".join(str(row.get(k) or "-") for k in ("usename", "application_name"))
+    query = _short(str(row.get("query") or ""), 60)
+    return f"{row['pid']} ({who}, {state} {fmt_age(busy_s(row))}" + \
+        (f", {query})" if query else ")")
+
+
+# --- reaching a database --------------------------------------------------------------
+
+_psycopg: Any = None
+
+
+async def _load_psycopg() -> Any:
+    """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
+    global _psycopg
+    if _psycopg is None:
+        _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
+    return _psycopg
+
+
+ACTIVITY_SQL = SQL_MARK + """
+SELECT pid, backend_start, backend_type, state, usename, application_name, datname,
+       left(query, 2000),
+       extract(epoch FROM statement_timestamp() - query_start)::float8,
+       extract(epoch FROM statement_timestamp() - state_change)::float8,
+       pid = pg_backend_pid()
+FROM pg_stat_activity
+WHERE backend_start IS NOT NULL
+ORDER BY pid"""
+CANCEL_SQL = SQL_MARK + """
+SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
+# The timeout (PostgreSQL 14+) waits until the backend has exited: when the
+# action reports it terminated, it is gone.
+TERMINATE_SQL = SQL_MARK + """
+SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+WHERE pid = %s AND backend_start = %s"""
+TERMINATE_SQL_13 = SQL_MARK + """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
+READ_ONLY_SQL = SQL_MARK + """
+SELECT d.datname,
+       (SELECT cfg FROM pg_db_role_setting AS s, unnest(s.setconfig) AS cfg
+        WHERE s.setdatabase = d.oid AND s.setrole = 0
+          AND cfg LIKE 'default\\_transaction\\_read\\_only=%%')
+FROM pg_database AS d WHERE d.datname = %s"""
+TRUE_WORDS = ("on", "true", "yes", "1", "t", "y")
+
+
+class RealPgOps:
+    """A PostgreSQL server, through one kept psycopg connection (autocommit).
+
+    `dsn` is a libpq conninfo string or URL without a password. The connection
+    says `application_name=luckytui`, has a `statement_timeout` and is itself
+    read-write whatever the database's default says (so that read-only mode
+    can be turned off again); it is replaced after it breaks.
+    """
+
+    def __init__(self, dsn: str, *, timeout: float = 10.0) -> None:
+        self.dsn = dsn
+        self.timeout = timeout
+        self._conn: AsyncConnection[tuple[Any, ...]] | None = None
+
+    async def _connection(self) -> AsyncConnection[tuple[Any, ...]]:
+        pg = await _load_psycopg()
+        if self._conn is not None and (self._conn.closed or self._conn.broken):
+            self.close()
+        if self._conn is None:
+            options = (f"-c statement_timeout={max(100, int(self.timeout * 800))} "
+                       "-c default_transaction_read_only=off")
+            self._conn = await pg.AsyncConnection.connect(
+                self.dsn, autocommit=True, connect_timeout=max(1, int(self.timeout)),
+                application_name=APP_NAME, options=options)
+        return self._conn
+
+    async def _rows(self, sql: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        from luckytui.sources.postgres import describe_pg_error
+
+        try:
+            async with asyncio.timeout(self.timeout):
+                conn = await self._connection()
+                cur = await conn.execute(sql, params)
+                return await cur.fetchall() if cur.description else []
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self._conn is not None and (self._conn.closed or self._conn.broken):
+                self.close()
+            raise PgOpsError(describe_pg_error(exc, self.timeout)) from None
+
+    async def activity(self) -> list[dict[str, Any]]:
+        keys = ("pid", "backend_start", "backend_type", "state", "usename",
+                "application_name", "datname", "query", "query_s", "state_s", "own")
+        rows = [dict(zip(keys, row, strict=True)) for row in await self._rows(ACTIVITY_SQL)]
+        for row in rows:
+            row["backend_start"] = parse_time(row["backend_start"])
+        return rows
+
+    async def cancel(self, pid: int, backend_start: datetime) -> bool:
+        rows = await self._rows(CANCEL_SQL, (pid, backend_start))
+        return bool(rows and rows[0][0])
+
+    async def terminate(self, pid: int, backend_start: datetime) -> bool:
+        version = (await self._rows("SHOW server_version_num"))[0][0]
+        sql = TERMINATE_SQL if int(version) >= 140000 else TERMINATE_SQL_13
+        rows = await self._rows(sql, (pid, backend_start))
+        return bool(rows and rows[0][0])
+
+    async def read_only(self, datname: str) -> bool:
+        rows = await self._rows(READ_ONLY_SQL, (datname,))
+        if not rows:
+            raise PgOpsError(f'database "{datname}" does not exist')
+        setting = rows[0][1]
+        return bool(setting) and setting.split("=", 1)[1].strip().lower() in TRUE_WORDS
+
+    async def set_read_only(self, datname: str, on: bool) -> None:
+        pg = await _load_psycopg()
+        sql = pg.sql.SQL(SQL_MARK + " ALTER DATABASE {} SET default_transaction_read_only = "
+                         + ("on" if on else "off")).format(pg.sql.Identifier(datname))
+        await self._rows(sql)
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.pgconn.finish()
+
+
+class SimPgOps:
+    """The simulated database, through the simulation's HTTP API at `base_url`."""
+
+    def __init__(self, base_url: str, datname: str, *, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.datname = datname
+        self.timeout = timeout
+
+    def _url(self, datname: str, *parts: str) -> str:
+        return "/".join((self.base_url, "databases", quote(datname, safe=""), *parts))
+
+    async def _call(self, method: str, url: str, body: dict[str, Any] | None = None,
+                    ) -> tuple[int, Any]:
+        import httpx
+
+        from luckytui.sources.endpoints import describe_error
+
+        try:
+            async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout),
+                                         headers={"User-Agent": "luckytui/0.1"}) as client:
+                response = await client.request(method, url, json=body)
+        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            raise PgOpsError(
+                f"database simulation: {describe_error(exc, self.timeout)}") from None
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        if response.status_code not in (200, 404):
+            detail = doc.get("error") if isinstance(doc, dict) else None
+            raise PgOpsError(detail or f"HTTP {response.status_code} from the database "
+                             "simulation")
+        return response.status_code, doc
+
+    async def activity(self) -> list[dict[str, Any]]:
+        status, doc = await self._call("GET", self._url(self.datname, "activity"))
+        if status == 404 or not isinstance(doc, dict):
+            raise PgOpsError(f'database "{self.datname}" does not exist')
+        now = parse_time(doc.get("now")) or datetime.now(UTC)
+        rows: list[dict[str, Any]] = []
+        for a in doc.get("activity") or []:
+            start = parse_time(a.get("backend_start"))
+            if start is None:
+                continue
+            ages = {}
+            for key in ("query_start", "state_change"):
+                ts = parse_time(a.get(key))
+                ages[key] = None if ts is None else max(0.0, (now - ts).total_seconds())
+            rows.append({
+                "pid": int(a["pid"]), "backend_start": start,
+                "backend_type": a.get("backend_type") or CLIENT_BACKEND,
+                "state": a.get("state"), "usename": a.get("usename"),
+                "application_name": a.get("application_name"), "datname": a.get("datname"),
+                "query": a.get("query") or "", "query_s": ages["query_start"],
+                "state_s": ages["state_change"], "own": False})
+        return rows
+
+    async def _signal(self, what: str, pid: int, backend_start: datetime) -> bool:
+        status, doc = await self._call(
+            "POST", self._url(self.datname, "backends", str(pid), what),
+            {"backend_start": iso(backend_start)})
+        return status == 200 and isinstance(doc, dict) and bool(doc.get("done"))
+
+    async def cancel(self, pid: int, backend_start: datetime) -> bool:
+        return await self._signal("cancel", pid, backend_start)
+
+    async def terminate(self, pid: int, backend_start: datetime) -> bool:
+        return await self._signal("terminate", pid, backend_start)
+
+    async def read_only(self, datname: str) -> bool:
+        status, doc = await self._call("GET", self._url(datname, "read-only"))
+        if status == 404 or not isinstance(doc, dict):
+            raise PgOpsError(f'database "{datname}" does not exist')
+        return bool(doc.get("read_only"))
+
+    async def set_read_only(self, datname: str, on: bool) -> None:
+        status, _ = await self._call("POST", self._url(datname, "read-only"),
+                                     {"read_only": on})
+        if status == 404:
+            raise PgOpsError(f'database "{datname}" does not exist')
+
+    async def aclose(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+# --- the actions ------------------------------------------------------------------------
+
+
+@dataclass
+class PgContext:
+    """What the PostgreSQL actions share: the database, its name, whether forced."""
+
+    ops: PgOps
+    database: str
+    force: bool = False
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await fn(*args)
+        except PgOpsError as exc:
+            raise ActionError(str(exc)) from None
+
+    async def activity(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self.call(self.ops.activity)
+        return rows
+
+
+def _pid(value: str) -> int:
+    try:
+        pid = int(value)
+    except ValueError:
+        raise ActionError(f"{value!r} is not a pid") from None
+    if pid <= 0:
+        raise ActionError(f"{value!r} is not a pid")
+    return pid
+
+
+def _mine(row: dict[str, Any]) -> bool:
+    return bool(row.get("own")) or row.get("application_name") == APP_NAME
+
+
+def _frozen(plan: Plan) -> list[tuple[int, datetime]]:
+    pairs = []
+    for pid, start in plan.args["backends"]:
+        when = parse_time(start)
+        assert when is not None
+        pairs.append((int(pid), when))
+    return pairs
+
+
+class SignalBackend:
+    """`cancel PID` or `terminate PID`, optionally `PID BACKEND_START` to freeze a
+    session seen earlier (the database pane's selected backend)."""
+
+    usage = "PID [BACKEND_START]"
+
+    def __init__(self, ctx: PgContext, *, terminate: bool) -> None:
+        self.ctx = ctx
+        self.terminate = terminate
+        self.name = "terminate" if terminate else "cancel"
+        self.summary = ("Terminate a backend: close its connection (pg_terminate_backend)"
+                        if terminate else
+                        "Cancel a backend's query; the session stays (pg_cancel_backend)")
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) not in (1, 2):
+            raise ActionError(f"usage: {self.name} {self.usage}")
+        pid = _pid(args[0])
+        seen = parse_time(args[1]) if len(args) == 2 else None
+        row = next((r for r in await self.ctx.activity() if r["pid"] == pid), None)
+        if row is None:
+            raise ActionError(f"no backend with pid {pid}: it has gone")
+        start: datetime = row["backend_start"]
+        if seen is not None and seen != start:
+            raise ActionError(f"pid {pid} is now another session (started {iso(start)}, "
+                              f"not {iso(seen)}): look again before acting")
+        if row.get("own"):
+            raise ActionError(f"pid {pid} is luckytui's own session")
+        kind = row.get("backend_type") or CLIENT_BACKEND
+        if kind != CLIENT_BACKEND and not self.ctx.force:
+            raise ActionError(f"pid {pid} is the server's {kind}, not a client session; "
+                              "--force to signal it anyway")
+        fn = "pg_terminate_backend" if self.terminate else "pg_cancel_backend"
+        state = row.get("state") or kind
+        query = _short(str(row.get("query") or ""))
+        before = f"{state} for {fmt_age(busy_s(row))}" + (f": {query}" if query else "")
+        after = ("terminated: connection closed, its transaction rolled back"
+                 if self.terminate else "query cancelled: the session stays connected")
+        who = ", ".join(str(row.get(k) or "-") for k in ("usename", "application_name",
+                                                          "datname"))
+        return Plan(
+            action=self.name,
+            title=f"{self.name.capitalize()} backend {pid} ({who})",
+            target=f"backend/{pid}", identity={"pid": str(pid), "backend_start": iso(start)},
+            changes=(Change(f"backend {pid}", before, after),),
+            command=f"SELECT {fn}(pid) FROM pg_stat_activity WHERE pid = {pid} "
+                    f"AND backend_start = '{iso(start)}';",
+            args={"pid": pid, "backend_start": iso(start)})
+
+    async def execute(self, plan: Plan) -> Outcome:
+        pid = int(plan.args["pid"])
+        start = parse_time(plan.args["backend_start"])
+        assert start is not None
+        signal = self.ctx.ops.terminate if self.terminate else self.ctx.ops.cancel
+        if not await self.ctx.call(signal, pid, start):
+            raise ActionError(f"backend {pid} (started {iso(start)}) has gone since the "
+                              "plan: nothing was signalled")
+        done = "terminated" if self.terminate else "cancelled its query"
+        return Outcome("ok", f"backend {pid} {done}", changed={self.name: [pid]})
+
+
+class TerminateMany:
+    """`terminate-long [AGE]` (the plan's "kill long queries") and `terminate-idle [AGE]`
+    (the pool runbook's "kill idle connections"), AGE 5m by default."""
+
+    usage = "[AGE]"
+
+    def __init__(self, ctx: PgContext, *, idle: bool) -> None:
+        self.ctx = ctx
+        self.idle = idle
+        self.name = "terminate-idle" if idle else "terminate-long"
+        self.summary = ("Terminate sessions idle for longer than AGE (default 5m)" if idle
+                        else "Terminate sessions whose query started more than AGE ago "
+                             "(default 5m)")
+
+    def _selects(self, row: dict[str, Any], age: float) -> bool:
+        if row.get("backend_type") != CLIENT_BACKEND or _mine(row):
+            return False
+        if row.get("datname") != self.ctx.database:
+            return False
+        if self.idle:
+            return row.get("state") == "idle" and (row.get("state_s") or 0.0) > age
+        return row.get("state") not in (None, "idle") and (row.get("query_s") or 0.0) > age
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) > 1:
+            raise ActionError(f"usage: {self.name} {self.usage}")
+        age = parse_age(args[0]) if args else DEFAULT_AGE_S
+        if age < MIN_AGE_S and not self.ctx.force:
+            raise ActionError(f"AGE must be at least {MIN_AGE_S:g}s; --force to go below")
+        rows = sorted((r for r in await self.ctx.activity() if self._selects(r, age)),
+                      key=lambda r: (-(busy_s(r) or 0.0), r["pid"]))
+        db = self.ctx.database
+        what = "idle sessions" if self.idle else "sessions with a query running"
+        if not rows:
+            raise ActionError(f"no {what} for longer than {fmt_age(age)} in {db}: "
+                              "nothing to terminate")
+        since = "state_change" if self.idle else "query_start"
+        where = "state = 'idle'" if self.idle else "state <> 'idle'"
+        pids = ", ".join(str(r["pid"]) for r in rows)
+        return Plan(
+            action=self.name,
+            title=f"Terminate {len(rows)} {what} for longer than {fmt_age(age)} in {db}",
+            target=f"database/{db}",
+            identity={str(r["pid"]): iso(r["backend_start"]) for r in rows},
+            changes=(Change("sessions", f"{len(rows)} {what.split(' ', 1)[0]} "
+                            f"(> {fmt_age(age)})", "terminated"),),
+            command=(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     f"WHERE datname = '{db}' AND {where} "
+                     f"AND {since} < now() - interval '{int(age)} seconds' "
+                     f"AND pid IN ({pids});"),
+            args={"older_than_s": age,
+                  "backends": [[r["pid"], iso(r["backend_start"])] for r in rows]},
+            typed_confirmation=db,
+            touches=tuple(describe_backend(r) for r in rows))
+
+    async def execute(self, plan: Plan) -> Outcome:
+        done: list[int] = []
+        gone: list[int] = []
+        for pid, start in _frozen(plan):
+            ok = await self.ctx.call(self.ctx.ops.terminate, pid, start)
+            (done if ok else gone).append(pid)
+        detail = f"terminated {len(done)} of {len(done) + len(gone)} sessions"
+        if gone:
+            detail += f"; already gone: {', '.join(map(str, gone))}"
+        return Outcome("ok", detail, changed={"terminated": done, "gone": gone})
+
+
+class ReadOnly:
+    name = "read-only"
+    summary = "Emergency read-only mode for a database's new sessions (on|off)"
+    usage = "DATABASE on|off"
+
+    def __init__(self, ctx: PgContext) -> None:
+        self.ctx = ctx
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) != 2 or args[1].lower() not in ("on", "off"):
+            raise ActionError(f"usage: read-only {self.usage}")
+        db, on = args[0], args[1].lower() == "on"
+        if not db or "\x00" in db:
+            raise ActionError(f"{db!r} is not a database name")
+        if db in PROTECTED_DATABASES and not self.ctx.force:
+            raise ActionError(f"{db} is a system database; --force to change it anyway")
+        before = await self.ctx.call(self.ctx.ops.read_only, db)
+        if before == on:
+            raise ActionError(f"database {db} is already "
+                              f"{'read-only' if on else 'read-write'} for new sessions")
+        label = {True: "on (read-only)", False: "off (read-write)"}
+        open_sessions = sum(1 for r in await self.ctx.activity()
+                            if r.get("datname") == db
+                            and r.get("backend_type") == CLIENT_BACKEND and not _mine(r))
+        value = "on" if on else "off"
+        return Plan(
+            action=self.name,
+            title=f"{'Put' if on else 'Take'} database {db} "
+                  f"{'in' if on else 'out of'} read-only mode",
+            target=f"database/{db}", identity={"read_only": "on" if before else "off"},
+            changes=(Change("default_transaction_read_only (new sessions)", label[before],
+                            label[on]),),
+            command=f'ALTER DATABASE "{db.replace(chr(34), chr(34) * 2)}" '
+                    f"SET default_transaction_read_only = {value};",
+            args={"database": db, "read_only": on},
+            typed_confirmation=db,
+            touches=(f"every new session to {db}; the {open_sessions} open sessions keep "
+                     "their setting until they reconnect",),
+            undo={"action": self.name, "args": [db, "off" if on else "on"]})
+
+    async def execute(self, plan: Plan) -> Outcome:
+        db, on = plan.args["database"], bool(plan.args["read_only"])
+        now = await self.ctx.call(self.ctx.ops.read_only, db)
+        if ("on" if now else "off") != plan.identity["read_only"]:
+            raise ActionError(f"database {db}'s read-only setting was changed by someone "
+                              "else since the plan: look again before acting")
+        await self.ctx.call(self.ctx.ops.set_read_only, db, on)
+        return Outcome("ok", f"database {db}: default_transaction_read_only = "
+                       f"{'on' if on else 'off'} for new sessions",
+                       changed={"read_only": on})
+
+
+def pg_actions(ctx: PgContext) -> list[Any]:
+    return [SignalBackend(ctx, terminate=False), SignalBackend(ctx, terminate=True),
+            TerminateMany(ctx, idle=False), TerminateMany(ctx, idle=True), ReadOnly(ctx)]
