@@ -271,6 +271,9 @@ class LuckyApp(App[int]):
             self.notify("The local log is not open yet; nothing can be recorded.",
                         severity="warning")
             return
+        if name == "emergency-scale":  # its targets are configured, not selected
+            self._start_action(name, [])
+            return
         pod = self.dashboard.query_one(PodsPane).selected_pod()
         if pod is None:
             self.notify("Select a pod in the Pods pane (1) first.", timeout=4)

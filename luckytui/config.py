@@ -98,6 +98,9 @@ class Settings:
     log: str | None = None
     read_only: bool = False
     max_replicas: int = 20  # scaling beyond this needs --force
+    # the plan's "scale up everything" step: deployment -> replicas
+    emergency_scale: Mapping[str, int] = field(default_factory=lambda: {
+        "luckygas-backend": 10, "luckygas-frontend": 5})
     utc: bool = False
     panes: tuple[str, ...] = PANES
     kube: KubeSettings | None = None
@@ -160,7 +163,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     """Validate a parsed TOML document into Settings."""
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
-                    "databases", "login", "endpoints", "max_replicas"})
+                    "databases", "login", "endpoints", "max_replicas", "emergency_scale"})
     refresh = top.get("refresh", float, 2.0)
     if not 0.2 <= refresh <= 3600:
         raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
@@ -226,9 +229,22 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     return Settings(
         source_file=where, refresh=refresh, log=top.get("log", str),
         read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
-        max_replicas=_max_replicas(top),
+        max_replicas=_max_replicas(top), emergency_scale=_emergency(top),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints))
+
+
+def _emergency(top: _Reader) -> dict[str, int]:
+    table = top.get("emergency_scale", dict)
+    if table is None:
+        return dict(Settings().emergency_scale)
+    limit = _max_replicas(top)
+    for name, replicas in table.items():
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or not (
+                0 <= replicas <= limit):
+            raise top.fail(f"emergency_scale.{name}",
+                           f"must be a replica count between 0 and {limit}")
+    return dict(table)
 
 
 def _max_replicas(top: _Reader) -> int:

@@ -75,6 +75,9 @@ class DashboardScreen(Screen[None]):
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
         Binding("c", "app.act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
+        Binding("E", "app.act('emergency-scale')", "Emergency scale-up", id="emergency-scale",
+                show=False, tooltip="The plan's complete-outage step: scale up everything "
+                "configured in emergency_scale (typed confirmation)"),
         Binding("tab", "cycle(1)", "Next pane", id="next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="previous-pane", show=False),
     ]

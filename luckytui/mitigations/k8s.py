@@ -269,6 +269,63 @@ class RunJob:
         return Outcome("ok", f"job.batch/{a['job']} created", changed={"job": a["job"]})
 
 
-def kube_actions(ctx: KubeContext) -> list[Any]:
-    return [ScaleDeployment(ctx), RestartDeployment(ctx), CordonNode(ctx, cordon=True),
-            CordonNode(ctx, cordon=False), SetEnv(ctx), RunJob(ctx)]
+class EmergencyScale:
+    """The plan's "scale up everything" step, as one confirmed action."""
+
+    name = "emergency-scale"
+    usage = ""
+
+    def __init__(self, ctx: KubeContext, preset: dict[str, int]) -> None:
+        self.ctx = ctx
+        self.preset = dict(preset)
+        self.summary = "Scale up everything (the plan's complete-outage step): " + ", ".join(
+            f"{d} {n}" for d, n in self.preset.items())
+
+    async def plan(self, *args: str) -> Plan:
+        if args:
+            raise ActionError("emergency-scale takes no arguments (its targets are configured)")
+        identity: dict[str, str] = {}
+        changes, touches = [], []
+        for name, replicas in self.preset.items():
+            dep = await self.ctx.call(self.ctx.ops.deployment, name)
+            before = int((dep.get("spec") or {}).get("replicas", 0))
+            await self.ctx.permitted("patch", "deployments", group="apps",
+                                     subresource="scale", name=name)
+            await self.ctx.call(self.ctx.ops.scale, name, replicas, dry_run=True)
+            ident = _identity(dep)
+            identity[f"{name}.uid"], identity[f"{name}.generation"] = (ident["uid"],
+                                                                        ident["generation"])
+            changes.append(Change(f"{name} replicas", str(before), str(replicas)))
+            touches.append(f"deployment/{name}: {before} → {replicas} replicas")
+        commands = " && ".join(
+            self.ctx.kubectl("scale", "deployment", n, f"--replicas={r}")
+            for n, r in self.preset.items())
+        return Plan(action=self.name, title="Emergency scale-up of " + ", ".join(self.preset),
+                    target=f"namespace/{self.ctx.namespace}", identity=identity,
+                    changes=tuple(changes), command=commands, args=dict(self.preset),
+                    dry_run="accepted for every deployment",
+                    typed_confirmation=self.ctx.namespace, touches=tuple(touches))
+
+    async def execute(self, plan: Plan) -> Outcome:
+        done: dict[str, Any] = {}
+        for name, replicas in plan.args.items():
+            dep = await self.ctx.call(self.ctx.ops.deployment, name)
+            ident = _identity(dep)
+            if (ident["uid"] != plan.identity.get(f"{name}.uid")
+                    or ident["generation"] != plan.identity.get(f"{name}.generation")):
+                raise ActionError(f"deployment/{name} changed since the plan; scaled so far: "
+                                  f"{done or 'nothing'}")
+            answer = await self.ctx.call(self.ctx.ops.scale, name, int(replicas),
+                                         dry_run=False)
+            done[name] = (answer.get("spec") or {}).get("replicas")
+        return Outcome("ok", "scaled " + ", ".join(f"{n} to {r}" for n, r in done.items()),
+                       changed=done)
+
+
+def kube_actions(ctx: KubeContext, emergency: dict[str, int] | None = None) -> list[Any]:
+    actions: list[Any] = [ScaleDeployment(ctx), RestartDeployment(ctx),
+                          CordonNode(ctx, cordon=True), CordonNode(ctx, cordon=False),
+                          SetEnv(ctx), RunJob(ctx)]
+    if emergency:
+        actions.append(EmergencyScale(ctx, emergency))
+    return actions

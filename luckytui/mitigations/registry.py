@@ -21,7 +21,7 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
         k = settings.kube
         ctx = KubeContext(KubeOps(k.kubeconfig, k.context, k.namespace), k.namespace,
                           max_replicas=settings.max_replicas, force=force)
-        actions += kube_actions(ctx)
+        actions += kube_actions(ctx, dict(settings.emergency_scale))
     if settings.databases:
         actions += _pg_actions(settings.databases[0], force)
     return {a.name: a for a in actions}

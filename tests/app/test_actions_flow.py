@@ -116,3 +116,25 @@ async def test_terminate_the_selected_backend(sim: Simulation, tmp_path: Path) -
         await until(pilot, lambda: backend.pid not in sim.model.connections)
         await until(pilot, lambda: all(b.pid != backend.pid for b in pane.snapshot.long_running)
                     if pane.snapshot else False)
+
+
+async def test_emergency_scale_needs_the_namespace_typed(sim: Simulation,
+                                                         tmp_path: Path) -> None:
+    from textual.widgets import Button
+
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.mitigator is not None and bool(app.actions))
+        await pilot.press("E")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen) and len(confirm.plan.touches) == 2
+        button = confirm.query_one("#confirm", Button)
+        assert button.disabled
+        confirm.query_one("#typed").focus()
+        await pilot.press(*"luckygas")
+        await pilot.pause()
+        assert not button.disabled
+        await pilot.click("#confirm")
+        await until(pilot, lambda: sim.model.deployments["luckygas-backend"].replicas == 10)

@@ -140,3 +140,23 @@ async def test_killed_between_intent_and_outcome(tmp_path: Path) -> None:
         stdout=asyncio.subprocess.PIPE)
     out, _ = await export.communicate()
     assert json.loads(out.decode().splitlines()[0])["outcome"] == "unknown"
+
+
+async def test_emergency_scale_is_typed_and_lists_what_it_touches(sim: Simulation,
+                                                                  tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    code, out, _ = await act(sim, log, "emergency-scale", "--dry-run")
+    assert code == 0
+    assert "luckygas-backend replicas: 3 → 10" in out and "touches 2:" in out
+    assert "deployment/luckygas-frontend: 2 → 5 replicas" in out
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+        sys.executable, "-m", "luckytui", "act", "--config", str(sim.config_path),
+        "--log", str(log), "emergency-scale", cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out_b, _ = await asyncio.wait_for(proc.communicate(b"luckygas\n"), 60)
+    assert proc.returncode == 0, out_b.decode()
+    assert "Type 'luckygas' to proceed" in out_b.decode()
+    assert sim.model.deployments["luckygas-backend"].replicas == 10
+    assert sim.model.deployments["luckygas-frontend"].replicas == 5
