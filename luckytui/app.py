@@ -53,7 +53,7 @@ class LuckyApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
     ]
-    MUTATING = frozenset({"act", "act_db"})
+    MUTATING = frozenset({"act", "act_db", "undo"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -299,6 +299,23 @@ class LuckyApp(App[int]):
                                        f"replicas? (now {current})", str(current)), replicas)
             return
         self._start_action(name, [pod.deployment])
+
+    def action_undo(self) -> None:
+        self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)
+
+    async def _undo(self) -> None:
+        """Offer the undo of the newest successful remedy that has one."""
+        if self.event_log is None:
+            return
+        outcomes = await self.event_log.records(kinds=(OUTCOME,))
+        last = next((r for r in reversed(outcomes)
+                     if r.data.get("status") == "ok" and r.data.get("undo")), None)
+        if last is None:
+            self.notify("Nothing to undo: no remedy with an undo has been applied.", timeout=4)
+            return
+        undo = dict(last.data["undo"])
+        self.notify(f"Undo of: {last.data.get('action')} {last.data.get('target')}", timeout=4)
+        self._start_action(str(undo["action"]), [str(a) for a in undo.get("args", [])])
 
     def action_act_db(self, name: str) -> None:
         """Cancel or terminate the backend selected in the DB connections pane."""

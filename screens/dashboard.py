@@ -75,6 +75,8 @@ class DashboardScreen(Screen[None]):
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
         Binding("c", "app.act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
+        Binding("u", "app.undo", "Undo", id="undo", show=False,
+                tooltip="Undo the last remedy that has an undo (confirmed like any other)"),
         Binding("E", "app.act('emergency-scale')", "Emergency scale-up", id="emergency-scale",
                 show=False, tooltip="The plan's complete-outage step: scale up everything "
                 "configured in emergency_scale (typed confirmation)"),

@@ -138,3 +138,23 @@ async def test_emergency_scale_needs_the_namespace_typed(sim: Simulation,
         assert not button.disabled
         await pilot.click("#confirm")
         await until(pilot, lambda: sim.model.deployments["luckygas-backend"].replicas == 10)
+
+
+async def test_one_key_undo(sim: Simulation, tmp_path: Path) -> None:
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    log = tmp_path / "log.sqlite3"
+    app = LuckyApp(settings, log_path=log)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.mitigator is not None and bool(app.actions))
+        action = app.actions["scale"]
+        plan = await action.plan("luckygas-frontend", "6")
+        assert app.mitigator is not None
+        assert (await app.mitigator.run(action, plan)).ok
+        assert sim.model.deployments["luckygas-frontend"].replicas == 6
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen)
+        assert (confirm.plan.changes[0].before, confirm.plan.changes[0].after) == ("6", "2")
+        await pilot.click("#confirm")
+        await until(pilot, lambda: sim.model.deployments["luckygas-frontend"].replicas == 2)
