@@ -27,15 +27,18 @@ from luckytui.config import Settings
 from luckytui.incident.model import INCIDENT_KINDS, Incident, banner_text
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
+from luckytui.runbooks import RUNBOOK_STEP, Runbook, for_alert, load_runbooks
 from luckytui.signals import alert_signals, describe
 from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import AlertsSnapshot, PodsSnapshot, SourceState, SourceStatus
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from screens.confirm import AskScreen, ConfirmScreen
-from screens.dashboard import DashboardScreen
+from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident import Declaration, DeclareScreen, ResolveScreen
 from screens.palette import ActionsProvider
+from screens.runbook import RunbookPicker, RunbookScreen
+from widgets.alerts import AlertsPane
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class LuckyApp(App[int]):
         self._timeline: list[tuple[str | None, TimelineItem]] = []
         self.incidents: Incidents | None = None
         self.actions: dict[str, Any] = {}
+        self.runbooks: tuple[Runbook, ...] = load_runbooks(settings.runbooks)
         self._unknown: set[int] = set()
         self.mitigator: Mitigator | None = None
         self.active_incident: Incident | None = None
@@ -299,6 +303,55 @@ class LuckyApp(App[int]):
                                        f"replicas? (now {current})", str(current)), replicas)
             return
         self._start_action(name, [pod.deployment])
+
+    # --- runbooks -----------------------------------------------------------------
+
+    def _firing(self) -> set[str]:
+        from widgets.alerts import AlertsPane
+
+        snap = self.dashboard.query_one(AlertsPane).snapshot
+        return {a.name for a in snap.alerts if a.state == "firing"} if snap else set()
+
+    def action_runbooks(self) -> None:
+        def chosen(runbook_id: str | None) -> None:
+            book = next((r for r in self.runbooks if r.id == runbook_id), None)
+            if book is not None:
+                self.run_worker(self._open_runbook(book), group="runbook",
+                                exit_on_error=False)
+
+        self.push_screen(RunbookPicker(self.runbooks, self._firing()), chosen)
+
+    def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:
+        book = for_alert(self.runbooks, message.alert.name)
+        if book is None:
+            self.notify("No runbook for this alert; b lists every runbook.", timeout=4)
+            return
+        self.run_worker(self._open_runbook(book), group="runbook", exit_on_error=False)
+
+    async def _open_runbook(self, book: Runbook) -> None:
+        incident = self.active_incident.number if self.active_incident else None
+        ticked: dict[int, bool] = {}
+        if self.event_log is not None:
+            for r in await self.event_log.records(kinds=(RUNBOOK_STEP,), incident=incident):
+                if r.incident == incident and r.data.get("runbook") == book.id:
+                    ticked[int(r.data.get("step", -1))] = bool(r.data.get("ticked"))
+
+        def tick(step: int, now: bool) -> None:
+            if self.event_log is None:
+                return
+            self.run_worker(self.event_log.append(RUNBOOK_STEP, {
+                "runbook": book.id, "title": book.title, "step": step,
+                "text": book.steps[step].text, "ticked": now}, actor=self._actor,
+                incident=incident), group="log", exit_on_error=False)
+
+        choice = await self.push_screen_wait(
+            RunbookScreen(book, {i for i, t in ticked.items() if t}, tick))
+        if not choice:
+            return
+        if choice[0] == "pane":
+            self.dashboard.action_show_pane(list(TITLES).index(choice[1]))
+        elif choice[0] == "act":
+            self._start_action(choice[1], list(choice[2:]))
 
     def action_undo(self) -> None:
         self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)

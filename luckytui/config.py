@@ -98,6 +98,7 @@ class Settings:
     log: str | None = None
     read_only: bool = False
     max_replicas: int = 20  # scaling beyond this needs --force
+    runbooks: str | None = None  # a TOML file of runbooks instead of the plan's
     # the plan's "scale up everything" step: deployment -> replicas
     emergency_scale: Mapping[str, int] = field(default_factory=lambda: {
         "luckygas-backend": 10, "luckygas-frontend": 5})
@@ -163,7 +164,8 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     """Validate a parsed TOML document into Settings."""
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
-                    "databases", "login", "endpoints", "max_replicas", "emergency_scale"})
+                    "databases", "login", "endpoints", "max_replicas", "emergency_scale",
+                    "runbooks"})
     refresh = top.get("refresh", float, 2.0)
     if not 0.2 <= refresh <= 3600:
         raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
@@ -230,6 +232,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         source_file=where, refresh=refresh, log=top.get("log", str),
         read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
         max_replicas=_max_replicas(top), emergency_scale=_emergency(top),
+        runbooks=top.get("runbooks", str),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints))
 

@@ -60,6 +60,10 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         answers = dict(data.get("checklist", {}))
         ticked = sum(1 for v in answers.values() if v == "ticked")
         return f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
+    if kind == "runbook.step":
+        mark = "☑" if data.get("ticked") else "☐"
+        return f"{mark} {data.get('title')}: step {int(data.get('step', 0)) + 1}, " \
+               f"{data.get('text')}"
     if kind == "mitigation.intent":
         return describe_intent(data)
     if kind == "mitigation.outcome":

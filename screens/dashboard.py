@@ -75,6 +75,8 @@ class DashboardScreen(Screen[None]):
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
         Binding("c", "app.act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
+        Binding("b", "app.runbooks", "Runbooks", id="runbooks",
+                tooltip="The plan's runbooks as checklists (firing alerts' first)"),
         Binding("u", "app.undo", "Undo", id="undo", show=False,
                 tooltip="Undo the last remedy that has an undo (confirmed like any other)"),
         Binding("E", "app.act('emergency-scale')", "Emergency scale-up", id="emergency-scale",

@@ -8,6 +8,8 @@ from datetime import datetime
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable
 
 from luckytui.snapshots import Alert, AlertsSnapshot
 from widgets.pane import Clock, Pane, TextLine, format_age
@@ -66,6 +68,19 @@ def summary_line(alerts: Sequence[Alert], empty_text: str = EMPTY_TEXT) -> Text:
 
 class AlertsPane(Pane[AlertsSnapshot]):
     """Alerts with how long each has been active; "No alerts firing" when calm."""
+
+    class RunbookWanted(Message):
+        """Enter on an alert: the operator wants its runbook."""
+
+        def __init__(self, alert: Alert) -> None:
+            super().__init__()
+            self.alert = alert
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        alert = self.selected_alert()
+        if alert is not None:
+            self.post_message(self.RunbookWanted(alert))
 
     TITLE = "Alerts"
     DEFAULT_CSS = """

@@ -158,3 +158,32 @@ async def test_one_key_undo(sim: Simulation, tmp_path: Path) -> None:
         assert (confirm.plan.changes[0].before, confirm.plan.changes[0].after) == ("6", "2")
         await pilot.click("#confirm")
         await until(pilot, lambda: sim.model.deployments["luckygas-frontend"].replicas == 2)
+
+
+async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path) -> None:
+    from luckytui.store import EventLog
+    from screens.runbook import RunbookScreen
+    from widgets.alerts import AlertsPane
+
+    sim.model.alert_rules[1].for_s = 0  # AnalyticsEndpointDown fires as soon as it is true
+    sim.model.begin("analytics")
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.dashboard.query_one(AlertsPane)
+        await until(pilot, lambda: pane.snapshot is not None and any(
+            a.state == "firing" for a in pane.snapshot.alerts) and bool(app.actions))
+        await pilot.press("5", "enter")
+        await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
+        book = app.screen
+        assert isinstance(book, RunbookScreen) and book.runbook.id == "analytics-endpoint-down"
+        await pilot.press("space")  # step 1 done
+        await pilot.press("down", "down", "enter")  # step 3: run the aggregation now
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await until(pilot, lambda: any(j.startswith("analytics-aggregation-manual-")
+                                       for j in sim.model.jobs))
+    async with await EventLog.open(tmp_path / "log.sqlite3") as log:
+        steps = await log.records(kinds=["runbook.step"])
+    assert [(r.data["runbook"], r.data["step"], r.data["ticked"]) for r in steps] == [
+        ("analytics-endpoint-down", 0, True)]

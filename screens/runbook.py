@@ -1,0 +1,116 @@
+"""A runbook as a checklist: each step ticked as it is done, checks and remedies one key away."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from luckytui.runbooks import Runbook, Step
+
+KIND_HINT = {"check": "Enter shows the pane", "action": "Enter plans the remedy (confirmed)",
+             "note": "outside luckytui"}
+# what the screen answers: ("pane", name) | ("act", name, *args) | None
+Choice = tuple[str, ...] | None
+
+
+class RunbookScreen(ModalScreen[Choice]):
+    DEFAULT_CSS = """
+    RunbookScreen { align: center middle; }
+    RunbookScreen > Vertical { width: 110; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; background: $surface; padding: 0 1; }
+    RunbookScreen .title { text-style: bold; }
+    RunbookScreen .hint { color: $text-muted; }
+    RunbookScreen OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS = [
+        Binding("space", "tick", "Tick / untick", id="runbook-tick"),
+        Binding("escape", "close", "Close", id="runbook-close"),
+    ]
+
+    def __init__(self, runbook: Runbook, ticked: set[int],
+                 on_tick: Callable[[int, bool], None]) -> None:
+        super().__init__()
+        self.runbook = runbook
+        self.ticked = set(ticked)
+        self.on_tick = on_tick
+
+    def _prompt(self, i: int, step: Step) -> str:
+        box = "☑" if i in self.ticked else "☐"
+        detail = f"  [dim]{escape(step.note)}[/dim]" if step.note else ""
+        return f"{box} {i + 1}. [b]{step.kind}[/b]  {escape(step.text)}{detail}"
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Runbook: {escape(self.runbook.title)}", classes="title")
+            yield OptionList(*[Option(self._prompt(i, s), id=str(i))
+                               for i, s in enumerate(self.runbook.steps)], id="steps")
+            yield Label("Space ticks a step (recorded) · Enter: a check shows its pane, a "
+                        "remedy is planned and confirmed · Esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        steps = self.query_one("#steps", OptionList)
+        steps.highlighted = next((i for i in range(len(self.runbook.steps))
+                                  if i not in self.ticked), 0)
+        steps.focus()
+
+    def action_tick(self) -> None:
+        steps = self.query_one("#steps", OptionList)
+        i = steps.highlighted
+        if i is None:
+            return
+        now = i not in self.ticked
+        (self.ticked.add if now else self.ticked.discard)(i)
+        steps.replace_option_prompt_at_index(i, self._prompt(i, self.runbook.steps[i]))
+        self.on_tick(i, now)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        step = self.runbook.steps[event.option_index]
+        if step.action:
+            self.dismiss(("act", step.action, *step.args))
+        elif step.pane:
+            self.dismiss(("pane", step.pane))
+        else:
+            self.notify(step.note or step.text, title="Outside luckytui", timeout=8)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class RunbookPicker(ModalScreen[str | None]):
+    """Every runbook; those of firing alerts first."""
+
+    DEFAULT_CSS = """
+    RunbookPicker { align: center middle; }
+    RunbookPicker > Vertical { width: 80; max-width: 100%; height: auto;
+        border: round $accent; background: $surface; padding: 0 1; }
+    RunbookPicker OptionList { height: auto; max-height: 16; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close", id="picker-close")]
+
+    def __init__(self, runbooks: Sequence[Runbook], firing: set[str]) -> None:
+        super().__init__()
+        self.runbooks = sorted(runbooks, key=lambda r: r.alert not in firing)
+        self.firing = firing
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Runbooks (the plan's)", classes="title")
+            yield OptionList(*[
+                Option(("[b red]▲ firing[/] " if r.alert in self.firing else "")
+                       + escape(r.title), id=r.id) for r in self.runbooks], id="books")
+
+    def on_mount(self) -> None:
+        self.query_one("#books", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
