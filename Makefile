@@ -22,11 +22,14 @@ test: $(STAMP) test-services
 	@command -v kubectl >/dev/null || { echo "kubectl is required by the test suite and is not on PATH" >&2; exit 1; }
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
-# the real servers the integration tests start: PostgreSQL 15 (server binaries) and Prometheus
+# the real servers the integration tests start: PostgreSQL 15 (server binaries), Prometheus, Redis
 test-services:
 	@command -v prometheus >/dev/null || { \
 	  echo "installing Debian's prometheus for the integration tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	@command -v redis-server >/dev/null || { \
+	  echo "installing Debian's redis-server for the integration tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
 	@test -x "$$(pg_config --bindir 2>/dev/null)/postgres" || { \
 	  echo "installing PostgreSQL 15 server binaries for the integration tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null; }

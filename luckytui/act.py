@@ -97,7 +97,7 @@ def _confirm(plan: Plan, ask: Callable[[str], str] = input) -> bool:
 
 def run_act(args: argparse.Namespace, settings: Settings,
             log_path: Callable[[str | None], Path]) -> int:
-    if settings.read_only and not args.list:
+    if settings.read_only and not args.list and args.action not in build_actions(settings):
         raise ConfigError("read-only: this luckytui may not change production "
                           "(--read-only or read_only = true in the config)")
     return asyncio.run(_act(args, settings, log_path(getattr(args, "log", None)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from luckytui.mitigations.custom import CustomCommand, parse_custom_commands
+
 PANES = ("pods", "db", "slow", "endpoints", "alerts", "timeline")
 SECRET_KEYS = ("password", "token", "secret", "api_key")
 
@@ -99,6 +101,8 @@ class Settings:
     read_only: bool = False
     max_replicas: int = 20  # scaling beyond this needs --force
     runbooks: str | None = None  # a TOML file of runbooks instead of the plan's
+    cache_url: str | None = None  # redis://host:port/db for the plan's FLUSHALL
+    commands: tuple[CustomCommand, ...] = ()  # the plan's scripts, run without a shell
     # the plan's "scale up everything" step: deployment -> replicas
     emergency_scale: Mapping[str, int] = field(default_factory=lambda: {
         "luckygas-backend": 10, "luckygas-frontend": 5})
@@ -165,7 +169,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
-                    "runbooks"})
+                    "runbooks", "cache", "commands"})
     refresh = top.get("refresh", float, 2.0)
     if not 0.2 <= refresh <= 3600:
         raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
@@ -232,9 +236,25 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         source_file=where, refresh=refresh, log=top.get("log", str),
         read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
         max_replicas=_max_replicas(top), emergency_scale=_emergency(top),
-        runbooks=top.get("runbooks", str),
+        runbooks=top.get("runbooks", str), cache_url=_cache_url(top),
+        commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints))
+
+
+def _cache_url(top: _Reader) -> str | None:
+    table = top.get("cache", dict)
+    if table is None:
+        return None
+    c = _Reader(top.where, table, "cache.")
+    c.check_keys({"url"})
+    url: str = c.get("url", str, required=True)
+    if not url.startswith(("redis://", "rediss://")):
+        raise c.fail("url", f"must be a redis:// or rediss:// URL, not {url!r}")
+    netloc = url.split("//", 1)[1].split("/", 1)[0]
+    if "@" in netloc and ":" in netloc.split("@", 1)[0]:
+        raise c.fail("url", "has a password in it; set REDISCLI_AUTH instead")
+    return url
 
 
 def _emergency(top: _Reader) -> dict[str, int]:

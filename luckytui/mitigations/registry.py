@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from luckytui.config import DatabaseSettings, Settings, dsn_database
+from luckytui.config import ConfigError, DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
 
 
 def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Action]:
-    """The actions the configured systems allow, by name (none in read-only mode)."""
+    """The actions the configured systems allow, by name. Read-only: only the custom
+    commands declared `mutating = false` (they change nothing)."""
+    from luckytui.mitigations.custom import custom_actions
+
+    custom = custom_actions(settings.commands)
     if settings.read_only:
-        return {}
+        return {a.name: a for a in custom if not a.mutating}
     actions: list[Any] = []
     if settings.kube is not None:
         from luckytui.mitigations.k8s import KubeContext, kube_actions
@@ -24,7 +28,16 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
         actions += kube_actions(ctx, dict(settings.emergency_scale))
     if settings.databases:
         actions += _pg_actions(settings.databases[0], force)
-    return {a.name: a for a in actions}
+    if settings.cache_url:
+        from luckytui.mitigations.cache import cache_actions
+
+        actions += cache_actions(settings.cache_url)
+    built_in = {a.name for a in actions}
+    for a in custom:
+        if a.name in built_in:
+            raise ConfigError(f"{settings.source_file}: commands: {a.name!r} is the name of a "
+                              "built-in action; choose another")
+    return {a.name: a for a in [*actions, *custom]}
 
 
 def _pg_actions(db: DatabaseSettings, force: bool) -> list[Any]:

@@ -50,7 +50,8 @@ class Mitigator:
     async def run(self, action: Action, plan: Plan) -> Outcome:
         """Record the intent, execute, record the outcome; never raises for the action's
         own failure (that is the outcome), only when the intent cannot be recorded."""
-        self.check_allowed()
+        if getattr(action, "mutating", True):
+            self.check_allowed()
         incident = self.incident()
         intent = await self.log.append(INTENT, plan_record(plan), actor=self.actor,
                                        incident=incident, fsync=True)

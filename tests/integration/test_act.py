@@ -160,3 +160,54 @@ async def test_emergency_scale_is_typed_and_lists_what_it_touches(sim: Simulatio
     assert "Type 'luckygas' to proceed" in out_b.decode()
     assert sim.model.deployments["luckygas-backend"].replicas == 10
     assert sim.model.deployments["luckygas-frontend"].replicas == 5
+
+
+def _config_with(sim: Simulation, tmp_path: Path, extra: str) -> Path:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(sim.config_path.read_text() + "\n" + extra)
+    return cfg
+
+
+async def test_custom_commands_and_cache_clear_from_the_config(
+        sim: Simulation, tmp_path: Path) -> None:
+    from tests.integration.redis_server import private_redis
+
+    script = tmp_path / "validate.sh"
+    script.write_text("#!/bin/sh\necho \"validated $1\"\n")
+    script.chmod(0o755)
+    with private_redis() as redis:
+        redis.fill(25)
+        cfg = _config_with(sim, tmp_path, f"""
+[cache]
+url = "redis://127.0.0.1:{redis.port}/0"
+
+[[commands]]
+name = "post-deploy-validation"
+summary = "Run the plan's post-deploy validation"
+argv = ["{script}", "{{ENV}}"]
+placeholders = {{ ENV = "name" }}
+mutating = false
+""")
+        log = tmp_path / "log"
+
+        async def run(*args: str) -> tuple[int, str, str]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "luckytui", "act", "--config", str(cfg), "--log",
+                str(log), *args, cwd=ROOT, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode is not None
+            return proc.returncode, out.decode(), err.decode()
+
+        code, out, _ = await run("--list")
+        assert "cache-clear" in out and "post-deploy-validation ENV" in out
+        code, out, err = await run("post-deploy-validation", "prod", "--yes")
+        assert code == 0 and "validated prod" in out, out + err
+        # read-only: a command that changes nothing may still run; the cache may not be cleared
+        code, out, err = await run("--read-only", "post-deploy-validation", "prod", "--yes")
+        assert code == 0, err
+        code, _, err = await run("--read-only", "cache-clear", "--yes")
+        assert code == 2 and "read-only" in err
+        code, out, err = await run("cache-clear", "--yes")
+        assert code == 0, out + err
+        assert redis.dbsize(0) == 0
