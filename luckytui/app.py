@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import shlex
 import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -37,7 +38,7 @@ from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident import Declaration, DeclareScreen, ResolveScreen
 from screens.palette import ActionsProvider
-from screens.runbook import RunbookPicker, RunbookScreen
+from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
 from widgets.alerts import AlertsPane
 from widgets.timeline import TimelineItem
 
@@ -56,7 +57,8 @@ class LuckyApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
     ]
-    MUTATING = frozenset({"act", "act_db", "undo"})
+    MUTATING = frozenset({"act", "act_db", "undo"})  # "remedies" stays: read-only may list
+    # the commands that change nothing
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -296,7 +298,7 @@ class LuckyApp(App[int]):
             current = next((d.desired for d in deployments if d.name == pod.deployment), 0)
 
             def replicas(answer: str | None) -> None:
-                if answer is not None:
+                if answer:
                     self._start_action("scale", [pod.deployment, answer])
 
             self.push_screen(AskScreen(f"Scale deployment {pod.deployment} to how many "
@@ -352,6 +354,30 @@ class LuckyApp(App[int]):
             self.dashboard.action_show_pane(list(TITLES).index(choice[1]))
         elif choice[0] == "act":
             self._start_action(choice[1], list(choice[2:]))
+
+    def action_remedies(self) -> None:
+        """Any remedy by name, with its arguments typed as for `luckytui act`."""
+        if not self.actions:
+            self.notify("No remedies here (read-only, or nothing configured).", timeout=4)
+            return
+
+        def picked(name: str | None) -> None:
+            action = self.actions.get(name or "")
+            if action is None:
+                return
+            if not action.usage:
+                self._start_action(action.name, [])
+                return
+
+            def typed(answer: str | None) -> None:
+                if answer is not None:
+                    self._start_action(action.name, shlex.split(answer))
+
+            self.push_screen(AskScreen(f"{action.name} {action.usage}", "",
+                                       placeholder=action.usage), typed)
+
+        self.push_screen(ActionPicker([(a.name, a.usage, a.summary)
+                                       for a in self.actions.values()]), picked)
 
     def action_undo(self) -> None:
         self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)

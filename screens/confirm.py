@@ -89,7 +89,7 @@ class AskScreen(ModalScreen[str | None]):
                         "Esc to cancel", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(event.value.strip())  # may be empty: the defaults; Esc is None
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -75,6 +75,8 @@ class DashboardScreen(Screen[None]):
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
         Binding("c", "app.act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
+        Binding("x", "app.remedies", "Remedies", id="remedies",
+                tooltip="Every remedy by name (as luckytui act): arguments, plan, confirm"),
         Binding("b", "app.runbooks", "Runbooks", id="runbooks",
                 tooltip="The plan's runbooks as checklists (firing alerts' first)"),
         Binding("u", "app.undo", "Undo", id="undo", show=False,

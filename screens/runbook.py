@@ -114,3 +114,37 @@ class RunbookPicker(ModalScreen[str | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class ActionPicker(ModalScreen[str | None]):
+    """Every remedy this war room offers, by name: the keyboard's way to `luckytui act`."""
+
+    DEFAULT_CSS = """
+    ActionPicker { align: center middle; }
+    ActionPicker > Vertical { width: 100; max-width: 100%; height: auto;
+        border: round $accent; background: $surface; padding: 0 1; }
+    ActionPicker OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close", id="actions-close")]
+
+    def __init__(self, actions: Sequence[tuple[str, str, str]]) -> None:
+        """`actions`: (name, usage, summary)."""
+        super().__init__()
+        self.actions = list(actions)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Remedies (each is planned, dry-run and confirmed before it runs)",
+                        classes="title")
+            yield OptionList(*[
+                Option(f"[b]{escape(name)}[/b] {escape(usage)}  [dim]{escape(summary)}[/dim]",
+                       id=name) for name, usage, summary in self.actions], id="actions")
+
+    def on_mount(self) -> None:
+        self.query_one("#actions", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

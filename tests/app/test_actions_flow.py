@@ -187,3 +187,26 @@ async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path
         steps = await log.records(kinds=["runbook.step"])
     assert [(r.data["runbook"], r.data["step"], r.data["ticked"]) for r in steps] == [
         ("analytics-endpoint-down", 0, True)]
+
+
+async def test_any_remedy_by_name(sim: Simulation, tmp_path: Path) -> None:
+    from screens.runbook import ActionPicker
+
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: app.mitigator is not None and bool(app.actions))
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ActionPicker))
+        picker = app.screen
+        assert isinstance(picker, ActionPicker)
+        names = [name for name, _, _ in picker.actions]
+        for _ in range(names.index("set-env")):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press(*"luckygas-backend CACHE_TTL=300", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await until(pilot, lambda: sim.model.deployments["luckygas-backend"].env.get(
+            "CACHE_TTL") == "300")
