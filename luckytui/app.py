@@ -373,7 +373,9 @@ class LuckyApp(App[int]):
                 if answer is not None:
                     self._start_action(action.name, shlex.split(answer))
 
-            self.push_screen(AskScreen(f"{action.name} {action.usage}", "",
+            hint = (" · the plan's presets: CACHE_TTL=300, QUERY_CACHE_TTL=300, "
+                    "DB_POOL_SIZE=150" if action.name == "set-env" else "")
+            self.push_screen(AskScreen(f"{action.name} {action.usage}{hint}", "",
                                        placeholder=action.usage), typed)
 
         self.push_screen(ActionPicker([(a.name, a.usage, a.summary)

@@ -524,15 +524,18 @@ class TerminateMany:
 class ReadOnly:
     name = "read-only"
     summary = "Emergency read-only mode for a database's new sessions (on|off)"
-    usage = "DATABASE on|off"
+    usage = "DATABASE on|off [terminate]"
 
     def __init__(self, ctx: PgContext) -> None:
         self.ctx = ctx
 
     async def plan(self, *args: str) -> Plan:
-        if len(args) != 2 or args[1].lower() not in ("on", "off"):
-            raise ActionError(f"usage: read-only {self.usage}")
+        if not 2 <= len(args) <= 3 or args[1].lower() not in ("on", "off") or (
+                len(args) == 3 and (args[2] != "terminate" or args[1].lower() != "on")):
+            raise ActionError(f"usage: read-only {self.usage} (terminate: also end the open "
+                              "sessions, so they reconnect read-only)")
         db, on = args[0], args[1].lower() == "on"
+        terminate = len(args) == 3
         if not db or "\x00" in db:
             raise ActionError(f"{db!r} is not a database name")
         if db in PROTECTED_DATABASES and not self.ctx.force:
@@ -542,10 +545,21 @@ class ReadOnly:
             raise ActionError(f"database {db} is already "
                               f"{'read-only' if on else 'read-write'} for new sessions")
         label = {True: "on (read-only)", False: "off (read-write)"}
-        open_sessions = sum(1 for r in await self.ctx.activity()
-                            if r.get("datname") == db
-                            and r.get("backend_type") == CLIENT_BACKEND and not _mine(r))
+        sessions = [r for r in await self.ctx.activity()
+                    if r.get("datname") == db
+                    and r.get("backend_type") == CLIENT_BACKEND and not _mine(r)]
+        open_sessions = len(sessions)
         value = "on" if on else "off"
+        if terminate:
+            touches = (f"every new session to {db}, and these {open_sessions} open sessions, "
+                       "ended now so that they reconnect read-only:",
+                       *(describe_backend(r) for r in sessions))
+            frozen = [[int(r["pid"]), iso(r["backend_start"])] for r in sessions
+                      if r.get("backend_start") is not None]
+        else:
+            touches = (f"every new session to {db}; the {open_sessions} open sessions keep "
+                       "their setting until they reconnect",)
+            frozen = []
         return Plan(
             action=self.name,
             title=f"{'Put' if on else 'Take'} database {db} "
@@ -555,10 +569,9 @@ class ReadOnly:
                             label[on]),),
             command=f'ALTER DATABASE "{db.replace(chr(34), chr(34) * 2)}" '
                     f"SET default_transaction_read_only = {value};",
-            args={"database": db, "read_only": on},
+            args={"database": db, "read_only": on, "terminate": frozen},
             typed_confirmation=db,
-            touches=(f"every new session to {db}; the {open_sessions} open sessions keep "
-                     "their setting until they reconnect",),
+            touches=touches,
             undo={"action": self.name, "args": [db, "off" if on else "on"]})
 
     async def execute(self, plan: Plan) -> Outcome:
@@ -568,9 +581,15 @@ class ReadOnly:
             raise ActionError(f"database {db}'s read-only setting was changed by someone "
                               "else since the plan: look again before acting")
         await self.ctx.call(self.ctx.ops.set_read_only, db, on)
+        ended: list[int] = []
+        gone: list[int] = []
+        for pid, started in plan.args.get("terminate") or []:
+            ok = await self.ctx.call(self.ctx.ops.terminate, int(pid), parse_time(started))
+            (ended if ok else gone).append(int(pid))
+        extra = f"; ended {len(ended)} open sessions" if ended or gone else ""
         return Outcome("ok", f"database {db}: default_transaction_read_only = "
-                       f"{'on' if on else 'off'} for new sessions",
-                       changed={"read_only": on})
+                       f"{'on' if on else 'off'} for new sessions{extra}",
+                       changed={"read_only": on, "terminated": ended, "gone": gone})
 
 
 def pg_actions(ctx: PgContext) -> list[Any]:

@@ -385,3 +385,25 @@ async def test_sim_refuses_a_reused_pid(sim: Simulation) -> None:
     assert await ops.terminate(row["pid"], row["backend_start"])
     assert row["pid"] not in sim.model.connections
     assert not await ops.terminate(row["pid"], row["backend_start"])
+
+
+async def test_read_only_can_also_end_the_open_sessions(
+        cluster: PgCluster, ctx: PgContext, sessions: list[Conn]) -> None:
+    open_one = await session(cluster, sessions, "open-before")
+    await open_one.execute("SELECT 1")
+    pid = open_one.info.backend_pid
+    action = ReadOnly(ctx)
+    plan = await action.plan(DATABASE, "on", "terminate")
+    assert any(f"{pid}" in t for t in plan.touches)
+    try:
+        outcome = await action.execute(plan)
+        assert outcome.ok and pid in outcome.changed["terminated"]
+        with pytest.raises(psycopg.OperationalError):
+            await open_one.execute("SELECT 1")  # it was ended
+        again = await session(cluster, sessions, "reconnected")
+        cur = await again.execute("SHOW default_transaction_read_only")
+        assert await cur.fetchone() == ("on",)
+    finally:
+        cluster.execute(f"ALTER DATABASE {DATABASE} SET default_transaction_read_only = off")
+    with pytest.raises(ActionError, match="usage"):
+        await action.plan(DATABASE, "off", "terminate")
