@@ -526,6 +526,9 @@ class LuckyApp(App[int]):
         await asyncio.sleep(0)
         if self._sim is not None:
             await self._sim.stop()
+        from luckytui.mitigations.registry import close_actions
+
+        close_actions(self.actions)
         if self.event_log is not None:
             await self.event_log.close()
 

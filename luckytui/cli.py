@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_settings(args: argparse.Namespace) -> Settings:
+def resolve_settings(args: argparse.Namespace, *, secrets: bool = True) -> Settings:
     """The config file (flag, environment, default place), then the flags over it."""
     path = getattr(args, "config", None) or os.environ.get("LUCKYTUI_CONFIG")
     if path:
@@ -157,7 +157,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         raise UsageError(
             f"no configuration: pass --config PATH, set LUCKYTUI_CONFIG, or write "
             f"{default_config_path()} (or try `luckytui demo`)")
-    return apply_flags(settings, args)
+    settings = apply_flags(settings, args)
+    if secrets and settings.login is not None:
+        settings.login.password()  # a missing secret is a usage error now, not a failing pane
+    return settings
 
 
 def apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -275,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(resolve_settings(args), as_json=args.json, timeout=args.timeout)
         if args.command == "config":
-            print(describe_settings(resolve_settings(args)))
+            print(describe_settings(resolve_settings(args, secrets=False)))
             return 0
         _setup_debug_log(args.debug_log)
         if args.command == "demo":

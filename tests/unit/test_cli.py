@@ -86,3 +86,16 @@ def test_log_export_of_a_file_that_is_not_a_log(tmp_path: Path) -> None:
     result = luckytui("log", "export", "--log", str(bad))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_missing_secret_stops_before_the_screen(tmp_path: Path) -> None:
+    import os
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[login]\nurl = "https://api.example.test/api/v1/auth/login"\n'
+                   'email = "probe@example.test"\npassword_env = "LUCKYTUI_TEST_NO_SUCH_VAR"\n')
+    env = {k: v for k, v in os.environ.items() if k != "LUCKYTUI_TEST_NO_SUCH_VAR"}
+    result = luckytui("--config", str(cfg), env=env)
+    assert result.returncode == 2
+    assert "LUCKYTUI_TEST_NO_SUCH_VAR is not set" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
