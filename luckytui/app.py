@@ -54,8 +54,10 @@ class LuckyApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave the war room"),
-        Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key"),
+        # also on the dashboard (first in its footer); here for the other screens
+        Binding("q", "quit", "Quit", id="quit", show=False, tooltip="Leave the war room"),
+        Binding("question_mark", "help", "Keys", id="help", show=False,
+                tooltip="Show every key"),
     ]
     MUTATING = frozenset({"act", "act_db", "undo"})  # "remedies" stays: read-only may list
     # the commands that change nothing

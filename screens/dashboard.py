@@ -62,6 +62,9 @@ class DashboardScreen(Screen[None]):
                 tooltip=f"Focus the {TITLES[name]} pane")
         for i, name in enumerate(TITLES)
     ] + [
+        # first in the footer, so even an 80-column footer shows how to find the rest
+        Binding("question_mark", "app.help", "Keys", id="keys", tooltip="Show every key"),
+        Binding("q", "app.quit", "Quit", id="leave", tooltip="Leave the war room"),
         # incident steps and remedies: only here, never while a form or dialog is open
         Binding("n", "app.declare", "Declare", id="declare",
                 tooltip="Declare an incident (title, severity)"),
