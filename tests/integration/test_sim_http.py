@@ -20,6 +20,7 @@ from luckytui.sim.api import make_api_app
 from luckytui.sim.model import DATABASE, EXTRA_RESOURCES, Production
 from luckytui.sim.pgapi import make_pg_app
 from luckytui.sim.promapi import make_prometheus_app
+from tests.conftest import ManualClock as Clock
 
 START = 1_780_000_000.0
 EMAIL = "oncall@luckygas.com.tw"
@@ -41,20 +42,9 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = [START]
-
-    def __call__(self) -> float:
-        return self.t[0]
-
-    def step(self, seconds: float) -> None:
-        self.t[0] += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
@@ -180,10 +170,10 @@ async def test_orders_are_created_and_refused_when_read_only(
 async def test_tokens_expire_after_15_minutes(
         api: httpx.AsyncClient, clock: Clock) -> None:
     token = await login(api)
-    clock.step(899)
+    clock.advance(899)
     assert (await api.get("/api/v1/analytics/operations", headers=bearer(token))).status_code \
         == 200
-    clock.step(2)
+    clock.advance(2)
     assert (await api.get("/api/v1/analytics/operations", headers=bearer(token))).status_code \
         == 401
     fresh = await login(api)
@@ -194,7 +184,7 @@ async def test_tokens_expire_after_15_minutes(
 
 async def test_every_request_advances_the_model(
         api: httpx.AsyncClient, model: Production, clock: Clock) -> None:
-    clock.step(30)
+    clock.advance(30)
     await api.get("/health")
     assert model.now == START + 30
 
@@ -266,7 +256,7 @@ async def test_alerts_in_prometheus_format(model: Production, clock: Clock) -> N
         assert r.headers["Content-Type"].startswith("application/json")
         assert r.json() == {"status": "success", "data": {"alerts": []}}
 
-        clock.step(100)  # past the analytics failure and its 15 s `for`
+        clock.advance(100)  # past the analytics failure and its 15 s `for`
         doc = (await client.get("/api/v1/alerts")).json()
         assert doc["status"] == "success"
         alerts = doc["data"]["alerts"]
@@ -299,7 +289,7 @@ STATEMENT_KEYS = {"queryid", "query", "calls", "total_exec_time", "mean_exec_tim
 
 async def test_pg_activity_rows(model: Production, clock: Clock) -> None:
     async with serve(make_pg_app(model)) as url, httpx.AsyncClient(base_url=url) as client:
-        clock.step(5)
+        clock.advance(5)
         r = await client.get(f"/databases/{DATABASE}/activity")
         assert r.status_code == 200
         doc = r.json()

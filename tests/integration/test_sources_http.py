@@ -27,6 +27,7 @@ from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import SourceError
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec, p95
 from luckytui.sources.postgres import STATEMENTS_HINT, SimPostgresSource
+from tests.conftest import ManualClock as Clock
 
 START = 1_780_000_000.0
 EMAIL = "oncall@luckygas.com.tw"
@@ -61,20 +62,9 @@ def refused_url() -> Iterator[str]:
         sock.close()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = [START]
-
-    def __call__(self) -> float:
-        return self.t[0]
-
-    def step(self, seconds: float) -> None:
-        self.t[0] += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
@@ -163,7 +153,7 @@ async def test_alerts_from_the_simulation(model: Production, clock: Clock) -> No
         source = AlertsSource(url)
         try:
             assert (await source.fetch()).alerts == ()
-            clock.step(100)
+            clock.advance(100)
             snap = await source.fetch()
         finally:
             await source.aclose()
@@ -280,7 +270,7 @@ async def test_db_from_the_simulation(model: Production, clock: Clock) -> None:
         source = SimPostgresSource(f"{url}/databases/{DATABASE}/activity", DATABASE)
         by_base = SimPostgresSource(url, DATABASE)
         try:
-            clock.step(2)
+            clock.advance(2)
             snap = await source.fetch()
             same = await by_base.fetch()
         finally:
@@ -457,7 +447,7 @@ async def test_endpoints_renew_an_expired_token(model: Production, clock: Clock)
         source = EndpointsSource(specs, login)
         try:
             await source.fetch()
-            clock.step(16 * 60)  # past the token's 15 minutes
+            clock.advance(16 * 60)  # past the token's 15 minutes
             snap = await source.fetch()
         finally:
             await source.aclose()
