@@ -517,13 +517,14 @@ class Production:
             share = demand / max(1, len(ready))
             for p in pods:
                 p.cpu_seconds += p.cpu_m / 1000.0  # the second that just passed
-                p.cpu_trail.append(p.cpu_m)
                 if not p.ready(now):
                     p.cpu_m = 5.0 if p.phase(now) == "Running" else 0.0
                     continue
                 noise = rng.uniform(0.92, 1.08)
                 p.cpu_m = min(float(p.cpu_limit_m), share * p.jitter * noise)
                 p.memory_mi = min(p.memory_limit_mi * 0.95, p.memory_mi + rng.uniform(-2, 2.2))
+            for p in pods:
+                p.cpu_trail.append(p.cpu_m)  # what this second's CPU is, for range queries
 
     def _reconcile(self, d: SimDeployment, pods: list[SimPod]) -> None:
         """Bring the pods in line with the deployment: scale and roll."""

@@ -53,6 +53,8 @@ async def test_every_pane_fills_with_simulated_data(sim: Simulation, tmp_path: P
         # CPU through PromQL, from the simulated Prometheus, trend backfilled at once
         assert pods.metrics_available and all(p.cpu_m is not None for p in pods.pods)
         assert all(len(p.cpu_history) > 1 for p in pods.pods)
+        assert all(min(p.cpu_history) > 0 for p in pods.pods if p.ready), [
+            p.cpu_history for p in pods.pods]
         db = app.dashboard.query_one(DatabasePane).snapshot
         assert db is not None and db.max_connections == sim.model.max_connections
         assert db.long_running, "the 7-minute report query is listed"
