@@ -84,7 +84,9 @@ class AskScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            # the current value selected: typing replaces it
+            yield Input(self.value, placeholder=self.placeholder, id="answer",
+                        select_on_focus=True)
             yield Label("Enter to continue (nothing changes before the confirmation), "
                         "Esc to cancel", classes="hint")
 
