@@ -56,6 +56,15 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         return f"Declared {data.get('severity')}{drill}: {data.get('title', '')}"
     if kind == "incident.acknowledged":
         return "Acknowledged"
+    if kind in ("incident.severity", "incident.status"):
+        what = "Severity" if kind == "incident.severity" else "Status"
+        return f"{what} {data.get('old')} → {data.get('new')}"
+    if kind == "incident.role":
+        held = data.get("name") or "nobody"
+        was = f" (was {data['previous']})" if data.get("previous") else ""
+        return f"{data.get('role')}: {held}{was}"
+    if kind == "incident.note":
+        return f"Note: {data.get('text', '')}"
     if kind == "incident.resolved":
         answers = dict(data.get("checklist", {}))
         ticked = sum(1 for v in answers.values() if v == "ticked")

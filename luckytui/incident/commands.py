@@ -39,7 +39,21 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
                          help="checklist item N (1-5) is done; the others are recorded "
                          "as skipped: " + "; ".join(f"{i + 1} {t}"
                                                     for i, t in enumerate(RESOLUTION_CHECKLIST)))
-    for p in (declare, lst, show, ack, resolve):
+    severity = steps.add_parser("severity", help="change the severity")
+    severity.add_argument("severity", choices=SEVERITIES)
+    severity.add_argument("number", nargs="?", help="default: the active incident")
+    status = steps.add_parser("status", help="Investigating, Identified or Monitoring")
+    status.add_argument("status")
+    status.add_argument("number", nargs="?", help="default: the active incident")
+    role = steps.add_parser("role", help="give a role (IC, TL, COM, SCR) to someone; "
+                            "an empty name frees it")
+    role.add_argument("role")
+    role.add_argument("name")
+    role.add_argument("number", nargs="?", help="default: the active incident")
+    note = steps.add_parser("note", help="a free-text note on the timeline")
+    note.add_argument("text")
+    note.add_argument("number", nargs="?", help="default: the active incident")
+    for p in (declare, lst, show, ack, resolve, severity, status, role, note):
         p.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS)
         p.add_argument("--as", dest="actor", metavar="NAME")
 
@@ -52,7 +66,9 @@ def _to_json(i: Incident, now: datetime) -> dict[str, Any]:
             "drill": i.drill, "components": list(i.components), "declared_by": i.declared_by,
             "started_at": ts(i.started_at), "declared_at": ts(i.declared_at),
             "acknowledged_at": ts(i.acknowledged_at), "resolved_at": ts(i.resolved_at),
-            "elapsed_s": round(i.elapsed_s(now)), "checklist": dict(i.checklist)}
+            "elapsed_s": round(i.elapsed_s(now)), "checklist": dict(i.checklist),
+            "roles": dict(i.roles), "identified_at": ts(i.identified_at),
+            "mitigated_at": ts(i.mitigated_at)}
 
 
 async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
@@ -87,6 +103,19 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
                 inc = await svc.get(args.number)
                 print(json.dumps(_to_json(inc, now), indent=2) if args.json
                       else banner_text(inc, now) + f"\n{inc.title}")
+            elif step == "severity":
+                inc = await svc.change_severity(args.severity, args.number)
+                print(f"{inc.number} is {inc.severity}")
+            elif step == "status":
+                inc = await svc.change_status(args.status, args.number)
+                print(f"{inc.number} is {inc.status}")
+            elif step == "role":
+                inc = await svc.assign(args.role, args.name, args.number)
+                holder = inc.roles.get(args.role.upper(), "nobody")
+                print(f"{inc.number}: {args.role.upper()} is {holder}")
+            elif step == "note":
+                inc = await svc.note(args.text, args.number)
+                print(f"{inc.number}: noted")
             elif step == "ack":
                 inc = await svc.acknowledge(args.number)
                 print(f"{inc.number} acknowledged")

@@ -30,7 +30,11 @@ NUMBER = re.compile(r"^INC-(\d{4})-(\d{2})-(\d{2})-(\d{3,})$")
 DECLARED = "incident.declared"
 ACKNOWLEDGED = "incident.acknowledged"
 RESOLVED = "incident.resolved"
-INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED)
+SEVERITY = "incident.severity"
+STATUS = "incident.status"
+ROLE = "incident.role"
+NOTE = "incident.note"
+INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED, SEVERITY, STATUS, ROLE, NOTE)
 
 
 class Record(Protocol):
@@ -62,6 +66,9 @@ class Incident:
     drill: bool = False
     components: tuple[str, ...] = ()
     checklist: Mapping[str, str] = field(default_factory=dict)  # item -> ticked | skipped
+    roles: Mapping[str, str] = field(default_factory=dict)  # IC/TL/COM/SCR -> who holds it
+    identified_at: datetime | None = None  # first time the status became Identified
+    mitigated_at: datetime | None = None  # first time the status became Monitoring
 
     @property
     def active(self) -> bool:
@@ -94,6 +101,21 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
             continue
         if r.kind == ACKNOWLEDGED and inc.acknowledged_at is None:
             incidents[number] = replace(inc, acknowledged_at=r.ts)
+        elif r.kind == SEVERITY and inc.active and d.get("new") in SEVERITIES:
+            incidents[number] = replace(inc, severity=str(d["new"]))
+        elif r.kind == STATUS and inc.active and d.get("new") in STATUSES[:-1]:
+            new = str(d["new"])
+            incidents[number] = replace(
+                inc, status=new,
+                identified_at=inc.identified_at or (r.ts if new == "Identified" else None),
+                mitigated_at=inc.mitigated_at or (r.ts if new == "Monitoring" else None))
+        elif r.kind == ROLE and d.get("role") in ROLES:
+            roles = dict(inc.roles)
+            if d.get("name"):
+                roles[str(d["role"])] = str(d["name"])
+            else:
+                roles.pop(str(d["role"]), None)
+            incidents[number] = replace(inc, roles=roles)
         elif r.kind == RESOLVED and inc.resolved_at is None:
             checklist = {str(k): str(v) for k, v in dict(d.get("checklist", {})).items()}
             incidents[number] = replace(inc, status="Resolved", resolved_at=r.ts,

@@ -8,9 +8,16 @@ from datetime import UTC, datetime
 from luckytui.incident.model import (
     ACKNOWLEDGED,
     DECLARED,
+    INCIDENT_KINDS,
+    NOTE,
     RESOLUTION_CHECKLIST,
     RESOLVED,
+    ROLE,
+    ROLES,
     SEVERITIES,
+    SEVERITY,
+    STATUS,
+    STATUSES,
     Incident,
     active_incident,
     fold,
@@ -29,8 +36,7 @@ class Incidents:
         self.actor = actor
 
     async def all(self) -> dict[str, Incident]:
-        records = await self.log.records(kinds=(DECLARED, ACKNOWLEDGED, RESOLVED))
-        return fold(records)
+        return fold(await self.log.records(kinds=INCIDENT_KINDS))
 
     async def active(self) -> Incident | None:
         return active_incident(await self.all())
@@ -75,6 +81,57 @@ class Incidents:
             await self.log.append(ACKNOWLEDGED, {}, actor=self.actor, incident=inc.number,
                                   dedupe=f"{ACKNOWLEDGED}:{inc.number}")
         return (await self.all())[inc.number]
+
+    async def change_severity(self, severity: str, number: str | None = None) -> Incident:
+        inc = await self._open(number)
+        if severity not in SEVERITIES:
+            raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, "
+                                f"not {severity!r}")
+        if severity != inc.severity:
+            await self.log.append(SEVERITY, {"old": inc.severity, "new": severity},
+                                  actor=self.actor, incident=inc.number)
+        return (await self.all())[inc.number]
+
+    async def change_status(self, status: str, number: str | None = None) -> Incident:
+        """Investigating, Identified, Monitoring; Resolved goes through resolve()."""
+        inc = await self._open(number)
+        choices = STATUSES[:-1]
+        match = next((s for s in choices if s.lower() == status.lower()), None)
+        if match is None:
+            raise IncidentError(f"status must be one of {', '.join(choices)} "
+                                "(resolve with its checklist to close)")
+        if match != inc.status:
+            await self.log.append(STATUS, {"old": inc.status, "new": match},
+                                  actor=self.actor, incident=inc.number)
+        return (await self.all())[inc.number]
+
+    async def assign(self, role: str, name: str, number: str | None = None) -> Incident:
+        """Give a role (IC, TL, COM, SCR) to someone; an empty name frees it."""
+        inc = await self._open(number)
+        role = role.upper()
+        if role not in ROLES:
+            raise IncidentError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        name = " ".join(name.split())
+        previous = inc.roles.get(role)
+        if name != (previous or ""):
+            await self.log.append(ROLE, {"role": role, "name": name or None,
+                                         "previous": previous},
+                                  actor=self.actor, incident=inc.number)
+        return (await self.all())[inc.number]
+
+    async def note(self, text: str, number: str | None = None) -> Incident:
+        inc = await self.get(number)
+        text = text.strip()
+        if not text:
+            raise IncidentError("a note needs text")
+        await self.log.append(NOTE, {"text": text}, actor=self.actor, incident=inc.number)
+        return inc
+
+    async def _open(self, number: str | None) -> Incident:
+        inc = await self.get(number)
+        if not inc.active:
+            raise IncidentError(f"{inc.number} is resolved")
+        return inc
 
     async def resolve(self, checklist: Mapping[str, bool],
                       number: str | None = None) -> Incident:

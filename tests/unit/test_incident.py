@@ -99,3 +99,33 @@ async def test_two_writers_never_share_a_number(tmp_path: Path) -> None:
         first, second = await asyncio.gather(Incidents(a, "a").declare("one", "P3"),
                                              Incidents(b, "b").declare("two", "P3"))
     assert first.number != second.number
+
+
+async def test_severity_status_roles_and_notes(tmp_path: Path) -> None:
+    async with await EventLog.open(tmp_path / "log.sqlite3") as log:
+        svc = Incidents(log, "amy@jump")
+        inc = await svc.declare("Orders failing", "P3")
+        assert (await svc.change_severity("P2")).severity == "P2"
+        identified = await svc.change_status("identified")
+        assert identified.status == "Identified" and identified.identified_at is not None
+        assert (await svc.change_status("Monitoring")).mitigated_at is not None
+        with pytest.raises(IncidentError, match="resolve with its checklist"):
+            await svc.change_status("Resolved")
+        await svc.assign("ic", "Amy Chen")
+        handed = await svc.assign("IC", "Bob Lin")
+        assert handed.roles == {"IC": "Bob Lin"}
+        freed = await svc.assign("IC", "")
+        assert freed.roles == {}
+        with pytest.raises(IncidentError, match="role must be one of"):
+            await svc.assign("CEO", "x")
+        await svc.note("order-worker restarted")
+        records = await log.records(incident=inc.number)
+        kinds = [r.kind for r in records]
+        assert kinds.count("incident.role") == 3 and "incident.note" in kinds
+        handover = [r for r in records if r.kind == "incident.role"][1]
+        assert handover.data["previous"] == "Amy Chen" and handover.data["name"] == "Bob Lin"
+        sev = next(r for r in records if r.kind == "incident.severity")
+        assert (sev.data["old"], sev.data["new"]) == ("P3", "P2")
+        await svc.resolve({item: True for item in RESOLUTION_CHECKLIST})
+        with pytest.raises(IncidentError, match="is resolved"):
+            await svc.change_severity("P1", inc.number)
