@@ -6,40 +6,23 @@ spoken to with httpx, as the sources and other processes speak to it.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 import httpx
 import pytest
-from aiohttp import web
 
 from luckytui.sim.api import make_api_app
 from luckytui.sim.model import DATABASE, EXTRA_RESOURCES, Production
 from luckytui.sim.pgapi import make_pg_app
 from luckytui.sim.promapi import make_prometheus_app
 from tests.conftest import ManualClock as Clock
+from tests.conftest import serve
 
 START = 1_780_000_000.0
 EMAIL = "oncall@luckygas.com.tw"
 PASSWORD = "correct horse battery staple"
-
-
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve `app` on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    await web.SockSite(runner, sock).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -28,27 +28,13 @@ from luckytui.sources.base import SourceError
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec, p95
 from luckytui.sources.postgres import STATEMENTS_HINT, SimPostgresSource
 from tests.conftest import ManualClock as Clock
+from tests.conftest import serve
 
 START = 1_780_000_000.0
 EMAIL = "oncall@luckygas.com.tw"
 PASSWORD = "s3cret-Passw0rd-for-the-drill"
 TIMEOUT = 0.3  # how long a test lets a hanging server hang
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve `app` on a free loopback port; yields its base URL."""
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    await web.SockSite(runner, sock).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
