@@ -23,6 +23,9 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     declare.add_argument("--severity", required=True, choices=SEVERITIES)
     declare.add_argument("--started-at", metavar="ISO8601",
                          help="when the impact started, if before now")
+    declare.add_argument("--detected-at", metavar="ISO8601",
+                         help="when the problem was first seen (an alert, a report), if "
+                         "before now; MTTA and MTTR run from here")
     declare.add_argument("--component", action="append", default=[], metavar="NAME",
                          help="an affected component (repeatable)")
     declare.add_argument("--drill", action="store_true", help="a drill, not production")
@@ -68,7 +71,22 @@ def _to_json(i: Incident, now: datetime) -> dict[str, Any]:
             "acknowledged_at": ts(i.acknowledged_at), "resolved_at": ts(i.resolved_at),
             "elapsed_s": round(i.elapsed_s(now)), "checklist": dict(i.checklist),
             "roles": dict(i.roles), "identified_at": ts(i.identified_at),
-            "mitigated_at": ts(i.mitigated_at)}
+            "mitigated_at": ts(i.mitigated_at), "detected_at": ts(i.detected),
+            "mtta_s": None if i.mtta_s is None else round(i.mtta_s),
+            "mttr_s": None if i.mttr_s is None else round(i.mttr_s),
+            "updates_sent": [ts(t) for t in i.updates_sent],
+            "notices_sent": [ts(t) for t in i.notices_sent], "clocks": dict(i.clocks)}
+
+
+def parse_time(flag: str, value: str | None) -> datetime | None:
+    """An ISO 8601 time from the command line; without a zone, local time as typed."""
+    if not value:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{flag}: not an ISO 8601 time: {value!r}") from None
+    return ts if ts.tzinfo is not None else ts.astimezone()
 
 
 async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
@@ -80,16 +98,10 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
         svc = Incidents(log, args.actor or actor)
         try:
             if step == "declare":
-                started = None
-                if args.started_at:
-                    try:
-                        started = datetime.fromisoformat(args.started_at.replace("Z", "+00:00"))
-                    except ValueError:
-                        raise ConfigError(f"--started-at: not an ISO 8601 time: "
-                                          f"{args.started_at!r}") from None
-                    if started.tzinfo is None:
-                        started = started.astimezone()  # local time, as typed
-                inc = await svc.declare(args.title, args.severity, started_at=started,
+                inc = await svc.declare(args.title, args.severity,
+                                        started_at=parse_time("--started-at", args.started_at),
+                                        detected_at=parse_time("--detected-at",
+                                                               args.detected_at),
                                         components=tuple(args.component), drill=args.drill)
                 print(inc.number)
             elif step == "list":

@@ -34,7 +34,11 @@ SEVERITY = "incident.severity"
 STATUS = "incident.status"
 ROLE = "incident.role"
 NOTE = "incident.note"
-INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED, SEVERITY, STATUS, ROLE, NOTE)
+UPDATE_SENT = "incident.update_sent"  # a status update (the plan's template) was sent
+NOTICE_SENT = "incident.notice_sent"  # the P1 customer notification was sent
+CLOCK = "incident.clock"  # a clock met or missed: {"clock", "result", "due"}
+INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED, SEVERITY, STATUS, ROLE, NOTE,
+                  UPDATE_SENT, NOTICE_SENT, CLOCK)
 
 
 class Record(Protocol):
@@ -69,6 +73,30 @@ class Incident:
     roles: Mapping[str, str] = field(default_factory=dict)  # IC/TL/COM/SCR -> who holds it
     identified_at: datetime | None = None  # first time the status became Identified
     mitigated_at: datetime | None = None  # first time the status became Monitoring
+    # detected: when the problem was first seen (an alert, a report); MTTA and MTTR run
+    # from here. started <= detected <= declared.
+    detected_at: datetime | None = None
+    updates_sent: tuple[datetime, ...] = ()  # status updates sent, in order
+    notices_sent: tuple[datetime, ...] = ()  # customer notifications sent
+    clocks: Mapping[str, str] = field(default_factory=dict)  # "clock@due" -> met | missed
+
+    @property
+    def detected(self) -> datetime:
+        return self.detected_at or self.declared_at
+
+    @property
+    def mtta_s(self) -> float | None:
+        """Acknowledged - detected, in seconds (None until acknowledged)."""
+        if self.acknowledged_at is None:
+            return None
+        return max(0.0, (self.acknowledged_at - self.detected).total_seconds())
+
+    @property
+    def mttr_s(self) -> float | None:
+        """Resolved - detected, in seconds (None until resolved)."""
+        if self.resolved_at is None:
+            return None
+        return max(0.0, (self.resolved_at - self.detected).total_seconds())
 
     @property
     def active(self) -> bool:
@@ -88,11 +116,13 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
             continue
         d = r.data
         if r.kind == DECLARED:
-            started = _ts(d.get("started_at")) or r.ts
+            started = min(_ts(d.get("started_at")) or r.ts, r.ts)
+            detected = min(max(_ts(d.get("detected_at")) or r.ts, started), r.ts)
             incidents[number] = Incident(
                 number=number, title=str(d.get("title", "")),
                 severity=str(d.get("severity", "P3")), status="Investigating",
-                declared_at=r.ts, declared_by=r.actor, started_at=min(started, r.ts),
+                declared_at=r.ts, declared_by=r.actor, started_at=started,
+                detected_at=detected,
                 drill=bool(d.get("drill", False)),
                 components=tuple(str(c) for c in d.get("components", ())))
             continue
@@ -116,6 +146,14 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
             else:
                 roles.pop(str(d["role"]), None)
             incidents[number] = replace(inc, roles=roles)
+        elif r.kind == UPDATE_SENT:
+            incidents[number] = replace(inc, updates_sent=(*inc.updates_sent, r.ts))
+        elif r.kind == NOTICE_SENT:
+            incidents[number] = replace(inc, notices_sent=(*inc.notices_sent, r.ts))
+        elif r.kind == CLOCK and d.get("result") in ("met", "missed"):
+            key = f"{d.get('clock')}@{d.get('due')}"
+            if key not in inc.clocks:
+                incidents[number] = replace(inc, clocks={**inc.clocks, key: str(d["result"])})
         elif r.kind == RESOLVED and inc.resolved_at is None:
             checklist = {str(k): str(v) for k, v in dict(d.get("checklist", {})).items()}
             incidents[number] = replace(inc, status="Resolved", resolved_at=r.ts,

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from luckytui.incident import clocks as clock_rules
 from luckytui.incident.model import (
     ACKNOWLEDGED,
+    CLOCK,
     DECLARED,
     INCIDENT_KINDS,
     NOTE,
+    NOTICE_SENT,
     RESOLUTION_CHECKLIST,
     RESOLVED,
     ROLE,
@@ -18,6 +21,7 @@ from luckytui.incident.model import (
     SEVERITY,
     STATUS,
     STATUSES,
+    UPDATE_SENT,
     Incident,
     active_incident,
     fold,
@@ -42,6 +46,7 @@ class Incidents:
         return active_incident(await self.all())
 
     async def declare(self, title: str, severity: str, *, started_at: datetime | None = None,
+                      detected_at: datetime | None = None,
                       components: tuple[str, ...] = (), drill: bool = False) -> Incident:
         title = " ".join(title.split())
         if not title:
@@ -49,12 +54,20 @@ class Incidents:
         if severity not in SEVERITIES:
             raise IncidentError(f"severity must be one of {', '.join(SEVERITIES)}, "
                                 f"not {severity!r}")
-        now = datetime.now(UTC)
+        now = self.log.now()
         if started_at is not None and started_at > now:
             raise IncidentError("the impact cannot start in the future")
+        if detected_at is not None and detected_at > now:
+            raise IncidentError("the problem cannot be detected in the future")
+        started = started_at or now
+        detected = detected_at or now
+        if detected < started:
+            if started_at is not None and detected_at is not None:
+                raise IncidentError("the problem cannot be detected before the impact started")
+            started = min(started, detected)  # only one was given: the other follows it
         data = {"title": title, "severity": severity, "components": list(components),
-                "drill": drill,
-                "started_at": (started_at or now).astimezone(UTC).isoformat()}
+                "drill": drill, "started_at": started.astimezone(UTC).isoformat(),
+                "detected_at": detected.astimezone(UTC).isoformat()}
         for _ in range(50):  # another process may take the same number: take the next
             number = next_number(await self.all(), now.astimezone(UTC).date())
             record = await self.log.append(DECLARED, data, actor=self.actor, incident=number,
@@ -148,3 +161,36 @@ class Incidents:
                               incident=inc.number, dedupe=f"{RESOLVED}:{inc.number}",
                               fsync=True)
         return (await self.all())[inc.number]
+
+    async def record_sent(self, channel: str, text: str, number: str | None = None,
+                          *, next_update: datetime | None = None) -> Incident:
+        """A status update ("status") or the P1 customer notice ("customer") was sent;
+        the text as sent is kept, so the timeline and the post-mortem can quote it."""
+        inc = await self.get(number)
+        if channel not in ("status", "customer"):
+            raise IncidentError(f"channel must be status or customer, not {channel!r}")
+        if not text.strip():
+            raise IncidentError("nothing to send: the text is empty")
+        data: dict[str, object] = {"text": text}
+        if next_update is not None:
+            data["next_update"] = next_update.astimezone(UTC).isoformat()
+        await self.log.append(UPDATE_SENT if channel == "status" else NOTICE_SENT, data,
+                              actor=self.actor, incident=inc.number, fsync=True)
+        return (await self.all())[inc.number]
+
+    async def record_clocks(self, now: datetime | None = None) -> list[str]:
+        """Record every clock result (met or missed) not yet in the log, for every
+        incident; safe from several processes at once (one record per deadline)."""
+        now = now or self.log.now()
+        lines = []
+        for inc in (await self.all()).values():
+            for clock, result in clock_rules.results(inc, now):
+                record = await self.log.append(
+                    CLOCK, {"clock": clock.name, "label": clock.label,
+                            "due": clock.due.isoformat(), "result": result,
+                            "severity": inc.severity},
+                    actor=self.actor, incident=inc.number,
+                    dedupe=f"{CLOCK}:{inc.number}:{clock.key}")
+                if record is not None:
+                    lines.append(f"{inc.number}: {clock.label} {result}")
+        return lines

@@ -645,6 +645,10 @@ class EventLog:
             dedupe=dedupe,
         )
 
+    def now(self) -> datetime:
+        """The log's clock (tests set it): every record's timestamp comes from here."""
+        return self._now()
+
     def _now(self) -> datetime:
         now = self._clock()
         if now.tzinfo is None or now.utcoffset() is None:
