@@ -25,18 +25,24 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from luckytui.config import Settings
-from luckytui.incident.model import INCIDENT_KINDS, Incident, banner_text
+from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
 from luckytui.runbooks import RUNBOOK_STEP, Runbook, for_alert, load_runbooks
 from luckytui.signals import alert_signals, describe
 from luckytui.sim.launcher import SimProcess
-from luckytui.snapshots import AlertsSnapshot, PodsSnapshot, SourceState, SourceStatus
+from luckytui.snapshots import (
+    AlertsSnapshot,
+    EndpointsSnapshot,
+    PodsSnapshot,
+    SourceState,
+    SourceStatus,
+)
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from screens.confirm import AskScreen, ConfirmScreen
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
-from screens.incident import Declaration, DeclareScreen, ResolveScreen
+from screens.incident_flow import IncidentRoom
 from screens.palette import ActionsProvider
 from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
 from widgets.alerts import AlertsPane
@@ -47,7 +53,7 @@ _EMPTY = PodsSnapshot(datetime.min, "", (), (), ())
 TIMELINE_KEEP = 300
 
 
-class LuckyApp(App[int]):
+class LuckyApp(IncidentRoom):
     """The war room."""
 
     TITLE = "luckytui"
@@ -90,6 +96,7 @@ class LuckyApp(App[int]):
         self.event_log: Any = None
         self._last_record = 0
         self._last_alerts: AlertsSnapshot | None = None
+        self._last_endpoints: EndpointsSnapshot | None = None
         self._timeline: list[tuple[str | None, TimelineItem]] = []
         self.incidents: Incidents | None = None
         self.actions: dict[str, Any] = {}
@@ -98,6 +105,8 @@ class LuckyApp(App[int]):
         self.mitigator: Mitigator | None = None
         self.active_incident: Incident | None = None
         self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
+        self.actor = self._actor
+        self.utc = settings.utc
         self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
                                          read_only=settings.read_only, clock=clock)
 
@@ -199,6 +208,8 @@ class LuckyApp(App[int]):
         now = self.clock()
         self.dashboard.apply(update, now)
         self.dashboard.show_states(list(self.states.values()), now)
+        if isinstance(update.snapshot, EndpointsSnapshot):
+            self._last_endpoints = update.snapshot
         if isinstance(update.snapshot, AlertsSnapshot):
             signals = alert_signals(self._last_alerts, update.snapshot)
             self._last_alerts = update.snapshot
@@ -225,9 +236,11 @@ class LuckyApp(App[int]):
         self._show_incident(now)
 
     def _show_incident(self, now: datetime) -> None:
-        inc = self.active_incident
-        self.dashboard.show_incident(banner_text(inc, now) if inc else None,
-                                     inc.severity if inc else None)
+        self.dashboard.show_incident(*self.incident_banner(now))
+        self.record_clocks_if_due(now)
+
+    def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
+        return self._last_endpoints, self._last_alerts
 
     def _follow_log_later(self) -> None:
         self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
@@ -445,69 +458,6 @@ class LuckyApp(App[int]):
                     severity="information" if outcome.ok else "error", timeout=8)
         for poller in self.pollers.values():
             poller.poll_now()  # the affected pane shows the change at once
-        await self._follow_log()
-
-    def _incident_service(self) -> Incidents | None:
-        if self.incidents is None:
-            self.notify("The local log is not open yet; try again in a moment.",
-                        severity="warning")
-        return self.incidents
-
-    def action_declare(self) -> None:
-        if self._incident_service() is None:
-            return
-        if self.active_incident is not None:
-            self.notify(f"{self.active_incident.number} is still active: resolve it first "
-                        "(R), or change its severity.", severity="warning", timeout=6)
-            return
-
-        def declared(answer: Declaration | None) -> None:
-            if answer is not None:
-                self.run_worker(self._declare(answer), group="incident",
-                                exit_on_error=False)
-
-        self.push_screen(DeclareScreen(), declared)
-
-    async def _declare(self, answer: Declaration) -> None:
-        assert self.incidents is not None
-        inc = await self.incidents.declare(answer.title, answer.severity, drill=answer.drill)
-        self.notify(f"Declared {inc.number} ({inc.severity}): {inc.title}", timeout=5)
-        await self._follow_log()
-
-    def action_acknowledge(self) -> None:
-        service = self._incident_service()
-        if service is None:
-            return
-        if self.active_incident is None:
-            self.notify("No active incident to acknowledge (n declares one).", timeout=4)
-            return
-        self.run_worker(self._acknowledge(service), group="incident", exit_on_error=False)
-
-    async def _acknowledge(self, service: Incidents) -> None:
-        inc = await service.acknowledge()
-        self.notify(f"Acknowledged {inc.number}", timeout=4)
-        await self._follow_log()
-
-    def action_resolve(self) -> None:
-        service = self._incident_service()
-        inc = self.active_incident
-        if service is None:
-            return
-        if inc is None:
-            self.notify("No active incident to resolve.", timeout=4)
-            return
-
-        def answered(checklist: dict[str, bool] | None) -> None:
-            if checklist is not None:
-                self.run_worker(self._resolve(service, inc.number, checklist),
-                                group="incident", exit_on_error=False)
-
-        self.push_screen(ResolveScreen(inc.number, inc.title), answered)
-
-    async def _resolve(self, service: Incidents, number: str,
-                       checklist: dict[str, bool]) -> None:
-        inc = await service.resolve(checklist, number)
-        self.notify(f"Resolved {inc.number}", timeout=5)
         await self._follow_log()
 
     def action_help(self) -> None:

@@ -191,8 +191,9 @@ class DashboardScreen(Screen[None]):
                 pane.update_source(None, state, now)
         self.query_one(Banner).set_sources(states)
 
-    def show_incident(self, text: str | None, severity: str | None) -> None:
-        self.query_one(Banner).set_incident(text, severity)
+    def show_incident(self, text: str | None, severity: str | None,
+                      clocks: Sequence[tuple[str, str]] = ()) -> None:
+        self.query_one(Banner).set_incident(text, severity, clocks)
 
     def show_timeline(self, items: Sequence[TimelineItem], incident: str | None) -> None:
         if self._timeline is not None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES
+from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, parse_when
+from luckytui.incident.triage import Triage
 
 SEVERITY_HELP = {
     "P1": "Critical: site down, data loss risk, security breach (respond in 15 min)",
@@ -35,31 +38,83 @@ class Declaration:
     title: str
     severity: str
     drill: bool
+    components: tuple[str, ...] = ()
+    started_at: datetime | None = None  # impact start, when earlier than detection
+    detected_at: datetime | None = None
+
+
+def tree_lines(result: Triage) -> Text:
+    """The decision tree as the sources answer it: one line a question, with why."""
+    text = Text()
+    for a in result.answers:
+        mark, style = {True: ("YES", "bold red"), False: ("no ", "green"),
+                       None: (" ? ", "dim")}[a.answer]
+        text.append(f" {mark} ", style=style)
+        text.append(f"{a.question:<31}", style="bold" if a.answer else "")
+        text.append(f" → {a.implies:<5} ", style="dim")
+        text.append(a.why + "\n", style="" if a.answer else "dim")
+    text.append(f"Suggested {result.suggested}: ", style="bold")
+    text.append(result.reason)
+    return text
 
 
 class DeclareScreen(ModalScreen[Declaration | None]):
-    DEFAULT_CSS = FORM_CSS.format(name="DeclareScreen")
+    """Title, the decision tree pre-answered from live signals, severity (the human
+    decides), affected components, impact start, drill."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="DeclareScreen") + """
+    DeclareScreen > VerticalScroll { width: 110; max-width: 100%; height: auto;
+        max-height: 100%; border: round $accent; background: $surface; padding: 0 1; }
+    DeclareScreen #tree { margin-bottom: 1; }
+    DeclareScreen .row { height: auto; align-horizontal: left; margin-top: 0; }
+    DeclareScreen .row Label { width: 18; padding-top: 1; }
+    DeclareScreen .row Input { width: 1fr; }
+    """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="declare-cancel")]
 
-    def __init__(self, suggested: str = "P3") -> None:
+    def __init__(self, triage: Triage | None = None, *, now: datetime | None = None,
+                 utc: bool = False) -> None:
         super().__init__()
-        self.suggested = suggested if suggested in SEVERITIES else "P3"
+        self.triage = triage
+        self.suggested = triage.suggested if triage else "P3"
+        self.now = now
+        self.utc = utc
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        t = self.triage
+        with VerticalScroll():
             yield Label("Declare an incident", classes="title")
-            yield Input(placeholder="What is happening? e.g. Orders failing since 03:10",
+            yield Input(t.title_hint if t else "",
+                        placeholder="What is happening? e.g. Orders failing since 03:10",
                         id="title")
-            yield Label("Severity (the plan's levels)")
+            yield Label("The plan's escalation decision tree, answered from what the war "
+                        "room sees now:" if t else "Severity (the plan's levels)")
+            if t is not None:
+                yield Static(tree_lines(t), id="tree")
             with RadioSet(id="severity"):
                 for sev in SEVERITIES:
-                    yield RadioButton(f"{sev}  {SEVERITY_HELP[sev]}", id=f"sev-{sev}",
+                    mark = "  ← suggested" if t and sev == self.suggested else ""
+                    yield RadioButton(f"{sev}  {SEVERITY_HELP[sev]}{mark}", id=f"sev-{sev}",
                                       value=sev == self.suggested)
+            with Horizontal(classes="row"):
+                yield Label("Affected")
+                yield Input(", ".join(t.components) if t else "", id="components",
+                            placeholder="components, comma separated")
+            with Horizontal(classes="row"):
+                yield Label("Impact started")
+                yield Input(id="started", placeholder="empty = when detected; HH:MM, "
+                            "or 15m ago")
+            if t is not None and t.detected_at is not None:
+                yield Static(f"Detected {self._format(t.detected_at)} (the first firing "
+                             "alert): MTTA and MTTR count from there.", classes="hint")
             yield Checkbox("Drill (kept out of production metrics)", id="drill")
             yield Static("", id="problem", classes="hint")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Declare", id="declare", variant="warning")
+
+    def _format(self, ts: datetime) -> str:
+        return f"{ts.astimezone(UTC):%H:%M} UTC" if self.utc else f"{ts.astimezone():%H:%M}"
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -73,15 +128,30 @@ class DeclareScreen(ModalScreen[Declaration | None]):
         else:
             self.dismiss(None)
 
+    def _problem(self, text: str, focus: str) -> None:
+        self.query_one("#problem", Static).update(text)
+        self.query_one(focus, Input).focus()
+
     def _submit(self) -> None:
         title = " ".join(self.query_one("#title", Input).value.split())
         if not title:
-            self.query_one("#problem", Static).update("A title is needed: say what is wrong.")
-            self.query_one("#title", Input).focus()
+            self._problem("A title is needed: say what is wrong.", "#title")
             return
+        now = self.now or datetime.now(UTC)
+        try:
+            started = parse_when(self.query_one("#started", Input).value, now, utc=self.utc)
+        except ValueError as exc:
+            self._problem(f"Impact started: {exc}", "#started")
+            return
+        detected = self.triage.detected_at if self.triage else None
+        if started is not None and detected is not None and detected < started:
+            detected = None  # the impact start given wins; detection is then the declaration
         pressed = self.query_one("#severity", RadioSet).pressed_button
         severity = (pressed.id or "").removeprefix("sev-") if pressed else self.suggested
-        self.dismiss(Declaration(title, severity, self.query_one("#drill", Checkbox).value))
+        components = tuple(c.strip() for c in self.query_one("#components", Input).value
+                           .split(",") if c.strip())
+        self.dismiss(Declaration(title, severity, self.query_one("#drill", Checkbox).value,
+                                 components, started, detected))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

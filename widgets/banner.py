@@ -72,6 +72,9 @@ def chips(states: Sequence[SourceState], now: datetime, level: int) -> Text:
     return out
 
 
+CLOCK_STYLES = {"running": "bold", "near": "bold black on yellow",
+                "overdue": "bold white on red"}
+
 LEVELS = 7
 """How many ways the banner can shorten its right-hand side before cutting the incident."""
 
@@ -104,6 +107,7 @@ class Banner(Widget):
         self._clock: Clock = clock or utc_now
         self._incident: str | None = None
         self._severity: str | None = None
+        self._clocks: tuple[tuple[str, str], ...] = ()
         self._states: tuple[SourceState, ...] = ()
         self._signature: object = None
         self._line = Text(end="")
@@ -112,10 +116,13 @@ class Banner(Widget):
 
     # --- what the app calls -----------------------------------------------------
 
-    def set_incident(self, text: str | None, severity: str | None) -> None:
-        """``text`` like "INC-2026-11-26-001 · P2 · Investigating · 00:12:34", or None."""
+    def set_incident(self, text: str | None, severity: str | None,
+                     clocks: Sequence[tuple[str, str]] = ()) -> None:
+        """``text`` like "INC-2026-11-26-001 · P2 · Investigating · 00:12:34", or None;
+        ``clocks`` the plan's open clocks as (text, state): running, near or overdue."""
         self._incident = text
         self._severity = severity
+        self._clocks = tuple(clocks)
         self._update()
 
     def set_sources(self, states: Sequence[SourceState]) -> None:
@@ -163,6 +170,9 @@ class Banner(Widget):
             severity = (self._severity or "").upper()
             left = Text(f" {self._incident} ", style=SEVERITY_STYLES.get(severity, "bold reverse"),
                         end="")
+            for text, state in self._clocks:  # the deadlines: right after the incident
+                left.append(" ")
+                left.append(f" {text} ", style=CLOCK_STYLES.get(state, ""))
         else:
             left = Text(" No active incident", style="dim", end="")
         right = Text(end="")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
@@ -191,3 +191,27 @@ def banner_text(incident: Incident, now: datetime) -> str:
     clock = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
     drill = "DRILL · " if incident.drill else ""
     return f"{drill}{incident.number} · {incident.severity} · {incident.status} · {clock}"
+
+
+_AGO = re.compile(r"^(\d+)\s*(m|min|h)\s*(ago)?$")
+
+
+def parse_when(text: str, now: datetime, *, utc: bool = False) -> datetime | None:
+    """When the impact started, as typed under stress: "" (unknown), "15m" / "15m ago" /
+    "2h", or HH:MM today (local time, or UTC with utc=True; yesterday if still ahead).
+    Raises ValueError with the accepted forms."""
+    text = text.strip().lower()
+    if not text:
+        return None
+    ago = _AGO.match(text)
+    if ago:
+        amount = int(ago.group(1))
+        return now - (timedelta(hours=amount) if ago.group(2) == "h"
+                      else timedelta(minutes=amount))
+    clock = re.match(r"^(\d{1,2}):(\d{2})$", text)
+    if clock and int(clock.group(1)) < 24 and int(clock.group(2)) < 60:
+        zone = now.astimezone(UTC) if utc else now.astimezone()
+        at = zone.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0,
+                          microsecond=0)
+        return at - timedelta(days=1) if at > now else at
+    raise ValueError(f"not a time: {text!r} (HH:MM, or 15m ago, or 2h ago)")

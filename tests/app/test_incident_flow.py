@@ -67,7 +67,11 @@ async def test_declare_ack_resolve(tmp_path: Path) -> None:
     async with await EventLog.open(tmp_path / "log.sqlite3") as log:
         kinds = [r.kind for r in await log.records(incident=inc.number)]
         resolved = (await log.records(kinds=["incident.resolved"]))[0]
-    assert kinds == ["incident.declared", "incident.acknowledged", "incident.resolved"]
+        clock = (await log.records(kinds=["incident.clock"]))[0]
+    # acknowledged within the P2 response SLA: recorded as met, once
+    assert kinds == ["incident.declared", "incident.acknowledged", "incident.clock",
+                     "incident.resolved"]
+    assert clock.data["clock"] == "response" and clock.data["result"] == "met"
     answers = resolved.data["checklist"]
     assert [answers[item] for item in RESOLUTION_CHECKLIST] == [
         "ticked", "skipped", "ticked", "skipped", "skipped"]

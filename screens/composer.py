@@ -1,0 +1,92 @@
+"""Composing a status update or the customer notice: the plan's text, edited by a human.
+
+The screen only returns the final text; the app copies it to the clipboard and records
+it as sent.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static, TextArea
+
+from luckytui.incident.model import Incident
+from screens.incident import FORM_CSS
+
+SEND_HINT = ("Copy & record (ctrl+s): copies to the clipboard (OSC 52: works over SSH; "
+             "in tmux needs set-clipboard on) and records it as sent. Esc cancels.")
+EMPTY_HINT = "Nothing to send: the text is empty."
+
+
+def final_text(text: str) -> str:
+    """Trailing spaces off every line, blank lines off both ends."""
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+
+
+class ComposerScreen(ModalScreen[str | None]):
+    """An editable message; dismissed with the text to send, or None."""
+
+    DEFAULT_CSS = FORM_CSS.format(name="ComposerScreen") + """
+    ComposerScreen > Vertical { width: 100; }
+    ComposerScreen TextArea { height: 14; }
+    ComposerScreen #problem { color: $error; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="composer-cancel",
+                tooltip="Close without copying or recording anything"),
+        Binding("ctrl+s", "send", "Copy & record", id="composer-send",
+                tooltip="Copy the text to the clipboard and record it as sent"),
+    ]
+
+    def __init__(self, text: str, *, title: str, hint: str = SEND_HINT) -> None:
+        super().__init__()
+        self.text = text
+        self.heading = title
+        self.hint = hint
+
+    @classmethod
+    def status_update(cls, inc: Incident, text: str) -> ComposerScreen:
+        return cls(text, title=f"Status update — {inc.number} {inc.severity}")
+
+    @classmethod
+    def customer_notice(cls, inc: Incident, text: str) -> ComposerScreen:
+        return cls(text, title=f"Customer notice (P1) — {inc.number}")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(escape(self.heading), classes="title")
+            yield TextArea(self.text, id="text", soft_wrap=True)
+            yield Static(escape(self.hint), classes="hint")
+            yield Static("", id="problem")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Copy & record", id="send", variant="primary")
+
+    def on_mount(self) -> None:
+        area = self.query_one("#text", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area.text.strip():
+            self.query_one("#problem", Static).update("")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "send":
+            self.action_send()
+        else:
+            self.dismiss(None)
+
+    def action_send(self) -> None:
+        text = final_text(self.query_one("#text", TextArea).text)
+        if not text.strip():
+            self.query_one("#problem", Static).update(EMPTY_HINT)
+            self.query_one("#text", TextArea).focus()
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

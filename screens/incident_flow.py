@@ -1,0 +1,226 @@
+"""The war room's incident steps: declare, acknowledge, severity, status, roles,
+notes, resolve. Each key opens a small form; each answer is one recorded event.
+
+`IncidentRoom` is the part of the app that runs them; the composition root
+(luckytui/app.py) inherits it and provides the log, the service and the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from textual.app import App
+
+from luckytui.incident.clocks import clock_text, open_clocks
+from luckytui.incident.model import STATUSES, Incident, banner_text
+from luckytui.incident.service import IncidentError, Incidents
+from luckytui.incident.triage import Triage, triage
+from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
+from screens.confirm import AskScreen
+from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
+from screens.steps import ChoiceScreen, RolesScreen
+
+STATUS_HELP = {
+    "Investigating": "looking for the cause",
+    "Identified": "the cause is known (root cause identified)",
+    "Monitoring": "a fix is in; watching that it holds (mitigated)",
+}
+
+
+class IncidentRoom(App[int]):
+    """Incident actions of the war room (keys on the dashboard, entries in the palette)."""
+
+    # provided by the composition root
+    incidents: Incidents | None
+    active_incident: Incident | None
+    clock: Callable[[], datetime]
+    actor: str
+    utc: bool
+
+    async def _follow_log(self) -> None:
+        raise NotImplementedError
+
+    def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
+        raise NotImplementedError
+
+    # --- shared -----------------------------------------------------------------
+
+    def _incident_service(self) -> Incidents | None:
+        if self.incidents is None:
+            self.notify("The local log is not open yet; try again in a moment.",
+                        severity="warning")
+        return self.incidents
+
+    def _open_incident(self, what: str) -> tuple[Incidents, Incident] | None:
+        service = self._incident_service()
+        if service is None:
+            return None
+        if self.active_incident is None:
+            self.notify(f"No active incident to {what} (n declares one).", timeout=4)
+            return None
+        return service, self.active_incident
+
+    def _step(self, step: Any, done: Callable[[Incident], str]) -> None:
+        """Run one recorded step in a worker; say what it did, or why it could not."""
+
+        async def run() -> None:
+            try:
+                inc = await step
+            except IncidentError as exc:
+                self.notify(str(exc), severity="error", timeout=6)
+                return
+            message = done(inc)
+            if message:
+                self.notify(message, timeout=4)
+            await self._follow_log()
+
+        self.run_worker(run(), group="incident", exit_on_error=False)
+
+    def incident_banner(self, now: datetime) -> tuple[str | None, str | None,
+                                                      list[tuple[str, str]]]:
+        """Banner text, severity and the open clocks as (text, state) for the banner."""
+        inc = self.active_incident
+        if inc is None:
+            return None, None, []
+        return (banner_text(inc, now), inc.severity,
+                [(clock_text(c, now), c.state) for c in open_clocks(inc, now)])
+
+    def record_clocks_if_due(self, now: datetime) -> None:
+        """A deadline passed or met that the log does not have yet: record it (once,
+        even with several war rooms on the log)."""
+        from luckytui.incident.clocks import results
+
+        inc = self.active_incident
+        if inc is None or self.incidents is None or not results(inc, now):
+            return
+        service = self.incidents
+
+        async def record() -> None:
+            for line in await service.record_clocks(now):
+                if "missed" in line:
+                    self.notify(line, severity="warning", timeout=8)
+            await self._follow_log()
+
+        self.run_worker(record(), group="clocks", exclusive=True, exit_on_error=False)
+
+    # --- declare ------------------------------------------------------------------
+
+    def current_triage(self) -> Triage:
+        endpoints, alerts = self._snapshots()
+        return triage(endpoints, alerts)
+
+    def action_declare(self) -> None:
+        service = self._incident_service()
+        if service is None:
+            return
+        if self.active_incident is not None:
+            self.notify(f"{self.active_incident.number} is still active: resolve it first "
+                        "(R), or change its severity (p).", severity="warning", timeout=6)
+            return
+
+        def declared(answer: Declaration | None) -> None:
+            if answer is not None:
+                self._step(service.declare(
+                    answer.title, answer.severity, started_at=answer.started_at,
+                    detected_at=answer.detected_at, components=answer.components,
+                    drill=answer.drill),
+                    lambda inc: f"Declared {inc.number} ({inc.severity}): {inc.title}")
+
+        self.push_screen(DeclareScreen(self.current_triage(), now=self.clock(), utc=self.utc),
+                         declared)
+
+    def action_acknowledge(self) -> None:
+        found = self._open_incident("acknowledge")
+        if found is not None:
+            service, inc = found
+            self._step(service.acknowledge(inc.number), lambda i: f"Acknowledged {i.number}")
+
+    # --- severity, status, roles, notes -----------------------------------------------
+
+    def action_severity(self) -> None:
+        found = self._open_incident("change")
+        if found is None:
+            return
+        service, inc = found
+        suggestion = self.current_triage()
+
+        def chosen(severity: str | None) -> None:
+            if severity:
+                self._step(service.change_severity(severity, inc.number),
+                           lambda i: f"{i.number} is now {i.severity}")
+
+        self.push_screen(ChoiceScreen(
+            f"Severity of {inc.number} (now {inc.severity})",
+            [(s, SEVERITY_HELP[s]) for s in SEVERITY_HELP], inc.severity,
+            hint=f"The decision tree suggests {suggestion.suggested}: {suggestion.reason}"),
+            chosen)
+
+    def action_status(self) -> None:
+        found = self._open_incident("change")
+        if found is None:
+            return
+        service, inc = found
+
+        def chosen(status: str | None) -> None:
+            if status:
+                self._step(service.change_status(status, inc.number),
+                           lambda i: f"{i.number} is now {i.status}")
+
+        self.push_screen(ChoiceScreen(
+            f"Status of {inc.number} (now {inc.status})",
+            [(s, STATUS_HELP[s]) for s in STATUSES[:-1]], inc.status,
+            hint="Resolved goes through the resolution checklist (R)."), chosen)
+
+    def action_roles(self) -> None:
+        found = self._open_incident("staff")
+        if found is None:
+            return
+        service, inc = found
+
+        def assigned(changes: dict[str, str] | None) -> None:
+            if not changes:
+                return
+
+            async def assign_all() -> Incident:
+                latest = inc
+                for role, name in changes.items():
+                    latest = await service.assign(role, name, inc.number)
+                return latest
+
+            self._step(assign_all(), lambda i: "Roles: " + ", ".join(
+                f"{r} {n}" for r, n in i.roles.items()) if i.roles else "Roles freed")
+
+        self.push_screen(RolesScreen(inc.number, inc.roles, self.actor), assigned)
+
+    def action_note(self) -> None:
+        found = self._open_incident("note")
+        if found is None:
+            return
+        service, inc = found
+        self.ask_note(service, inc)
+
+    def ask_note(self, service: Incidents, inc: Incident) -> None:
+        def noted(text: str | None) -> None:
+            if text and text.strip():
+                self._step(service.note(text, inc.number), lambda i: "")
+
+        self.push_screen(AskScreen(f"Note on {inc.number}'s timeline", "",
+                                   placeholder="what was seen, decided or tried"), noted)
+
+    # --- resolve ------------------------------------------------------------------
+
+    def action_resolve(self) -> None:
+        found = self._open_incident("resolve")
+        if found is None:
+            return
+        service, inc = found
+
+        def answered(checklist: dict[str, bool] | None) -> None:
+            if checklist is not None:
+                self._step(service.resolve(checklist, inc.number),
+                           lambda i: f"Resolved {i.number}")
+
+        self.push_screen(ResolveScreen(inc.number, inc.title), answered)
+
