@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from luckytui.incident.commands import add_parser as add_incident_parser
 
     add_incident_parser(sub, _Parser)
+    from luckytui.incident.report_commands import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)
     config = sub.add_parser("config", help="the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
                                        parser_class=_Parser, required=True)
@@ -271,6 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except LogError as exc:
                 print(f"luckytui: {exc}", file=sys.stderr)
                 return 1
+        if args.command in ("report", "postmortem"):
+            from luckytui.incident.report_commands import run as run_report
+
+            return run_report(args, log_path(getattr(args, "log", None)))
         if args.command == "act":
             from luckytui.act import run_act
 

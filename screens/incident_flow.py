@@ -8,16 +8,18 @@ notes, resolve. Each key opens a small form; each answer is one recorded event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import App
 
+from luckytui.incident import templates
 from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import STATUSES, Incident, banner_text
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.incident.triage import Triage, triage
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
+from screens.composer import ComposerScreen
 from screens.confirm import AskScreen
 from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
 from screens.steps import ChoiceScreen, RolesScreen
@@ -208,6 +210,56 @@ class IncidentRoom(App[int]):
 
         self.push_screen(AskScreen(f"Note on {inc.number}'s timeline", "",
                                    placeholder="what was seen, decided or tried"), noted)
+
+    # --- communication ------------------------------------------------------------
+
+    def action_status_update(self) -> None:
+        """The plan's 🚨 INCIDENT UPDATE, filled in, edited, copied and recorded."""
+        found = self._open_incident("update")
+        if found is not None:
+            self.run_worker(self._compose("status", *found), group="incident",
+                            exclusive=True, exit_on_error=False)
+
+    def action_customer_notice(self) -> None:
+        """The plan's customer notification (P1 only), in its Chinese template."""
+        found = self._open_incident("notify customers about")
+        if found is None:
+            return
+        if not templates.notice_allowed(found[1]):
+            self.notify(f"The plan sends the customer notice for P1 only; "
+                        f"{found[1].number} is {found[1].severity}.", timeout=6)
+            return
+        self.run_worker(self._compose("customer", *found), group="incident", exclusive=True,
+                        exit_on_error=False)
+
+    async def _compose(self, channel: str, service: Incidents, inc: Incident) -> None:
+        now = self.clock()
+        tz = UTC if self.utc else None
+        next_update = None
+        if channel == "status":
+            records = await service.log.records(incident=inc.number)
+            next_update = templates.default_next_update(inc, now)
+            text = templates.status_update(
+                inc, impact=templates.default_impact(inc),
+                action=templates.current_action(records), next_update=next_update, tz=tz)
+            screen = ComposerScreen.status_update(inc, text)
+        else:
+            text = templates.customer_notice(impact=templates.default_impact(inc), eta="")
+            screen = ComposerScreen.customer_notice(inc, text)
+        final = await self.push_screen_wait(screen)
+        if not final:
+            self.notify("Not sent: nothing was recorded.", timeout=3)
+            return
+        self.copy_to_clipboard(final)  # OSC 52: reaches the laptop's clipboard over SSH
+        try:
+            await service.record_sent(channel, final, inc.number, next_update=next_update)
+        except IncidentError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        what = "Status update" if channel == "status" else "Customer notice"
+        self.notify(f"{what} copied to the clipboard and recorded as sent. Paste it where "
+                    "it goes.", timeout=6)
+        await self._follow_log()
 
     # --- resolve ------------------------------------------------------------------
 

@@ -123,7 +123,7 @@ def countdown(seconds: float) -> str:
 def clock_text(c: Clock, now: datetime) -> str:
     """Ack due 12:03 · Status page OVERDUE 4:10 (for the banner and the CLI)."""
     left = c.remaining_s(now)
-    if c.state == OVERDUE:
+    if c.open and left < 0:
         return f"{c.label} OVERDUE {countdown(-left)}"
     if c.open:
         return f"{c.label} due {countdown(left)}"

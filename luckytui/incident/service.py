@@ -93,6 +93,7 @@ class Incidents:
         if inc.acknowledged_at is None:
             await self.log.append(ACKNOWLEDGED, {}, actor=self.actor, incident=inc.number,
                                   dedupe=f"{ACKNOWLEDGED}:{inc.number}")
+            await self.record_clocks()  # the response SLA: met or missed, now known
         return (await self.all())[inc.number]
 
     async def change_severity(self, severity: str, number: str | None = None) -> Incident:
@@ -160,6 +161,7 @@ class Incidents:
         await self.log.append(RESOLVED, {"checklist": answers}, actor=self.actor,
                               incident=inc.number, dedupe=f"{RESOLVED}:{inc.number}",
                               fsync=True)
+        await self.record_clocks()
         return (await self.all())[inc.number]
 
     async def record_sent(self, channel: str, text: str, number: str | None = None,
@@ -176,6 +178,7 @@ class Incidents:
             data["next_update"] = next_update.astimezone(UTC).isoformat()
         await self.log.append(UPDATE_SENT if channel == "status" else NOTICE_SENT, data,
                               actor=self.actor, incident=inc.number, fsync=True)
+        await self.record_clocks()
         return (await self.all())[inc.number]
 
     async def record_clocks(self, now: datetime | None = None) -> list[str]:

@@ -1,0 +1,113 @@
+"""The plan's clocks under a controllable clock: response SLA and status page updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from luckytui.incident.clocks import (
+    MET,
+    MISSED,
+    NEAR,
+    OVERDUE,
+    RESPONSE,
+    RUNNING,
+    STATUS_UPDATE,
+    clock_text,
+    clocks,
+    open_clocks,
+    results,
+)
+from luckytui.incident.model import Incident
+from luckytui.incident.service import Incidents
+from luckytui.store import EventLog
+
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+M = timedelta(minutes=1)
+
+
+def incident(severity: str = "P2", **kw: object) -> Incident:
+    base: dict[str, object] = {
+        "number": "INC-2026-11-26-001", "title": "Orders failing", "severity": severity,
+        "status": "Investigating", "declared_at": T0 + 2 * M, "declared_by": "amy",
+        "started_at": T0 - 5 * M, "detected_at": T0}
+    base.update(kw)
+    return Incident(**base)  # type: ignore[arg-type]
+
+
+def by_name(inc: Incident, now: datetime, name: str) -> list[tuple[datetime, str]]:
+    return [(c.due, c.state) for c in clocks(inc, now) if c.name == name]
+
+
+def test_response_sla_by_severity_counts_from_detection() -> None:
+    for severity, minutes in (("P1", 15), ("P2", 30), ("P3", 120), ("P4", 24 * 60)):
+        inc = incident(severity)
+        (due, state), = by_name(inc, T0 + M, RESPONSE)
+        assert due == T0 + minutes * M, severity
+        assert state == RUNNING
+
+
+def test_response_clock_nears_then_passes_due_and_stops_at_the_ack() -> None:
+    inc = incident("P1")  # 15 min: near in the last 3
+    assert by_name(inc, T0 + 11 * M, RESPONSE)[0][1] == RUNNING
+    assert by_name(inc, T0 + 12 * M, RESPONSE)[0][1] == NEAR
+    assert by_name(inc, T0 + 15 * M + timedelta(seconds=1), RESPONSE)[0][1] == OVERDUE
+    acked = incident("P1", acknowledged_at=T0 + 14 * M)
+    assert by_name(acked, T0 + 60 * M, RESPONSE)[0][1] == MET
+    late = incident("P1", acknowledged_at=T0 + 16 * M)
+    assert by_name(late, T0 + 60 * M, RESPONSE)[0][1] == MISSED
+    # the banner shows only what still runs
+    assert [c.name for c in open_clocks(acked, T0 + 20 * M)] == [STATUS_UPDATE]
+
+
+def test_status_page_first_within_15_min_then_every_30_after_the_last_sent() -> None:
+    inc = incident("P2", updates_sent=(T0 + 10 * M, T0 + 50 * M))
+    got = by_name(inc, T0 + 60 * M, STATUS_UPDATE)
+    assert got == [
+        (T0 + 15 * M, MET),  # first update at +10, due +15
+        (T0 + 40 * M, MISSED),  # next due 30 min after +10; sent at +50: late
+        (T0 + 80 * M, RUNNING),  # 30 min after the last one sent
+    ]
+
+
+def test_status_page_clock_only_for_p1_p2_and_stops_when_resolved() -> None:
+    assert by_name(incident("P3"), T0 + 60 * M, STATUS_UPDATE) == []
+    done = incident("P1", resolved_at=T0 + 10 * M, acknowledged_at=T0 + M)
+    assert by_name(done, T0 + 99 * M, STATUS_UPDATE) == []
+    assert open_clocks(done, T0 + 99 * M) == []
+    late = incident("P1", resolved_at=T0 + 20 * M, acknowledged_at=T0 + M)
+    assert by_name(late, T0 + 99 * M, STATUS_UPDATE) == [(T0 + 15 * M, MISSED)]
+
+
+def test_results_lists_each_deadline_once_and_skips_recorded_ones() -> None:
+    inc = incident("P1")
+    assert results(inc, T0 + 5 * M) == []
+    found = {(c.name, r) for c, r in results(inc, T0 + 16 * M)}
+    assert found == {(RESPONSE, MISSED), (STATUS_UPDATE, MISSED)}
+    keys = {c.key: r for c, r in results(inc, T0 + 16 * M)}
+    recorded = incident("P1", clocks=keys)
+    assert results(recorded, T0 + 16 * M) == []
+
+
+def test_clock_text() -> None:
+    inc = incident("P1")
+    response = clocks(inc, T0 + 3 * M)[0]
+    assert clock_text(response, T0 + 3 * M) == "Ack due 12:00"
+    assert clock_text(response, T0 + 19 * M + timedelta(seconds=10)) == "Ack OVERDUE 4:10"
+
+
+async def test_record_clocks_once_from_two_processes(tmp_path: Path) -> None:
+    now = [T0]
+    path = tmp_path / "log.sqlite3"
+    async with await EventLog.open(path, clock=lambda: now[0]) as one, \
+            await EventLog.open(path, clock=lambda: now[0]) as two:
+        a, b = Incidents(one, "amy"), Incidents(two, "bob")
+        inc = await a.declare("Site down", "P1")
+        now[0] = T0 + 10 * M
+        await b.acknowledge(inc.number)  # within 15 min: met, recorded by the step
+        now[0] = T0 + 16 * M  # first status page update due at +15: missed
+        assert await a.record_clocks() == [f"{inc.number}: Status page missed"]
+        assert await b.record_clocks() == []  # the other war room: already recorded
+        records = await one.records(kinds=("incident.clock",))
+    assert [(r.data["clock"], r.data["result"]) for r in records] == [
+        (RESPONSE, MET), (STATUS_UPDATE, MISSED)]

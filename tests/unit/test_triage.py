@@ -1,0 +1,100 @@
+"""The plan's decision tree, pre-answered from endpoint probes and firing alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from luckytui.incident.triage import triage
+from luckytui.snapshots import Alert, AlertsSnapshot, EndpointResult, EndpointsSnapshot
+
+T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+ANALYTICS = ("executive", "operations", "financial", "performance")
+
+
+def probe(group: str, name: str, *, ok: bool = True, p95: float = 120.0,
+          status: int | None = 200) -> EndpointResult:
+    return EndpointResult(name, group, "GET", f"https://api/{name}", status if ok else 500,
+                          p95, p95, ok, None if ok else "HTTP 500", T0)
+
+
+def production(**changes: EndpointResult) -> EndpointsSnapshot:
+    probes = {"health": probe("site", "health"), "login": probe("login", "login"),
+              "orders": probe("orders", "orders")}
+    probes |= {n: probe("analytics", n) for n in ANALYTICS}
+    probes |= changes
+    return EndpointsSnapshot(T0, tuple(probes.values()))
+
+
+def alerts(*names: str, severity: str = "critical",
+           since: datetime = T0 - timedelta(minutes=4)) -> AlertsSnapshot:
+    return AlertsSnapshot(T0, tuple(Alert(n, "firing", severity, since, f"{n} summary")
+                                    for n in names))
+
+
+def answers(result: object) -> dict[str, bool | None]:
+    return {a.key: a.answer for a in result.answers}  # type: ignore[attr-defined]
+
+
+def test_all_well_is_p4_with_every_question_answered_no() -> None:
+    result = triage(production(), alerts())
+    assert result.suggested == "P4"
+    assert set(answers(result).values()) == {False}
+    assert result.components == () and result.detected_at is None
+
+
+def test_site_down_is_p1() -> None:
+    result = triage(production(health=probe("site", "health", ok=False)), alerts())
+    assert result.suggested == "P1"
+    assert answers(result)["site"] is True
+    assert "site/health" in result.components
+    assert "every site probe down" in result.reason
+
+
+def test_every_analytics_endpoint_down_is_p1_one_is_p2() -> None:
+    every = production(**{n: probe("analytics", n, ok=False) for n in ANALYTICS})
+    assert triage(every, None).suggested == "P1"
+    one = triage(production(financial=probe("analytics", "financial", ok=False)), None)
+    assert one.suggested == "P2"
+    assert answers(one)["orders"] is True and answers(one)["site"] is False
+    assert "analytics/financial" in one.reason
+
+
+def test_login_failing_suggests_p2_and_says_when_p1() -> None:
+    result = triage(production(login=probe("login", "login", ok=False)), None)
+    assert result.suggested == "P2"
+    login = next(a for a in result.answers if a.key == "login")
+    assert login.implies == "P1/P2" and "P1 if" in login.why
+
+
+def test_orders_failing_by_probe_or_alert_is_p2() -> None:
+    assert triage(production(orders=probe("orders", "orders", ok=False)), None).suggested == "P2"
+    by_alert = triage(production(), alerts("NoOrdersProcessed"))
+    assert by_alert.suggested == "P2"
+    assert by_alert.detected_at == T0 - timedelta(minutes=4)  # the alert's start
+
+
+def test_slow_2_to_5_s_is_p3_beyond_is_p2() -> None:
+    slow = triage(production(executive=probe("analytics", "executive", p95=3200.0)), None)
+    assert slow.suggested == "P3"
+    assert "p95 3.2 s at analytics/executive" in slow.reason
+    very = triage(production(executive=probe("analytics", "executive", p95=7000.0)), None)
+    assert very.suggested == "P2"
+
+
+def test_pool_exhausted_alert_counts_as_degradation() -> None:
+    result = triage(production(), alerts("DatabaseConnectionPoolExhausted"))
+    assert result.suggested == "P2"
+    assert answers(result)["performance"] is True
+
+
+def test_no_data_leaves_the_questions_unknown() -> None:
+    result = triage(None, None)
+    assert set(answers(result).values()) == {None}
+    assert result.suggested == "P4" and "decide by hand" in result.reason
+
+
+def test_the_gravest_answer_wins_over_the_tree_order() -> None:
+    # login failing (P2) and the whole site down (P1): P1
+    result = triage(production(login=probe("login", "login", ok=False),
+                               health=probe("site", "health", ok=False)), None)
+    assert result.suggested == "P1"
