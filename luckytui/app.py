@@ -14,7 +14,7 @@ import logging
 import shlex
 import socket
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,14 @@ from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
 from luckytui.runbooks import RUNBOOK_STEP, Runbook, for_alert, load_runbooks
-from luckytui.signals import alert_signals, describe
+from luckytui.signals import (
+    EndpointChange,
+    EndpointWatch,
+    alert_signals,
+    describe,
+    logged_endpoints_down,
+    record_endpoint_changes,
+)
 from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import (
     AlertsSnapshot,
@@ -97,6 +104,7 @@ class LuckyApp(IncidentRoom):
         self._last_record = 0
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
+        self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
         self._timeline: list[tuple[str | None, TimelineItem]] = []
         self.incidents: Incidents | None = None
         self.actions: dict[str, Any] = {}
@@ -107,6 +115,7 @@ class LuckyApp(IncidentRoom):
         self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
         self.actor = self._actor
         self.utc = settings.utc
+        self._tz = UTC if settings.utc else None
         self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
                                          read_only=settings.read_only, clock=clock)
 
@@ -182,6 +191,9 @@ class LuckyApp(IncidentRoom):
         # intents from before this start that never got an outcome: effect unknown
         self._unknown = {r.id for r in unfinished(
             await self.event_log.records(kinds=(INTENT, OUTCOME)))}
+        # an outage already on the log is not reported again; its end will be
+        self._endpoint_watch = EndpointWatch(known_down=await logged_endpoints_down(
+            self.event_log))
         self.mitigator = Mitigator(
             self.event_log, self._actor, read_only=self.settings.read_only,
             incident=lambda: self.active_incident.number if self.active_incident else None)
@@ -210,11 +222,22 @@ class LuckyApp(IncidentRoom):
         self.dashboard.show_states(list(self.states.values()), now)
         if isinstance(update.snapshot, EndpointsSnapshot):
             self._last_endpoints = update.snapshot
+            changes = self._endpoint_watch.feed(update.snapshot) if self._endpoint_watch \
+                else []
+            if changes and self.event_log is not None:
+                self.run_worker(self._record_endpoints(changes), group="log",
+                                exit_on_error=False)
         if isinstance(update.snapshot, AlertsSnapshot):
             signals = alert_signals(self._last_alerts, update.snapshot)
             self._last_alerts = update.snapshot
             if signals and self.event_log is not None:
                 self.run_worker(self._record(signals), group="log", exit_on_error=False)
+
+    async def _record_endpoints(self, changes: Sequence[EndpointChange]) -> None:
+        incident = self.active_incident.number if self.active_incident else None
+        await record_endpoint_changes(self.event_log, changes, actor=self._actor,
+                                      incident=incident)
+        await self._follow_log()
 
     async def _record(self, signals: Sequence[Any]) -> None:
         incident = self.active_incident.number if self.active_incident else None
@@ -257,7 +280,7 @@ class LuckyApp(IncidentRoom):
             (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,
                                       ("⚠ OUTCOME UNKNOWN (luckytui stopped before it "
                                        "finished): " if r.id in self._unknown else "")
-                                      + describe(r.kind, dict(r.data))))
+                                      + describe(r.kind, dict(r.data), tz=self._tz)))
             for r in records]
         self._timeline = self._timeline[-TIMELINE_KEEP:]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
@@ -266,11 +289,18 @@ class LuckyApp(IncidentRoom):
             self._show_timeline()
             self._show_incident(self.clock())
 
-    def _show_timeline(self) -> None:
+    def timeline_items(self) -> tuple[list[TimelineItem], str]:
         """The active incident's events; without one, the signals seen since."""
-        number = self.active_incident.number if self.active_incident else None
-        items = [item for inc, item in self._timeline if inc == number]
-        self.dashboard.show_timeline(items, number)
+        inc = self.active_incident
+        number = inc.number if inc else None
+        title = f"{inc.number} · {inc.severity} · {inc.status} · {inc.title}" if inc else ""
+        return [item for n, item in self._timeline if n == number], title
+
+    def _show_timeline(self) -> None:
+        items, _ = self.timeline_items()
+        self.dashboard.show_timeline(items, self.active_incident.number
+                                     if self.active_incident else None)
+        self.show_timeline_screen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -3,6 +3,9 @@
     luckytui [--config PATH] [flags]     the war room on the configured production
     luckytui demo [--seed N] [--scale]   the war room on an embedded simulation
     luckytui sim --dir DIR               the simulation alone, for other terminals
+    luckytui incident declare|ack|...    every incident step, on the same log
+    luckytui report [--month YYYY-MM]    MTTA, MTTR and incident rate by month
+    luckytui postmortem [INC] [-o FILE]  the plan's post-mortem, filled from the log
     luckytui log export                  the local log as JSON lines
 
 Usage errors print one line and exit 2; nothing here imports Textual until

@@ -4,15 +4,36 @@ Alerts that start or stop firing are recorded to the log. Each record carries a
 dedupe key built from the alert's own identity (name and activeAt), so several
 luckytui processes watching the same Prometheus and sharing one log file record
 each change once.
+
+Endpoints going down and coming back are found by :class:`EndpointWatch` and
+recorded by :func:`record_endpoint_changes`: each endpoint's records in the log are
+numbered (``ordinal``), and the next one's dedupe key carries the next number, so
+processes that see the same transition at the same time write it once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import re
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
+from luckytui.incident.clocks import RESPONSE, STATUS_UPDATE
 from luckytui.mitigations.runner import describe_intent, describe_outcome
-from luckytui.snapshots import Alert, AlertsSnapshot
+from luckytui.snapshots import Alert, AlertsSnapshot, EndpointResult, EndpointsSnapshot
+
+if TYPE_CHECKING:
+    from luckytui.store.log import EventLog, LogRecord
+
+ENDPOINT_DOWN = "endpoint.down"
+ENDPOINT_UP = "endpoint.up"
+ENDPOINT_KINDS = (ENDPOINT_DOWN, ENDPOINT_UP)
+# what a probe that was never sent says (its login failed): no news about the endpoint
+NOT_CHECKED = "not checked"
+CLOCK_PHRASES = {RESPONSE: "Ack SLA", STATUS_UPDATE: "Status page update"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +66,291 @@ def alert_signals(before: AlertsSnapshot | None, after: AlertsSnapshot) -> list[
     return out
 
 
-def describe(kind: str, data: dict[str, Any]) -> str:
-    """One line for the timeline."""
+# --- endpoints ------------------------------------------------------------------------
+
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what the timeline may show.
+
+    ``https://u:pw@api.example/x?token=abc#f`` becomes ``https://api.example/x``.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`redact_url`."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointChange:
+    """An endpoint went down or came back, as one process's probes saw it.
+
+    ``url`` and ``error`` are already redacted (no credentials, no query string).
+    """
+
+    kind: str  # ENDPOINT_DOWN or ENDPOINT_UP
+    name: str
+    group: str
+    url: str
+    status: int | None  # of the probe that decided
+    error: str | None  # of the probe that decided (None when up)
+    at: datetime  # when the probe that decided was made
+    since: datetime | None  # first failed probe of the outage, None when unknown
+
+    @property
+    def key(self) -> str:
+        """The endpoint's identity: ``group/name``."""
+        return f"{self.group}/{self.name}"
+
+    @property
+    def down(self) -> bool:
+        return self.kind == ENDPOINT_DOWN
+
+    @property
+    def down_for_s(self) -> float | None:
+        """How long the outage lasted (an ``up`` change with a known start), else None."""
+        if self.down or self.since is None:
+            return None
+        return max(0.0, (self.at - self.since).total_seconds())
+
+
+@dataclass(slots=True)
+class _Track:
+    fails: int = 0
+    down: bool = False
+    since: datetime | None = None  # first failure of the current run of failures
+    last_checked: datetime | None = None
+
+
+class EndpointWatch:
+    """Turns successive endpoint snapshots into down and up transitions.
+
+    - An endpoint is **down** after ``down_after`` (2) consecutive failed probes. One
+      failed probe on its own is a blip (a dropped connection, a slow GC pause), not an
+      event: it never reaches the timeline.
+    - It is **up** again after one successful probe once it was down.
+    - Start-up: the first snapshot only establishes the state. Nothing is reported for
+      endpoints that answer; an endpoint already failing at start is reported down once
+      it has failed twice (its first two probes), like any other. ``known_down`` (keys
+      ``group/name``, values the outage's start when known) seeds endpoints another
+      process recorded as down, so their recovery is reported and their outage is not
+      reported a second time.
+    - A probe that was never sent (``"not checked: ..."``, its login failed) says nothing
+      about the endpoint and changes nothing; the login endpoint itself is reported.
+    - The same probe fed twice (same ``checked_at``) counts once. Endpoints that leave
+      the configuration are forgotten without an event.
+    """
+
+    def __init__(self, *, down_after: int = 2,
+                 known_down: Mapping[str, datetime | None] | None = None) -> None:
+        if down_after < 1:
+            raise ValueError("down_after must be at least 1")
+        self.down_after = down_after
+        self._tracks: dict[str, _Track] = {
+            key: _Track(fails=down_after, down=True, since=since)
+            for key, since in (known_down or {}).items()
+        }
+
+    def is_down(self, key: str) -> bool:
+        """Whether the endpoint ``group/name`` is down as far as this watch knows."""
+        track = self._tracks.get(key)
+        return track is not None and track.down
+
+    @property
+    def down(self) -> list[str]:
+        """The endpoints (``group/name``) down now."""
+        return sorted(key for key, track in self._tracks.items() if track.down)
+
+    def feed(self, snapshot: EndpointsSnapshot) -> list[EndpointChange]:
+        """The transitions this snapshot makes, in the snapshot's order."""
+        changes: list[EndpointChange] = []
+        seen: set[str] = set()
+        for result in snapshot.endpoints:
+            key = f"{result.group}/{result.name}"
+            seen.add(key)
+            change = self._feed_one(key, result)
+            if change is not None:
+                changes.append(change)
+        for key in [k for k in self._tracks if k not in seen]:
+            # never seen in a snapshot yet (a seeded outage) or gone from the configuration
+            if self._tracks[key].last_checked is not None:
+                del self._tracks[key]
+        return changes
+
+    def _feed_one(self, key: str, result: EndpointResult) -> EndpointChange | None:
+        track = self._tracks.setdefault(key, _Track())
+        if track.last_checked is not None and result.checked_at <= track.last_checked:
+            return None
+        track.last_checked = result.checked_at
+        if not result.ok and (result.error or "").startswith(NOT_CHECKED):
+            return None
+        if result.ok:
+            was_down, since = track.down, track.since
+            track.fails, track.down, track.since = 0, False, None
+            if was_down:
+                return _change(ENDPOINT_UP, result, since)
+            return None
+        track.fails += 1
+        if track.fails == 1:
+            track.since = result.checked_at
+        if not track.down and track.fails >= self.down_after:
+            track.down = True
+            return _change(ENDPOINT_DOWN, result, track.since)
+        return None
+
+
+def _change(kind: str, result: EndpointResult, since: datetime | None) -> EndpointChange:
+    error = None if kind == ENDPOINT_UP else redact_urls(
+        result.error or (f"HTTP {result.status}" if result.status else "no answer"))
+    return EndpointChange(kind, result.name, result.group, redact_url(result.url),
+                          result.status, error, result.checked_at, since)
+
+
+@dataclass(slots=True)
+class _Latest:
+    """Each endpoint's newest endpoint.* record and its ordinal, read up to ``after_id``."""
+
+    after_id: int = 0
+    records: dict[str, tuple[LogRecord, int]] = field(default_factory=dict)
+
+
+# One view per open log: the log is append-only and its ids grow in commit order, so
+# each look-up reads only the endpoint records added since the last one.
+_LATEST: weakref.WeakKeyDictionary[EventLog, _Latest] = weakref.WeakKeyDictionary()
+
+
+async def _latest_endpoint_records(log: EventLog) -> dict[str, tuple[LogRecord, int]]:
+    view = _LATEST.setdefault(log, _Latest())
+    for record in await log.records(after_id=view.after_id, kinds=ENDPOINT_KINDS):
+        view.after_id = max(view.after_id, record.id)
+        key = f"{record.data.get('group', '')}/{record.data.get('endpoint', '')}"
+        previous = view.records.get(key)
+        ordinal = record.data.get("ordinal")
+        if not isinstance(ordinal, int) or isinstance(ordinal, bool):
+            ordinal = (previous[1] if previous else 0) + 1
+        view.records[key] = (record, ordinal)
+    return view.records
+
+
+async def logged_endpoints_down(log: EventLog) -> dict[str, datetime | None]:
+    """The endpoints (``group/name``) whose newest record in the log says down, with the
+    outage's start when recorded: the seed for :class:`EndpointWatch` at start-up."""
+    out: dict[str, datetime | None] = {}
+    for key, (record, _) in (await _latest_endpoint_records(log)).items():
+        if record.kind == ENDPOINT_DOWN:
+            out[key] = _parse_time(record.data.get("since")) or record.ts
+    return out
+
+
+async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChange], *,
+                                  actor: str, incident: str | None) -> int:
+    """Write ``endpoint.down`` / ``endpoint.up`` records for ``changes``; return how many
+    were written.
+
+    Several processes share one log, so each change is checked against the log: when the
+    endpoint's newest record already says the same state the change is skipped (another
+    process was first), and an ``up`` with no ``down`` before it is not written. Otherwise
+    the record is appended with ordinal = the newest record's ordinal + 1 and dedupe key
+    ``endpoint:{group}/{name}:{ordinal}``: two processes racing compute the same ordinal,
+    so the second append is a no-op. Ordinals alternate down, up, down, ... per endpoint.
+
+    The URL is stored without credentials and query; ``down_for_s`` is measured from the
+    first failed probe recorded with the ``down`` record (another process's when it was
+    first), else this process's own.
+    """
+    pending = list(changes)
+    if not pending:
+        return 0
+    latest = await _latest_endpoint_records(log)
+    written = 0
+    for change in pending:
+        last = latest.get(change.key)
+        if last is None and not change.down:
+            continue
+        if last is not None and last[0].kind == change.kind:
+            continue
+        ordinal = last[1] + 1 if last is not None else 1
+        data: dict[str, Any] = {"endpoint": change.name, "group": change.group,
+                                "ordinal": ordinal}
+        if change.down:
+            data.update(url=redact_url(change.url), status=change.status,
+                        error=redact_urls(change.error) if change.error else None,
+                        since=(change.since or change.at).astimezone(UTC).isoformat())
+        else:
+            since = _parse_time(last[0].data.get("since")) if last is not None else None
+            since = since or change.since
+            if since is not None:
+                data["down_for_s"] = round(max(0.0, (change.at - since).total_seconds()), 1)
+            data["status"] = change.status
+        record = await log.append(change.kind, data, actor=actor, incident=incident,
+                                  dedupe=f"endpoint:{change.key}:{ordinal}")
+        if record is not None:
+            written += 1
+            latest[change.key] = (record, ordinal)
+    return written
+
+
+# --- one line per record ----------------------------------------------------------------
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _hhmm(value: object, tz: tzinfo | None) -> str | None:
+    parsed = _parse_time(value)
+    return parsed.astimezone(tz).strftime("%H:%M") if parsed is not None else None
+
+
+def format_duration(seconds: float) -> str:
+    """``45s``, ``3m 10s``, ``3m``, ``2h 05m``, ``1d 03h``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s" if s % 60 else f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+
+
+def _endpoint_name(data: Mapping[str, Any]) -> str:
+    group, name = data.get("group"), data.get("endpoint")
+    return f"{group}/{name}" if group else str(name)
+
+
+def describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str:
+    """One line for the timeline. Times in it (HH:MM) are shown in ``tz``; None means
+    the local zone."""
     if kind == "alert.fired":
         return f"▲ {data.get('alert')} firing ({data.get('severity')}): {data.get('summary', '')}"
     if kind == "alert.resolved":
         return f"✓ {data.get('alert')} resolved"
+    if kind == ENDPOINT_DOWN:
+        reason = data.get("error") or (f"HTTP {data['status']}" if data.get("status")
+                                       else "no answer")
+        return f"▼ {_endpoint_name(data)} DOWN: {redact_urls(str(reason))}"
+    if kind == ENDPOINT_UP:
+        took = data.get("down_for_s")
+        after = (f" after {format_duration(float(took))}"
+                 if isinstance(took, int | float) and not isinstance(took, bool) else "")
+        return f"▲ {_endpoint_name(data)} back up{after}"
     if kind == "incident.declared":
         drill = " (drill)" if data.get("drill") else ""
         return f"Declared {data.get('severity')}{drill}: {data.get('title', '')}"
@@ -65,6 +365,17 @@ def describe(kind: str, data: dict[str, Any]) -> str:
         return f"{data.get('role')}: {held}{was}"
     if kind == "incident.note":
         return f"Note: {data.get('text', '')}"
+    if kind == "incident.update_sent":
+        due = _hhmm(data.get("next_update"), tz)
+        return f"Status update sent (next by {due})" if due else "Status update sent"
+    if kind == "incident.notice_sent":
+        return "Customer notice sent"
+    if kind == "incident.clock":
+        what = CLOCK_PHRASES.get(str(data.get("clock")), data.get("label") or "Clock")
+        if data.get("result") == "met":
+            return f"⏱ {what} met"
+        due = _hhmm(data.get("due"), tz)
+        return f"⏱ {what} MISSED (due {due})" if due else f"⏱ {what} MISSED"
     if kind == "incident.resolved":
         answers = dict(data.get("checklist", {}))
         ticked = sum(1 for v in answers.values() if v == "ticked")

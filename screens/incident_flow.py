@@ -23,6 +23,7 @@ from screens.composer import ComposerScreen
 from screens.confirm import AskScreen
 from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
 from screens.steps import ChoiceScreen, RolesScreen
+from screens.timeline import TimelineScreen
 
 STATUS_HELP = {
     "Investigating": "looking for the cause",
@@ -260,6 +261,59 @@ class IncidentRoom(App[int]):
         self.notify(f"{what} copied to the clipboard and recorded as sent. Paste it where "
                     "it goes.", timeout=6)
         await self._follow_log()
+
+    # --- the full-screen timeline and the post-mortem ------------------------------
+
+    def timeline_items(self) -> tuple[list[Any], str]:
+        raise NotImplementedError
+
+    def action_timeline(self) -> None:
+        if isinstance(self.screen, TimelineScreen):
+            self.screen.dismiss()
+            return
+        items, title = self.timeline_items()
+
+        def note(text: str) -> None:
+            found = self._open_incident("note")
+            if found is not None:
+                self._step(found[0].note(text, found[1].number), lambda i: "")
+
+        self.push_screen(TimelineScreen(items, title, utc=self.utc, on_note=note,
+                                        on_export=self.action_postmortem))
+
+    def show_timeline_screen(self) -> None:
+        """Called after each log follow: the open full-screen timeline gets the new rows."""
+        if isinstance(self.screen, TimelineScreen):
+            self.screen.set_items(*self.timeline_items())
+
+    def action_postmortem(self) -> None:
+        """The plan's post-mortem of the active (or last) incident, written to a file in
+        the current directory (never over an existing one)."""
+        service = self._incident_service()
+        if service is not None:
+            self.run_worker(self._postmortem(service), group="incident", exit_on_error=False)
+
+    async def _postmortem(self, service: Incidents) -> None:
+        from pathlib import Path
+
+        from luckytui.incident.postmortem import free_path, incident_records, render
+
+        incidents = await service.all()
+        inc = self.active_incident or (max(incidents.values(), key=lambda i: i.declared_at)
+                                       if incidents else None)
+        if inc is None:
+            self.notify("No incident in the log yet: nothing to write up.", timeout=4)
+            return
+        text = render(inc, await incident_records(service.log, inc),
+                      tz=UTC if self.utc else None, author=None)
+        path = free_path(Path.cwd(), inc.number)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Post-mortem not written: {path}: {exc.strerror or exc}",
+                        severity="error", timeout=8)
+            return
+        self.notify(f"Post-mortem of {inc.number} written to {path}", timeout=8)
 
     # --- resolve ------------------------------------------------------------------
 

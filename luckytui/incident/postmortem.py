@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from luckytui.incident import clocks as clock_rules
@@ -30,7 +31,7 @@ from luckytui.incident.model import (
 )
 from luckytui.mitigations.runner import INTENT, OUTCOME, unfinished
 from luckytui.signals import describe
-from luckytui.store import LogRecord
+from luckytui.store import EventLog, LogRecord
 
 ALERT_FIRED = "alert.fired"
 REFUSED = "mitigation.refused"
@@ -337,3 +338,22 @@ def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | Non
         LESSONS_AND_AFTER,
     ]
     return "\n".join(out) + "\n"
+
+
+async def incident_records(log: EventLog, inc: Incident) -> list[LogRecord]:
+    """What `render` needs: the incident's records, with the alerts fired, attached to
+    no incident, between its impact start and its declaration."""
+    records = await log.records(incident=inc.number)
+    records += [r for r in await log.records(kinds=("alert.fired",))
+                if r.incident is None and inc.started_at <= r.ts <= inc.declared_at]
+    return records
+
+
+def free_path(directory: Path, number: str) -> Path:
+    """INC-...-postmortem.md in directory, or -2, -3... when taken (nothing overwritten)."""
+    path = directory / f"{number}-postmortem.md"
+    n = 1
+    while path.exists():
+        n += 1
+        path = directory / f"{number}-postmortem-{n}.md"
+    return path

@@ -83,10 +83,9 @@ async def _incident(log_file: Path, number: str | None) -> tuple[Incident, list[
             raise _Refused(f"no incidents in the log ({log_file})")
         inc = incidents[number] if number else max(incidents.values(),
                                                    key=lambda i: i.declared_at)
-        records = await log.records(incident=inc.number)
-        records += [r for r in await log.records(kinds=("alert.fired",))
-                    if r.incident is None and inc.started_at <= r.ts <= inc.declared_at]
-        return inc, records
+        from luckytui.incident.postmortem import incident_records
+
+        return inc, await incident_records(log, inc)
 
 
 def _report(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | None) -> int:

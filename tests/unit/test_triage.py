@@ -98,3 +98,22 @@ def test_the_gravest_answer_wins_over_the_tree_order() -> None:
     result = triage(production(login=probe("login", "login", ok=False),
                                health=probe("site", "health", ok=False)), None)
     assert result.suggested == "P1"
+
+
+def test_impact_start_as_typed_under_stress() -> None:
+    from luckytui.incident.model import parse_when
+
+    now = datetime(2026, 11, 26, 3, 30, tzinfo=UTC)
+    assert parse_when("", now) is None
+    assert parse_when("15m ago", now) == now - timedelta(minutes=15)
+    assert parse_when("2h", now) == now - timedelta(hours=2)
+    assert parse_when("03:10", now, utc=True) == datetime(2026, 11, 26, 3, 10, tzinfo=UTC)
+    # a time still ahead today means yesterday
+    assert parse_when("23:50", now, utc=True) == datetime(2026, 11, 25, 23, 50, tzinfo=UTC)
+    for bad in ("soon", "25:00", "-5m"):
+        try:
+            parse_when(bad, now)
+        except ValueError as exc:
+            assert "HH:MM" in str(exc)
+        else:
+            raise AssertionError(bad)
