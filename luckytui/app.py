@@ -294,7 +294,10 @@ class LuckyApp(IncidentRoom):
         inc = self.active_incident
         number = inc.number if inc else None
         title = f"{inc.number} · {inc.severity} · {inc.status} · {inc.title}" if inc else ""
-        return [item for n, item in self._timeline if n == number], title
+        # with the signals that led to it: those recorded since the impact started
+        since = min(inc.started_at, inc.detected) if inc else None
+        return [item for n, item in self._timeline
+                if n == number or (since is not None and n is None and item.ts >= since)], title
 
     def _show_timeline(self) -> None:
         items, _ = self.timeline_items()

@@ -66,8 +66,9 @@ class DeclareScreen(ModalScreen[Declaration | None]):
     DeclareScreen > VerticalScroll { width: 110; max-width: 100%; height: auto;
         max-height: 100%; border: round $accent; background: $surface; padding: 0 1; }
     DeclareScreen #tree { margin-bottom: 1; }
-    DeclareScreen .row { height: auto; align-horizontal: left; margin-top: 0; }
-    DeclareScreen .row Label { width: 18; padding-top: 1; }
+    DeclareScreen #title, DeclareScreen RadioSet { margin-bottom: 1; }
+    DeclareScreen .row { height: 1; align-horizontal: left; margin-top: 0; margin-bottom: 1; }
+    DeclareScreen .row Label { width: 16; }
     DeclareScreen .row Input { width: 1fr; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="declare-cancel")]
@@ -86,12 +87,12 @@ class DeclareScreen(ModalScreen[Declaration | None]):
             yield Label("Declare an incident", classes="title")
             yield Input(t.title_hint if t else "",
                         placeholder="What is happening? e.g. Orders failing since 03:10",
-                        id="title")
+                        id="title", compact=True)
             yield Label("The plan's escalation decision tree, answered from what the war "
                         "room sees now:" if t else "Severity (the plan's levels)")
             if t is not None:
                 yield Static(tree_lines(t), id="tree")
-            with RadioSet(id="severity"):
+            with RadioSet(id="severity", compact=True):
                 for sev in SEVERITIES:
                     mark = "  ← suggested" if t and sev == self.suggested else ""
                     yield RadioButton(f"{sev}  {SEVERITY_HELP[sev]}{mark}", id=f"sev-{sev}",
@@ -99,15 +100,15 @@ class DeclareScreen(ModalScreen[Declaration | None]):
             with Horizontal(classes="row"):
                 yield Label("Affected")
                 yield Input(", ".join(t.components) if t else "", id="components",
-                            placeholder="components, comma separated")
+                            placeholder="components, comma separated", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Impact started")
                 yield Input(id="started", placeholder="empty = when detected; HH:MM, "
-                            "or 15m ago")
+                            "or 15m ago", compact=True)
             if t is not None and t.detected_at is not None:
                 yield Static(f"Detected {self._format(t.detected_at)} (the first firing "
                              "alert): MTTA and MTTR count from there.", classes="hint")
-            yield Checkbox("Drill (kept out of production metrics)", id="drill")
+            yield Checkbox("Drill (kept out of production metrics)", id="drill", compact=True)
             yield Static("", id="problem", classes="hint")
             with Horizontal():
                 yield Button("Cancel", id="cancel")

@@ -77,10 +77,10 @@ class RolesScreen(ModalScreen[dict[str, str] | None]):
         border: round $accent; background: $surface; padding: 0 1; }
     RolesScreen .title { text-style: bold; margin-bottom: 1; }
     RolesScreen .hint { color: $text-muted; }
-    RolesScreen .row { height: auto; }
-    RolesScreen .row Label { width: 8; padding-top: 1; text-style: bold; }
-    RolesScreen .row Input { width: 30; }
-    RolesScreen .row Static { width: 1fr; padding-top: 1; color: $text-muted; }
+    RolesScreen .row { height: 1; margin-bottom: 1; }
+    RolesScreen .row Label { width: 6; text-style: bold; }
+    RolesScreen .row Input { width: 28; }
+    RolesScreen .row Static { width: 1fr; padding-left: 2; color: $text-muted; }
     RolesScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     RolesScreen Button { margin-left: 2; }
     """
@@ -99,7 +99,7 @@ class RolesScreen(ModalScreen[dict[str, str] | None]):
                 with Horizontal(classes="row"):
                     yield Label(role)
                     yield Input(self.roles.get(role, ""), id=f"role-{role}",
-                                placeholder="nobody")
+                                placeholder="nobody", compact=True)
                     yield Static(meaning)
             yield Static(f"Handovers are recorded (who held it before). An empty name frees "
                          f"the role. You are {self.me}.", classes="hint")

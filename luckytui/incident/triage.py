@@ -35,6 +35,7 @@ class Answer:
     answer: bool | None  # None: the sources cannot tell
     severity: str | None  # the severity this answer suggests (yes only)
     why: str  # the evidence, one line
+    headline: str = ""  # a first title for the declaration, when this answer decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Triage:
         """A first title for the declaration: the deciding question's evidence."""
         yes = [a for a in self.answers if a.answer and a.severity]
         first = min(yes, key=lambda a: a.severity or "P4") if yes else None
-        return first.why.split(":")[0].split(";")[0] if first else ""
+        return first.headline if first else ""
 
 
 def _label(e: EndpointResult) -> str:
@@ -93,7 +94,8 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
     answers.append(Answer("site", "Is the site completely down?", "P1",
                           True if site_down or all_analytics else (False if site or analytics
                                                                    else None),
-                          "P1" if site_down or all_analytics else None, why))
+                          "P1" if site_down or all_analytics else None, why,
+                          "Site down" if site_down else "All analytics endpoints down"))
 
     # 2. login
     login = group("login")
@@ -104,7 +106,7 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
         why = "login answering" if login else "no login probe configured"
     answers.append(Answer("login", "Are users unable to login?", "P1/P2",
                           bool(login_down) if login else None,
-                          "P2" if login_down else None, why))
+                          "P2" if login_down else None, why, "Login failing"))
 
     # 3. orders (and one analytics endpoint down, which the plan lists as P2 too)
     orders = group("orders")
@@ -115,15 +117,17 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
                 if orders_down else [])
     evidence += [f"{name} firing" for name in order_alerts]
     if some_analytics:
-        evidence.append(f"analytics endpoint down: "
+        evidence.append(f"one analytics endpoint down (P2 in the plan): "
                         f"{_list([_label(e) + ' ' + _failure(e) for e in some_analytics])}")
     yes = bool(evidence)
+    headline = ("Orders failing" if orders_down or order_alerts else
+                f"{_list([_label(e) for e in some_analytics], 2)} down")
     if not yes:
         evidence = ["orders answering" if orders else
                     ("no orders probe; no order alert firing" if alerts else "no orders probe")]
     answers.append(Answer("orders", "Are orders failing?", "P2",
                           True if yes else (False if orders or alerts or analytics else None),
-                          "P2" if yes else None, "; ".join(evidence)))
+                          "P2" if yes else None, "; ".join(evidence), headline))
 
     # 4. performance: p95 over 2 s (P3 up to 5 s, P2 beyond), or the plan's slow/DB alerts
     slow = [e for e in probes if e.ok and e.p95_ms is not None and e.p95_ms > SLOW_MS]
@@ -142,7 +146,9 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
     answers.append(Answer("performance", "Is performance degraded?", "P2/P3",
                           bool(evidence) if known or alerts else None, severity,
                           "; ".join(evidence) if evidence else
-                          ("every p95 under 2 s" if known else "no probe data")))
+                          ("every p95 under 2 s" if known else "no probe data"),
+                          f"Slow responses: p95 {worst / 1000:.1f} s" if slow else
+                          "Performance degraded: " + ", ".join(slow_alerts + degraded_alerts)))
 
     # 5. customer-facing: anything down or slow that customers reach, or a critical alert
     critical = sorted({a.name for a in firing if a.severity == "critical"})
@@ -155,7 +161,9 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
                           bool(evidence) if known or alerts else None,
                           "P3" if evidence else None,
                           "; ".join(evidence) if evidence else "nothing customer-facing failing"
-                          if known or alerts else "no probe data"))
+                          if known or alerts else "no probe data",
+                          f"{_list([_label(e) for e in down], 2)} down" if down else
+                          ", ".join(critical) + " firing"))
 
     # the tree's order decides among equals; a later, graver answer still wins
     said_yes = [a for a in answers if a.answer and a.severity]

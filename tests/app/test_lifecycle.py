@@ -65,6 +65,9 @@ async def test_incident_from_declaration_to_post_mortem(
         assert "analytics/financial" in inc.components
         firing = next(a for a in alerts.snapshot.alerts if a.state == "firing")
         assert inc.detected == firing.active_at  # MTTA counts from the alert
+        # its timeline starts with the signals that led to it
+        items, _ = app.timeline_items()
+        assert any(i.kind == "endpoint.down" for i in items)
 
         # the response clock runs in the banner until acknowledged
         await pilot.pause(0.1)

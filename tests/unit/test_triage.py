@@ -117,3 +117,14 @@ def test_impact_start_as_typed_under_stress() -> None:
             assert "HH:MM" in str(exc)
         else:
             raise AssertionError(bad)
+
+
+def test_a_first_title_from_the_deciding_answer() -> None:
+    assert triage(production(health=probe("site", "health", ok=False)), None).title_hint \
+        == "Site down"
+    one = triage(production(financial=probe("analytics", "financial", ok=False)), None)
+    assert one.title_hint == "analytics/financial down"
+    assert triage(production(), alerts("NoOrdersProcessed")).title_hint == "Orders failing"
+    slow = triage(production(executive=probe("analytics", "executive", p95=3200.0)), None)
+    assert slow.title_hint == "Slow responses: p95 3.2 s"
+    assert triage(production(), None).title_hint == ""
