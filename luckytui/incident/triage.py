@@ -156,6 +156,8 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
     if down:
         evidence.append(f"{len(down)} endpoint{'s' if len(down) > 1 else ''} down: "
                         f"{_list([_label(e) for e in down])}")
+    if slow:
+        evidence.append(f"{len(slow)} slow: {_list([_label(e) for e in slow])}")
     evidence += [f"{name} firing" for name in critical if name not in " ".join(evidence)]
     answers.append(Answer("customer", "Is it customer-facing?", "P3",
                           bool(evidence) if known or alerts else None,
