@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the war room on an embedded simulated production")
     demo.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
     demo.add_argument("--scale", choices=("small", "large"), default="small")
+    demo.add_argument("--frozen", action="store_true",
+                      help="the simulated production stands still (for benchmarks)")
     _dashboard_flags(demo, sub=True)
     sim = sub.add_parser("sim", help="run the simulated production alone")
     sim.add_argument("--dir", required=True, type=Path,
@@ -103,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--scale", choices=("small", "large"), default="small")
     sim.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
+    sim.add_argument("--frozen", action="store_true",
+                     help="time stands still: the same data on every request")
     sim.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     check = sub.add_parser("check", help="one health snapshot of every configured source")
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -189,12 +193,12 @@ def _setup_debug_log(path: str | None) -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
-def _run_dashboard(settings: Settings, demo: tuple[int, str] | None) -> int:
+def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> int:
     sim = None
     if demo is not None:
         from luckytui.sim.launcher import SimProcess
 
-        sim = SimProcess(seed=demo[0], scale=demo[1])
+        sim = SimProcess(seed=demo[0], scale=demo[1], frozen=demo[2])
         sim.spawn()  # boots on the other core while Textual loads and draws
     try:
         from luckytui.app import run_app  # Textual is imported here, not before
@@ -254,7 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_forever(args.dir, seed=args.seed, scale=args.scale,
-                                        host=args.host, exit_on_stdin_eof=args.exit_with_stdin))
+                                        host=args.host, exit_on_stdin_eof=args.exit_with_stdin,
+                                        frozen=args.frozen))
             return 0
         if args.command == "log":
             from luckytui.store import LogError
@@ -294,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             base = Settings(refresh=2.0)
             settings = apply_flags(base, args)
-            return _run_dashboard(settings, demo=(args.seed, args.scale))
+            return _run_dashboard(settings, demo=(args.seed, args.scale, args.frozen))
         return _run_dashboard(resolve_settings(args), demo=None)
     except (UsageError, ConfigError) as exc:
         print(f"luckytui: {exc}", file=sys.stderr)

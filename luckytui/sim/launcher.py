@@ -26,9 +26,10 @@ class SimulationError(Exception):
 
 
 class SimProcess:
-    def __init__(self, *, seed: int = 7, scale: str = "small",
+    def __init__(self, *, seed: int = 7, scale: str = "small", frozen: bool = False,
                  directory: Path | None = None, ready_timeout: float = 30.0) -> None:
         self.seed, self.scale, self.ready_timeout = seed, scale, ready_timeout
+        self.frozen = frozen
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="luckytui-demo-")
@@ -44,7 +45,8 @@ class SimProcess:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop_now()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "luckytui", "sim", "--dir", str(self.directory),
-             "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin"],
+             "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin",
+             *(["--frozen"] if self.frozen else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
         )
 

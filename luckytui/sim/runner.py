@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,9 +170,12 @@ async def start_simulation(
 
 
 async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
-                      exit_on_stdin_eof: bool = False) -> None:
-    """`luckytui sim`: serve until SIGINT or SIGTERM (or stdin closing, for the demo)."""
-    sim = await start_simulation(directory, seed=seed, scale=scale, host=host)
+                      exit_on_stdin_eof: bool = False, frozen: bool = False) -> None:
+    """`luckytui sim`: serve until SIGINT or SIGTERM (or stdin closing, for the demo).
+    Frozen, the model's clock stands still: every request sees the same production."""
+    standstill = time.time()
+    sim = await start_simulation(directory, seed=seed, scale=scale, host=host,
+                                 clock=(lambda: standstill) if frozen else None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
