@@ -25,6 +25,7 @@ that state: a full list of 2,030 pods is mostly a join of cached bytes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import copy
@@ -65,6 +66,10 @@ SERVER_VERSION: Json = {
 KUBELET_VERSION = "v1.32.4-gke.1106000"
 REGISTRY = "gcr.io/luckygas-prod"
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+WATCH_MAX_S = 1800.0  # the longest watch served; clients resume from the last version
+WATCH_TICK_S = 0.5  # how often a watch looks for changes
+WATCH_BOOKMARK_S = 10.0  # a quiet watch sends a bookmark this often (if asked)
+DELETION_JOURNAL = 5000  # deletions kept for watches that resume from an older version
 
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
 
@@ -806,6 +811,9 @@ class KubeApi:
         self._usage_at = -1.0
         self._pod_states: dict[str, tuple[bool, bool, int, str]] = {}
         self._touched_at = -1.0
+        self._born: dict[str, int] = {}  # pod name -> resourceVersion when first served
+        self._deleted: list[tuple[int, str, bytes | None]] = []  # (rv, name, last JSON)
+        self._journal_floor = 0  # a watch from an older version gets 410 Gone
         self._stats_at: tuple[float, int] = (-1.0, -1)
 
     # --- plumbing -----------------------------------------------------------
@@ -1284,8 +1292,94 @@ class KubeApi:
             before = seen.get(p.name)
             if before is not None and before != state:
                 p.resource_version = self.model.next_rv()
+            if p.name not in self._born:
+                self._born[p.name] = p.resource_version
             states[p.name] = state
+        for name in [n for n in self._born if n not in self.model.pods]:  # gone: journal it
+            del self._born[name]
+            cached = self._fragments.get(name)
+            self._deleted.append((self.model.next_rv(), name, cached[1] if cached else None))
+        if len(self._deleted) > DELETION_JOURNAL:
+            self._journal_floor = self._deleted[-DELETION_JOURNAL - 1][0]
+            del self._deleted[:-DELETION_JOURNAL]
         self._pod_states, self._touched_at = states, now
+
+    # --- watch (pods) ---------------------------------------------------------------
+
+    async def watch(self, request: web.Request, key: str, ns: str | None) -> web.StreamResponse:
+        """GET ...?watch=1: the changes after resourceVersion as a stream of JSON lines
+        (ADDED, MODIFIED, DELETED, BOOKMARK; ERROR 410 when that version is too old),
+        until timeoutSeconds. Pods only: the resource a war room watches."""
+        if key != "pods":
+            raise ApiError(405, "MethodNotAllowed",
+                           f"watch is supported for pods only by this server, not {key}")
+        query = request.query
+        try:
+            since = int(query.get("resourceVersion") or 0)
+            timeout = min(float(query.get("timeoutSeconds") or WATCH_MAX_S), WATCH_MAX_S)
+        except ValueError:
+            raise ApiError(400, "BadRequest", "resourceVersion and timeoutSeconds must be "
+                           "numbers") from None
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        k = self.kinds["pods"]
+        if since and since < self._journal_floor:
+            expired = ApiError(410, "Expired", f"too old resource version: {since} "
+                               f"({self._journal_floor})").status()
+            await response.write(_encode({"type": "ERROR", "object": expired}).encode() + b"\n")
+            return response
+        sent: set[str] = set()
+        last = since
+        if not since:  # no version: the current state as ADDED, then the changes
+            last = self.model.resource_version
+            await self._send(response, [("ADDED", p.resource_version, p) for p in k.items(ns)])
+            sent = {p.name for p in k.items(ns)}
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        marked = loop.time()
+        try:
+            while loop.time() < end:
+                self.model.sync()
+                self.touch_pods()
+                events: list[tuple[str, int, Any]] = []
+                for p in k.items(ns):
+                    if p.resource_version > last:
+                        new = self._born.get(p.name, 0) > since and p.name not in sent
+                        events.append(("ADDED" if new else "MODIFIED", p.resource_version, p))
+                        sent.add(p.name)
+                events += [("DELETED", rv, (name, frag)) for rv, name, frag in self._deleted
+                           if rv > last]
+                last = max(last, self.model.resource_version)
+                if events:
+                    await self._send(response, sorted(events, key=lambda e: e[1]))
+                elif bookmarks and loop.time() - marked >= WATCH_BOOKMARK_S:
+                    mark = {"kind": "Pod", "apiVersion": "v1",
+                            "metadata": {"resourceVersion": str(last)}}
+                    await response.write(_encode({"type": "BOOKMARK", "object": mark}).encode()
+                                         + b"\n")
+                    marked = loop.time()
+                await asyncio.sleep(WATCH_TICK_S)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+        return response
+
+    async def _send(self, response: web.StreamResponse,
+                    events: list[tuple[str, int, Any]]) -> None:
+        k, lines = self.kinds["pods"], []
+        for kind, rv, obj in events:
+            if kind == "DELETED":
+                name, frag = obj
+                doc = json.loads(frag) if frag else {"metadata": {"name": name,
+                                                                  "namespace": self.ns}}
+                doc["metadata"]["resourceVersion"] = str(rv)
+                body = _encode({"kind": "Pod", "apiVersion": "v1", **doc}).encode()
+            else:
+                body = b'{"kind":"Pod","apiVersion":"v1",' + self._items(k, [obj])[0][1:]
+            lines.append(b'{"type":"' + kind.encode() + b'","object":' + body + b"}\n")
+        if lines:
+            await response.write(b"".join(lines))
 
     # --- generic read paths -------------------------------------------------------
 
@@ -1610,13 +1704,17 @@ class KubeApi:
         def read(key: str, namespaced: bool, prefix: str) -> None:
             plural = self.kinds[key].plural
             if namespaced:
-                async def list_ns(req: web.Request) -> web.Response:
+                async def list_ns(req: web.Request) -> web.StreamResponse:
+                    if req.query.get("watch") in ("true", "1"):
+                        return await api.watch(req, key, req.match_info["ns"])
                     return api.list_objects(req, key, req.match_info["ns"])
 
                 async def get_ns(req: web.Request) -> web.Response:
                     return api.get_object(req, key, req.match_info["ns"], req.match_info["name"])
 
-                async def list_all(req: web.Request) -> web.Response:
+                async def list_all(req: web.Request) -> web.StreamResponse:
+                    if req.query.get("watch") in ("true", "1"):
+                        return await api.watch(req, key, None)
                     return api.list_objects(req, key, None)
 
                 r.add_get(f"{prefix}/namespaces/{{ns}}/{plural}", list_ns)

@@ -34,6 +34,7 @@ from luckytui.snapshots import DeploymentInfo, KubeWarning, NodeInfo, PodInfo, P
 from luckytui.sources.base import SourceError, one_line
 
 if TYPE_CHECKING:
+    from luckytui.sources.kubewatch import PodWatch
     from luckytui.sources.prometheus import PrometheusCpu
 
 log = logging.getLogger(__name__)
@@ -234,8 +235,10 @@ class KubeSource:
 
     def __init__(self, kubeconfig: str | None, context: str | None, namespace: str,
                  history: int = 20, *, timeout: float = 5.0,
-                 cpu: PrometheusCpu | None = None) -> None:
+                 cpu: PrometheusCpu | None = None, watch: bool = True) -> None:
         self.kubeconfig = kubeconfig
+        self.watch = watch  # pods by list + watch (False: a full list every refresh)
+        self._watch: PodWatch | None = None
         self.context = context
         self.namespace = namespace
         self.history = max(1, history)
@@ -259,7 +262,7 @@ class KubeSource:
             async with asyncio.timeout(self._bound_s):
                 (pods, deployments, nodes, (pod_cpu, seed), node_cpu,
                  events) = await asyncio.gather(
-                    asyncio.to_thread(self._list_pods),
+                    self._current_pods(),
                     asyncio.to_thread(self._get,
                                       "/apis/apps/v1/namespaces/{namespace}/deployments"),
                     asyncio.to_thread(self._optional, "/api/v1/nodes", 403),
@@ -316,7 +319,30 @@ class KubeSource:
         self.cpu_error = None
         return now, seeded
 
+    async def _current_pods(self) -> list[Any]:
+        """The namespace's pods: from the watch (listed once, then kept current), or a
+        full list when watching is off or the server does not serve watches."""
+        if not self.watch:
+            return await asyncio.to_thread(self._list_pods)
+        watch = self._watch
+        if watch is None:
+            from luckytui.sources.kubewatch import PodWatch
+
+            watch = self._watch = PodWatch(self._list_pods_rv, self._open_watch).start()
+        if not watch.ready.is_set():
+            await asyncio.to_thread(watch.ready.wait, self._bound_s)
+        if watch.unsupported:
+            return await asyncio.to_thread(self._list_pods)
+        if watch.synced:
+            return watch.items()
+        if watch.error is not None:
+            raise watch.error
+        raise TimeoutError
+
     async def aclose(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            await asyncio.to_thread(watch.stop)
         api, self._api = self._api, None
         if api is not None:
             await asyncio.to_thread(api.close)
@@ -359,18 +385,45 @@ class KubeSource:
         return doc
 
     def _list_pods(self) -> list[Any]:
+        return self._list_pods_rv()[0]
+
+    def _list_pods_rv(self) -> tuple[list[Any], str]:
+        """Every pod (paged), and the list's resourceVersion to watch from."""
         items: list[Any] = []
         token: str | None = None
+        version = ""
         for _ in range(1000):
             query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
             if token:
                 query.append(("continue", token))
             page = self._get("/api/v1/namespaces/{namespace}/pods", query)
             items.extend(_list(page.get("items")))
-            token = _dict(page.get("metadata")).get("continue")
+            meta = _dict(page.get("metadata"))
+            version = version or str(meta.get("resourceVersion") or "")
+            token = meta.get("continue")
             if not token:
                 break
-        return items
+        return items, version
+
+    def _open_watch(self, version: str) -> Any:
+        """A watch of the namespace's pods from `version`, streamed as it comes."""
+        from kubernetes.client.exceptions import ApiException
+
+        from luckytui.sources.kubewatch import READ_TIMEOUT_S, WATCH_TIMEOUT_S
+
+        request = self._api.param_serialize(
+            method="GET", resource_path="/api/v1/namespaces/{namespace}/pods",
+            path_params={"namespace": self.namespace},
+            query_params=[("watch", "true"), ("resourceVersion", version),
+                          ("allowWatchBookmarks", "true"), ("timeoutSeconds", WATCH_TIMEOUT_S)],
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+        response = self._api.call_api(*request,
+                                      _request_timeout=(self.timeout, READ_TIMEOUT_S))
+        if not 200 <= response.status < 300:
+            body = response.read()
+            raise ApiException.from_response(
+                http_resp=response, body=body.decode(errors="replace"), data=None)
+        return response.response  # urllib3's: its stream() yields chunks as they arrive
 
     def _warnings(self) -> tuple[KubeWarning, ...]:
         """The Warning events the API server still keeps (an hour by default: its

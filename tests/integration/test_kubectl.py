@@ -221,3 +221,34 @@ def test_create_job_from_cronjob_posts_protobuf_and_repairs_analytics(cluster: C
     again = cluster.kubectl.run("create", "job", "analytics-manual-1",
                                 "--from=cronjob/analytics-aggregation", check=False)
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_get_pods_watch_streams_new_and_deleted_pods(cluster: Cluster) -> None:
+    import subprocess
+    import threading
+    import time
+
+    k = cluster.kubectl
+    proc = subprocess.Popen(
+        [k.binary, "--kubeconfig", str(k.kubeconfig), "--cache-dir", str(k.cache_dir),
+         "get", "pods", "-n", NS, "--watch-only", "-o", "name"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=k.env)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")),
+                              daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        time.sleep(1.5)  # the watch is open
+        before = set(cluster.model.pods)
+        cluster.model.scale("luckygas-backend", 5)
+        cluster.step(1)
+        deadline = time.monotonic() + 20
+        while len({ln.strip() for ln in lines}) < 2:
+            assert proc.poll() is None, proc.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        new = set(cluster.model.pods) - before
+        assert {ln.strip() for ln in lines} == {f"pod/{name}" for name in new}
+    finally:
+        proc.kill()
+        proc.wait()

@@ -90,9 +90,11 @@ def sim(tmp_path: Path) -> Iterator[Sim]:
 
 
 @asynccontextmanager
-async def source_for(kubeconfig: Path, limit_s: float = 5.0,
-                     history: int = 20) -> AsyncIterator[KubeSource]:
-    src = KubeSource(str(kubeconfig), None, NS, history, timeout=limit_s)
+async def source_for(kubeconfig: Path, limit_s: float = 5.0, history: int = 20,
+                     watch: bool = False) -> AsyncIterator[KubeSource]:
+    """A source that lists every refresh (the snapshot tests step the model between
+    fetches); the watch has tests of its own."""
+    src = KubeSource(str(kubeconfig), None, NS, history, timeout=limit_s, watch=watch)
     try:
         yield src
     finally:
