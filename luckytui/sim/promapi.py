@@ -8,6 +8,8 @@ simulation and a real server through the same code.
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from luckytui.sim.model import Production, SimPod
@@ -20,6 +22,9 @@ BUILD_INFO = {
     "buildDate": "20230131-12:00:00",
     "goVersion": "go1.19.5",
 }
+
+
+TOPK = re.compile(r"^topk\s*\(\s*(\d+)\s*,")
 
 
 def _bad(message: str) -> web.Response:
@@ -74,9 +79,12 @@ def make_prometheus_app(model: Production) -> web.Application:
             return error
         model.sync()
         at = float(params.get("time") or model.now)
+        cpu = [(p, _cpu_at(model, p, at)) for p in model.pods.values()]
+        top = TOPK.match(params.get("query", "").strip())
+        if top:  # topk(N, ...): the N highest, as Prometheus answers it
+            cpu = sorted(cpu, key=lambda pc: -pc[1])[:int(top.group(1))]
         result = [{"metric": {"pod": p.name, "namespace": model.namespace},
-                   "value": [at, f"{_cpu_at(model, p, at) / 1000:.6f}"]}
-                  for p in model.pods.values()]
+                   "value": [at, f"{m / 1000:.6f}"]} for p, m in cpu]
         return web.json_response({"status": "success",
                                   "data": {"resultType": "vector", "result": result}})
 

@@ -13,6 +13,7 @@ from luckytui.sources.postgres import PostgresSource, SimPostgresSource
 from luckytui.sources.prometheus import PrometheusCpu
 
 CPU_HISTORY = 20  # samples in each pod's CPU trend
+CPU_TOP = 200  # pods whose CPU is read each refresh: the pane shows the top 100
 
 # which panes each source feeds
 PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",),
@@ -29,7 +30,7 @@ def build_sources(settings: Settings) -> list[Source[Any]]:
             # pod CPU from PromQL, its trend backfilled at start; metrics.k8s.io otherwise
             cpu = PrometheusCpu(settings.prometheus.url, k.namespace,
                                 query=settings.prometheus.cpu_query, history=CPU_HISTORY,
-                                step_s=settings.refresh)
+                                step_s=settings.refresh, top=CPU_TOP)
         sources.append(KubeSource(k.kubeconfig, k.context, k.namespace, CPU_HISTORY, cpu=cpu))
     if settings.databases:
         db = settings.databases[0]

@@ -168,6 +168,15 @@ def test_read_equals_promql_at_the_same_time(cpu_series: None, prometheus: Prome
             assert got[pod] == pytest.approx(cores * 1000, rel=0.1)
         now = cpu.read()
         assert set(now) == set(OTHER_RATES)
+        # each refresh may ask for the busiest pods only: Prometheus's topk
+        top = PrometheusCpu(prometheus.url, OTHER_NS, query=QUERY, timeout=3.0, top=2)
+        try:
+            busiest = top.read(at=at)
+        finally:
+            top.close()
+        ranked = sorted(got, key=lambda pod: -got[pod])
+        assert set(busiest) == set(ranked[:2])
+        assert all(busiest[pod] == pytest.approx(got[pod], rel=1e-9) for pod in busiest)
     finally:
         cpu.close()
 

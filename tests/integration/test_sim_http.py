@@ -317,3 +317,23 @@ async def test_pg_activity_follows_actions(model: Production) -> None:
         after = next(row for row in rows if row["pid"] == waiter["pid"])
         assert after["blocked_by"] == []
         assert after["wait_event_type"] is None
+
+
+async def test_simulated_prometheus_answers_topk_like_prometheus(clock: Clock) -> None:
+    import asyncio
+
+    from luckytui.sources.prometheus import PrometheusCpu
+
+    model = Production(seed=7, scale="large", clock=clock)
+    async with serve(make_prometheus_app(model)) as url:
+        every = PrometheusCpu(url, model.namespace)
+        top = PrometheusCpu(url, model.namespace, top=5)
+        try:
+            everything, busiest = await asyncio.gather(asyncio.to_thread(every.read),
+                                                       asyncio.to_thread(top.read))
+        finally:
+            every.close()
+            top.close()
+    assert len(everything) == len(model.pods) > 2000
+    ranked = sorted(everything.values(), reverse=True)
+    assert sorted(busiest.values(), reverse=True) == ranked[:5]
