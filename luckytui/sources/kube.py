@@ -251,6 +251,7 @@ class KubeSource:
         self._address = ""
         self._cpu: dict[str, deque[float]] = {}  # per pod uid: the last CPU samples
         self._parsed: dict[tuple[str, str], _Parsed] = {}  # per (uid, resourceVersion)
+        self._infos: dict[tuple[str, str], PodInfo] = {}  # the last PodInfo of each
 
     # --- async surface ------------------------------------------------------
 
@@ -495,9 +496,10 @@ class KubeSource:
               seed: dict[str, list[float]] | None = None) -> tuple[PodInfo, ...]:
         """PodInfos for a list's items; a pod whose resourceVersion has not changed
         since the last fetch is not parsed again, only given its new CPU sample."""
-        history, parsed = self._cpu, self._parsed
+        history, parsed, infos = self._cpu, self._parsed, self._infos
         kept_history: dict[str, deque[float]] = {}
         kept_parsed: dict[tuple[str, str], _Parsed] = {}
+        kept_infos: dict[tuple[str, str], PodInfo] = {}
         out = []
         maxlen = self.history
         for item in items:
@@ -505,6 +507,14 @@ class KubeSource:
             name = meta["name"]
             uid = meta.get("uid") or ""
             key = (uid or name, meta.get("resourceVersion") or "")
+            cpu_m = cpu.get(name) if cpu is not None else None
+            before = infos.get(key) if key[1] and not seed else None
+            if cpu_m is None and before is not None and before.cpu_m is None:
+                # unchanged and no new sample (not among the busiest): the same PodInfo
+                kept_parsed[key], kept_infos[key] = parsed[key], before
+                kept_history[key[0]] = history[key[0]]
+                out.append(before)
+                continue
             fields = parsed.get(key) if key[1] else None
             if fields is None:
                 fields = _parse_pod(item)
@@ -515,13 +525,15 @@ class KubeSource:
             if seed and not samples and name in seed:  # history from before we started
                 samples.extend(seed[name])
             kept_history[key[0]] = samples
-            cpu_m = cpu.get(name) if cpu is not None else None
             if cpu_m is not None:
                 samples.append(cpu_m)
-            out.append(PodInfo(name, uid, fields.deployment, fields.node, fields.phase,
-                               fields.ready, fields.restarts, fields.started_at, cpu_m,
-                               fields.cpu_limit_m, tuple(samples)))
-        self._cpu, self._parsed = kept_history, kept_parsed  # vanished pods are forgotten
+            info = PodInfo(name, uid, fields.deployment, fields.node, fields.phase,
+                           fields.ready, fields.restarts, fields.started_at, cpu_m,
+                           fields.cpu_limit_m, tuple(samples))
+            kept_infos[key] = info
+            out.append(info)
+        # vanished pods are forgotten
+        self._cpu, self._parsed, self._infos = kept_history, kept_parsed, kept_infos
         return tuple(out)
 
     # --- errors -----------------------------------------------------------------
