@@ -102,6 +102,7 @@ class LuckyApp(IncidentRoom):
         self.states: dict[str, SourceState] = {}
         self.event_log: Any = None
         self._last_record = 0
+        self._log_signature: tuple[int, ...] = ()
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
         self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
@@ -266,15 +267,21 @@ class LuckyApp(IncidentRoom):
         return self._last_endpoints, self._last_alerts
 
     def _follow_log_later(self) -> None:
+        """Twice a second: read the log only if some process wrote to it."""
+        if self.event_log is None or self.event_log.signature() == self._log_signature:
+            return
         self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
                         exit_on_error=False)
 
     async def _follow_log(self) -> None:
         if self.event_log is None:
             return
+        self._log_signature = self.event_log.signature()  # before reading: nothing missed
         records = await self.event_log.records(after_id=self._last_record, limit=500)
         if not records:
             return
+        if len(records) == 500:
+            self._log_signature = ()  # more to read at the next tick
         self._last_record = records[-1].id
         self._timeline += [
             (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,

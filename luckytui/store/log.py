@@ -645,6 +645,19 @@ class EventLog:
             dedupe=dedupe,
         )
 
+    def signature(self) -> tuple[int, ...]:
+        """Changes whenever any process commits to this log (the database file and its
+        write-ahead log, by size and modification time): a cheap test before a read."""
+        out: list[int] = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self._path}{suffix}")
+            except OSError:
+                out += [-1, -1]
+                continue
+            out += [st.st_size, st.st_mtime_ns]
+        return tuple(out)
+
     def now(self) -> datetime:
         """The log's clock (tests set it): every record's timestamp comes from here."""
         return self._now()
