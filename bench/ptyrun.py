@@ -8,6 +8,7 @@ demo's simulation, are not counted), RSS from /proc/PID/status.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -152,10 +153,8 @@ class PtyProgram:
                     break
             if self.pid == 0:
                 break
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.fd)
-        except OSError:
-            pass
 
     def __enter__(self) -> PtyProgram:
         return self.start()
