@@ -28,11 +28,15 @@ from typing import Literal, Self
 from rich.console import RenderableType
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.cache import LRUCache
 from textual.events import Resize
 from textual.geometry import Region
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import Column, RowKey
+
+CELL_CACHE = 2048  # rendered cells kept: a tall screen of a wide table, twice over
+ROW_CACHE = 256  # rendered rows and lines kept
 
 Align = Literal["left", "right"]
 
@@ -120,6 +124,14 @@ class DiffTable(DataTable[RenderableType]):
             classes=classes,
             disabled=disabled,
         )
+        # DataTable caches up to 10,000 rendered cells and 1,000 rows and lines: sized for
+        # scrolling a big static table. Here rows change every refresh, so those caches
+        # fill with stale renders (up to ~20 MB a table, RSS growing for many minutes).
+        # What one screen shows is enough.
+        self._cell_render_cache = LRUCache(CELL_CACHE)
+        self._row_render_cache = LRUCache(ROW_CACHE)
+        self._row_renderable_cache = LRUCache(ROW_CACHE)
+        self._line_cache = LRUCache(ROW_CACHE)
         self._specs: tuple[ColumnSpec, ...] = tuple(columns)
         self._columns_added = False
         self._order: list[str] = []
