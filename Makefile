@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install demo test test-services lint check bench clean
+.PHONY: install demo test test-services lint check bench bench-long clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,11 @@ check: lint test
 
 bench: $(STAMP)
 	@command -v tmux >/dev/null || { echo "make bench drives the app in tmux; install tmux" >&2; exit 1; }
-	$(BIN)/python bench/first_frame.py --runs 5
-	$(BIN)/python bench/pg_overhead.py
+	$(BIN)/python bench/run.py
+
+# RSS of demo --scale large sampled every 15 s for 10 minutes: bench/results-long.json
+bench-long: $(STAMP)
+	$(BIN)/python bench/memory.py --minutes 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
