@@ -147,7 +147,7 @@ async def run_check(settings: Settings, *, timeout: float = 15.0,
     if sources is None:
         from luckytui.sources.factory import build_sources
 
-        sources = build_sources(settings)
+        sources = build_sources(settings, watch=False)
     by_name = {s.name: s for s in sources}
     results = await asyncio.gather(*(
         _fetch(s, max(timeout, getattr(s, "max_fetch_s", 0.0))) for s in sources))

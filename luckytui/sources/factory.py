@@ -20,8 +20,9 @@ PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",)
             "alerts": ("alerts",)}
 
 
-def build_sources(settings: Settings) -> list[Source[Any]]:
-    """One source per configured system; an unconfigured one is simply absent."""
+def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]]:
+    """One source per configured system; an unconfigured one is simply absent.
+    watch=False for one-shot reads (`luckytui check`): pods by one list, no watch."""
     sources: list[Source[Any]] = []
     if settings.kube is not None:
         k = settings.kube
@@ -31,7 +32,8 @@ def build_sources(settings: Settings) -> list[Source[Any]]:
             cpu = PrometheusCpu(settings.prometheus.url, k.namespace,
                                 query=settings.prometheus.cpu_query, history=CPU_HISTORY,
                                 step_s=settings.refresh, top=CPU_TOP)
-        sources.append(KubeSource(k.kubeconfig, k.context, k.namespace, CPU_HISTORY, cpu=cpu))
+        sources.append(KubeSource(k.kubeconfig, k.context, k.namespace, CPU_HISTORY, cpu=cpu,
+                                  watch=watch))
     if settings.databases:
         db = settings.databases[0]
         if db.sim_url:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,11 +60,13 @@ class PodWatch:
             return list(self._pods.values())
 
     def stop(self) -> None:
+        """Stop at once: the stream's socket is shut down under the reading thread
+        (closing the response from here would wait for its read to return, which a
+        quiet watch may not do for a minute)."""
         self._stop.set()
         response = self._response
         if response is not None:
-            with contextlib.suppress(Exception):
-                response.close()
+            _abort(response)
         self._thread.join(timeout=2.0)
 
     # --- the thread ---------------------------------------------------------------
@@ -136,6 +139,20 @@ class PodWatch:
             if meta.get("resourceVersion"):
                 self._rv = str(meta["resourceVersion"])
             self.changes += kind != "BOOKMARK"
+
+
+def _abort(response: Any) -> None:
+    """Shut the streaming response's socket down, from another thread."""
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    if sock is None:  # urllib3 without the connection: the file object's socket
+        raw = getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None)
+        sock = getattr(raw, "_sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    else:
+        with contextlib.suppress(Exception):
+            response.close()
 
 
 def _name(obj: Any) -> str:

@@ -52,6 +52,13 @@ async def test_lists_once_then_follows_the_watch(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "deleted pods stayed"
                 await asyncio.sleep(0.2)
                 snap = await src.fetch()
+            # a quiet watch (no event, no bookmark for seconds) still stops at once
+            watch = src._watch
+            await asyncio.sleep(1.5)  # the watch thread is now waiting on a silent socket
+            started = time.monotonic()
+            await src.aclose()
+            assert time.monotonic() - started < 1.5
+            assert watch is not None and not watch._thread.is_alive()
         finally:
             await src.aclose()
 
