@@ -15,7 +15,7 @@ from textual.app import App
 
 from luckytui.incident import templates
 from luckytui.incident.clocks import clock_text, open_clocks
-from luckytui.incident.model import STATUSES, Incident, banner_text
+from luckytui.incident.model import STATUSES, Incident, banner_text, latest_incident
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.incident.triage import Triage, triage
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
@@ -299,8 +299,7 @@ class IncidentRoom(App[int]):
         from luckytui.incident.postmortem import free_path, incident_records, render
 
         incidents = await service.all()
-        inc = self.active_incident or (max(incidents.values(), key=lambda i: i.declared_at)
-                                       if incidents else None)
+        inc = self.active_incident or latest_incident(incidents)
         if inc is None:
             self.notify("No incident in the log yet: nothing to write up.", timeout=4)
             return

@@ -167,6 +167,11 @@ def active_incident(incidents: Mapping[str, Incident]) -> Incident | None:
     return max(open_, key=lambda i: i.declared_at) if open_ else None
 
 
+def latest_incident(incidents: Mapping[str, Incident]) -> Incident | None:
+    """The most recently declared incident, resolved or not."""
+    return max(incidents.values(), key=lambda i: i.declared_at) if incidents else None
+
+
 def next_number(existing: Iterable[str], day: date) -> str:
     """INC-YYYY-MM-DD-NNN: the next free number of that day (UTC)."""
     prefix = f"INC-{day:%Y-%m-%d}-"

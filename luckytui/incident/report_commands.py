@@ -12,7 +12,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from luckytui.incident.model import INCIDENT_KINDS, Incident, fold
+from luckytui.incident.model import INCIDENT_KINDS, Incident, fold, latest_incident
 
 if TYPE_CHECKING:
     from luckytui.store import LogRecord
@@ -81,8 +81,8 @@ async def _incident(log_file: Path, number: str | None) -> tuple[Incident, list[
             raise _Refused(f"no incident {number} in the log ({log_file})")
         if not incidents:
             raise _Refused(f"no incidents in the log ({log_file})")
-        inc = incidents[number] if number else max(incidents.values(),
-                                                   key=lambda i: i.declared_at)
+        inc = incidents[number] if number else latest_incident(incidents)
+        assert inc is not None
         from luckytui.incident.postmortem import incident_records
 
         return inc, await incident_records(log, inc)

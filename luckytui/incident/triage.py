@@ -45,13 +45,12 @@ class Triage:
     reason: str
     components: tuple[str, ...]  # what looks affected: group/endpoint, alert names
     detected_at: datetime | None  # the earliest firing alert's start, if any
+    decided: Answer | None = None  # the answer that gave the suggestion
 
     @property
     def title_hint(self) -> str:
-        """A first title for the declaration: the deciding question's evidence."""
-        yes = [a for a in self.answers if a.answer and a.severity]
-        first = min(yes, key=lambda a: a.severity or "P4") if yes else None
-        return first.headline if first else ""
+        """A first title for the declaration: the deciding answer's headline."""
+        return self.decided.headline if self.decided else ""
 
 
 def _label(e: EndpointResult) -> str:
@@ -178,4 +177,4 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None) -
     components += sorted(a.name for a in firing)
     starts = [a.active_at for a in firing if a.active_at is not None]
     return Triage(tuple(answers), suggested, reason, tuple(dict.fromkeys(components)),
-                  min(starts) if starts else None)
+                  min(starts) if starts else None, decided)

@@ -16,7 +16,6 @@ import json
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -171,8 +170,3 @@ def _lines(response: Any) -> Iterator[bytes]:
     if pending.strip():
         yield pending
 
-
-def wait_ready(watch: PodWatch, seconds: float) -> bool:
-    """Block until the first list is done (or failed), up to seconds."""
-    deadline = time.monotonic() + seconds
-    return watch.ready.wait(max(0.0, deadline - time.monotonic()))
