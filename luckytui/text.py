@@ -15,6 +15,9 @@ every other character, so what the reader sees still says what was sent.
 
 from __future__ import annotations
 
+import io
+from typing import TextIO
+
 # the C0 controls and DEL as their Unicode "control pictures" (U+2400 block): ␛ ␀ ␇ ␡
 _PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
 # C1 controls (a lone 0x9B is a CSI on some terminals) and the invisible characters that
@@ -24,7 +27,7 @@ _INVISIBLE = [*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F),
 _CODES = {c: f"<U+{c:04X}>" for c in _INVISIBLE}
 
 _ONE_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: " ", 0x0A: "⏎", 0x0D: "␍"})
-_MULTI_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: "    ", 0x0A: "\n"})
+_MULTI_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: "\t", 0x0A: "\n"})
 
 
 def visible(text: object, *, multiline: bool = False) -> str:
@@ -32,8 +35,8 @@ def visible(text: object, *, multiline: bool = False) -> str:
     interpret: control characters shown as visible symbols.
 
     On one line (the default) a tab is a space and a line break is shown as ``⏎``; with
-    ``multiline`` line breaks are kept and tabs become four spaces. A carriage return is
-    always shown (``␍``), never allowed to move the cursor back.
+    ``multiline`` line breaks and tabs are kept (a CRLF is one line break). A lone
+    carriage return is always shown (``␍``), never allowed to move the cursor back.
     """
     s = text if isinstance(text, str) else str(text)
     if s.isascii() and s.isprintable():
@@ -46,3 +49,32 @@ def visible(text: object, *, multiline: bool = False) -> str:
 def is_safe(text: str, *, multiline: bool = False) -> bool:
     """True when ``visible(text)`` would change nothing."""
     return visible(text, multiline=multiline) == text
+
+
+class SafeStream(io.TextIOBase):
+    """A text stream that passes everything written through :func:`visible` (line
+    breaks and tabs kept): the command line's output cannot carry a terminal escape,
+    whatever a record, a config value or an error message holds."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self._raw = raw
+
+    def write(self, s: str) -> int:
+        self._raw.write(visible(s, multiline=True))
+        return len(s)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def isatty(self) -> bool:
+        return self._raw.isatty()
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._raw, "encoding", "utf-8")

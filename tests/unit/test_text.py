@@ -11,7 +11,7 @@ from luckytui.text import is_safe, visible
 FORBIDDEN_ONE_LINE = {chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]} | {
     "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
     "\u2066", "\u2067", "\u2068", "\u2069", "\u2028", "\u2029", "\u061c"}
-FORBIDDEN_MULTI = FORBIDDEN_ONE_LINE - {"\n"}
+FORBIDDEN_MULTI = FORBIDDEN_ONE_LINE - {"\n", "\t"}
 
 
 def test_clear_screen_in_a_note_is_shown_not_obeyed() -> None:
@@ -30,7 +30,7 @@ def test_bidi_override_is_named_by_its_code_point() -> None:
 
 def test_line_breaks_on_one_line_and_on_several() -> None:
     assert visible("a\tb\nc") == "a b⏎c"
-    assert visible("a\tb\r\nc\rd", multiline=True) == "a    b\nc␍d"
+    assert visible("a\tb\r\nc\rd", multiline=True) == "a\tb\nc␍d"
 
 
 def test_plain_and_non_ascii_text_is_kept_as_it_is() -> None:
@@ -62,3 +62,15 @@ def test_nothing_interpretable_survives_on_several_lines(text: str) -> None:
 def test_printable_text_is_unchanged(text: str) -> None:
     # whatever is not a control or format character is the sender's text: kept
     assert visible(text) == text
+
+
+def test_safe_stream_shows_escapes_and_keeps_layout() -> None:
+    import io
+
+    from luckytui.text import SafeStream
+
+    raw = io.StringIO()
+    out = SafeStream(raw)
+    print("INC-1\tnote: \x1b[2Jwiped", file=out)
+    print("line two", file=out)
+    assert raw.getvalue() == "INC-1\tnote: ␛[2Jwiped\nline two\n"
