@@ -9,8 +9,8 @@ overrides make text read differently from what it holds.
 
 :func:`visible` is the one gate: control characters are *shown* (ESC as ``␛``,
 the other C0 codes as their Unicode control pictures, C1 codes and the
-invisible bidirectional controls as ``<U+202E>``), never interpreted. It keeps
-every other character, so what the reader sees still says what was sent.
+invisible bidirectional controls as ``�``), never interpreted. It keeps every
+other character, so what the reader sees still says what was sent.
 """
 
 from __future__ import annotations
@@ -21,29 +21,28 @@ from typing import TextIO
 # the C0 controls and DEL as their Unicode "control pictures" (U+2400 block): ␛ ␀ ␇ ␡
 _PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
 # C1 controls (a lone 0x9B is a CSI on some terminals) and the invisible characters that
-# reorder or hide text: shown by their code point
+# reorder or hide text: shown as the replacement character
 _INVISIBLE = [*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F),
-              *range(0x2066, 0x206A), 0x2028, 0x2029, 0x061C]
-_CODES = {c: f"<U+{c:04X}>" for c in _INVISIBLE}
-
-_ONE_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: " ", 0x0A: "⏎", 0x0D: "␍"})
+              *range(0x2066, 0x206A), 0x2028, 0x2029, 0x061C, 0xFFF9, 0xFFFA, 0xFFFB]
+_CODES = {c: "\ufffd" for c in _INVISIBLE}
+# one character for one: styled spans over the text still fall where they did
+_ONE_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: " ", 0x0A: "⏎"})
 _MULTI_LINE = str.maketrans({**_PICTURES, **_CODES, 0x09: "\t", 0x0A: "\n"})
 
 
 def visible(text: object, *, multiline: bool = False) -> str:
     """``text`` (any value: it is turned into a string) with nothing a terminal would
-    interpret: control characters shown as visible symbols.
+    interpret: control characters shown as visible symbols, one for one (the result is
+    as long as the text, so styles laid over it stay in place).
 
     On one line (the default) a tab is a space and a line break is shown as ``⏎``; with
-    ``multiline`` line breaks and tabs are kept (a CRLF is one line break). A lone
-    carriage return is always shown (``␍``), never allowed to move the cursor back.
+    ``multiline`` line breaks and tabs are kept. A carriage return is always shown
+    (``␍``), never allowed to move the cursor back.
     """
     s = text if isinstance(text, str) else str(text)
     if s.isascii() and s.isprintable():
         return s  # the common case costs one scan
-    if multiline:
-        return s.replace("\r\n", "\n").translate(_MULTI_LINE)
-    return s.translate(_ONE_LINE)
+    return s.translate(_MULTI_LINE if multiline else _ONE_LINE)
 
 
 def is_safe(text: str, *, multiline: bool = False) -> bool:
