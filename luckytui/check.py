@@ -166,7 +166,7 @@ async def run_check(settings: Settings, *, timeout: float = 15.0,
 
 
 def print_json(report: CheckReport, out: TextIO) -> None:
-    json.dump(report.to_json(), out, indent=2, ensure_ascii=False)
+    json.dump(report.to_json(), out, indent=2)
     out.write("\n")
 
 

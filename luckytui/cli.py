@@ -20,8 +20,9 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -34,6 +35,7 @@ from luckytui.config import (
     load_settings,
     parse_panes,
 )
+from luckytui.text import say_error
 
 EXIT_USAGE = 2
 
@@ -47,14 +49,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+_DECIMAL = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,6})?$", re.ASCII)
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$", re.ASCII)
+
+
 def _positive(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    """Seconds, written as plain ASCII decimals (no nan, inf, exponents or other scripts'
+    digits), between 0.2 and 3600."""
+    if not _DECIMAL.match(value):
+        raise argparse.ArgumentTypeError(f"not a number: {value!r} (seconds, e.g. 2 or 0.5)")
+    number = float(value)
     if not 0.2 <= number <= 3600:
         raise argparse.ArgumentTypeError("must be between 0.2 and 3600 seconds")
     return number
+
+
+def whole(value: str) -> int:
+    """A whole number written in ASCII digits."""
+    if not _INTEGER.match(value):
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}")
+    return int(value)
 
 
 def _dashboard_flags(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
@@ -94,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser("demo", help="the war room on an embedded simulated production")
-    demo.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    demo.add_argument("--seed", type=whole, default=7, help="simulation seed (default 7)")
     demo.add_argument("--scale", choices=("small", "large"), default="small")
     demo.add_argument("--frozen", action="store_true",
                       help="the simulated production stands still (for benchmarks)")
@@ -102,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="run the simulated production alone")
     sim.add_argument("--dir", required=True, type=Path,
                      help="folder for kubeconfig and config.toml")
-    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--seed", type=whole, default=7)
     sim.add_argument("--scale", choices=("small", "large"), default="small")
     sim.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
     sim.add_argument("--frozen", action="store_true",
@@ -203,6 +217,10 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> in
     try:
         from luckytui.app import run_app  # Textual is imported here, not before
 
+        # the terminal is Textual's now: the app makes outside text safe itself
+        from luckytui.text import unwrapped
+
+        sys.stdout, sys.stderr = unwrapped(sys.stdout), unwrapped(sys.stderr)
         return run_app(settings, sim=sim)
     finally:
         if sim is not None:
@@ -219,7 +237,7 @@ async def _export(path: Path, incident: str | None) -> int:
             doc = record.to_json()
             if record.id in unknown:
                 doc["outcome"] = "unknown"  # an intent whose result was never recorded
-            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(doc) + "\n")  # ASCII: a terminal shows it as it is
     return 0
 
 
@@ -249,7 +267,30 @@ def log_path(value: str | None) -> Path:
     return Path(value) if value else default_log_path()
 
 
+@contextlib.contextmanager
+def _terminal_safe_output() -> Iterator[None]:
+    """Everything the command line prints passes through luckytui.text.visible: a record,
+    a config value or an error message cannot carry a terminal escape to the screen.
+    (JSON is printed as ASCII, so it passes unchanged.)"""
+    from luckytui.text import SafeStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with _terminal_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(args_list)
@@ -269,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return asyncio.run(_export(log_path(args.log), args.incident))
                 return asyncio.run(_verify(log_path(args.log)))
             except LogError as exc:
-                print(f"luckytui: {exc}", file=sys.stderr)
+                say_error(exc)
                 return 1
         if args.command == "incident":
             from luckytui.act import default_actor
@@ -280,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(run_incident(args, log_path(getattr(args, "log", None)),
                                                 default_actor()))
             except LogError as exc:
-                print(f"luckytui: {exc}", file=sys.stderr)
+                say_error(exc)
                 return 1
         if args.command in ("report", "postmortem"):
             from luckytui.incident.report_commands import run as run_report
@@ -302,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_dashboard(settings, demo=(args.seed, args.scale, args.frozen))
         return _run_dashboard(resolve_settings(args), demo=None)
     except (UsageError, ConfigError) as exc:
-        print(f"luckytui: {exc}", file=sys.stderr)
+        say_error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -8,17 +8,25 @@ environment variable (`password_env`) or a file (`password_file`).
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from luckytui.mitigations.custom import CustomCommand, parse_custom_commands
+from luckytui.text import visible
 
 PANES = ("pods", "db", "slow", "endpoints", "alerts", "timeline")
 SECRET_KEYS = ("password", "token", "secret", "api_key")
+MAX_TEXT = 4096  # any string in the config
+MAX_NAME = 100  # names shown on screen: endpoints, groups, databases
+MULTILINE_KEYS = frozenset({"cpu_query"})  # may span lines (PromQL)
+MAX_ENDPOINT_TIMEOUT_S = 300.0
 
 
 class ConfigError(Exception):
@@ -126,7 +134,7 @@ class _Reader:
         self.where, self.table, self.prefix = where, table, prefix
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.where}: {self.prefix}{key}: {problem}")
+        return ConfigError(f"{self.where}: {self.prefix}{visible(key)}: {problem}")
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
             *, required: bool = False) -> Any:
@@ -140,6 +148,37 @@ class _Reader:
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             raise self.fail(key, f"must be {names}, not {type(value).__name__}")
+        if isinstance(value, str):
+            self._check_text(key, value)
+        return value
+
+    def _check_text(self, key: str, value: str) -> None:
+        if len(value) > MAX_TEXT:
+            raise self.fail(key, f"is longer than {MAX_TEXT:,} characters")
+        allowed = "\n\t" if key in MULTILINE_KEYS else ""
+        bad = next((c for c in value if not c.isprintable() and c not in allowed
+                    and c != " "), None)
+        if bad is not None:
+            raise self.fail(key, f"contains a control character (U+{ord(bad):04X})")
+
+    def name(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        """A name shown on screen: printable, not empty, at most MAX_NAME characters."""
+        value = self.get(key, str, default, required=required)
+        if value is not None and not value.strip():
+            raise self.fail(key, "is empty")
+        if value is not None and len(value) > MAX_NAME:
+            raise self.fail(key, f"is longer than {MAX_NAME} characters")
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float, *,
+               low_open: bool = False, unit: str = "") -> float:
+        """A finite number within [low, high] (or (low, high] with low_open)."""
+        value: float = self.get(key, float, default)
+        below = value <= low if low_open else value < low
+        if not math.isfinite(value) or below or value > high:
+            span = (f"above {low:g} and at most {high:g}" if low_open
+                    else f"between {low:g} and {high:g}")
+            raise self.fail(key, f"must be {span}{unit}, not {value!r}")
         return value
 
     def check_keys(self, allowed: set[str]) -> None:
@@ -161,7 +200,26 @@ def _url(r: _Reader, key: str, *, required: bool = True) -> str | None:
         raise r.fail(key, f"must be an http:// or https:// URL, not {value!r}")
     if "@" in value.split("//", 1)[1].split("/", 1)[0]:
         raise r.fail(key, "credentials in a URL are not allowed; use password_env")
+    problem = url_problem(value)
+    if problem:
+        raise r.fail(key, problem)
     return value
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be requested (no host, a bad port, spaces), or None."""
+    if any(c.isspace() for c in url):
+        return "has a space in it (encode it as %20)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if not parts.hostname:
+        return "has no host"
+    if port == 0:
+        return "has port 0"
+    return None
 
 
 def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
@@ -170,15 +228,13 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
                     "runbooks", "cache", "commands"})
-    refresh = top.get("refresh", float, 2.0)
-    if not 0.2 <= refresh <= 3600:
-        raise top.fail("refresh", "must be between 0.2 and 3600 seconds")
+    refresh = top.number("refresh", 2.0, 0.2, 3600, unit=" seconds")
     kube = None
     if "kubernetes" in data:
         k = _Reader(where, top.get("kubernetes", dict), "kubernetes.")
         k.check_keys({"kubeconfig", "context", "namespace"})
-        kube = KubeSettings(k.get("kubeconfig", str), k.get("context", str),
-                            k.get("namespace", str, "luckygas"))
+        kube = KubeSettings(k.get("kubeconfig", str), k.name("context"),
+                            k.name("namespace", "luckygas"))
     prom = None
     if "prometheus" in data:
         p = _Reader(where, top.get("prometheus", dict), "prometheus.")
@@ -186,12 +242,14 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         prom = PrometheusSettings(str(_url(p, "url")), p.get("cpu_query", str))
     dbs = []
     for i, table in enumerate(top.get("databases", list, [])):
-        d = _Reader(where, table if isinstance(table, dict) else {}, f"databases[{i}].")
+        if not isinstance(table, dict):
+            raise top.fail(f"databases[{i}]", "must be a table ([[databases]])")
+        d = _Reader(where, table, f"databases[{i}].")
         d.check_keys({"name", "sim_url", "dsn"})
         dsn = d.get("dsn", str)
         if dsn and ("password=" in dsn or _dsn_has_password(dsn)):
             raise d.fail("dsn", "has a password in it; use ~/.pgpass or PGPASSWORD instead")
-        db = DatabaseSettings(d.get("name", str, required=True), _url(d, "sim_url",
+        db = DatabaseSettings(d.name("name", required=True), _url(d, "sim_url",
                               required=False), dsn)
         if not db.sim_url and not db.dsn:
             raise d.fail("dsn", "is required (or sim_url for the simulation)")
@@ -200,14 +258,16 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     if "login" in data:
         lg = _Reader(where, top.get("login", dict), "login.")
         lg.check_keys({"url", "email", "password_env", "password_file"})
-        login = LoginSettings(str(_url(lg, "url")), lg.get("email", str, required=True),
+        login = LoginSettings(str(_url(lg, "url")), lg.name("email", required=True),
                               lg.get("password_env", str), lg.get("password_file", str))
         if not login.password_env and not login.password_file:
             raise lg.fail("password_env", "is required (or password_file)")
     endpoints = []
     names: set[str] = set()
     for i, table in enumerate(top.get("endpoints", list, [])):
-        e = _Reader(where, table if isinstance(table, dict) else {}, f"endpoints[{i}].")
+        if not isinstance(table, dict):
+            raise top.fail(f"endpoints[{i}]", "must be a table ([[endpoints]])")
+        e = _Reader(where, table, f"endpoints[{i}].")
         e.check_keys({"name", "url", "group", "method", "expect_status", "auth", "timeout",
                       "slow_ms", "verify_tls", "body"})
         method = e.get("method", str, "GET").upper()
@@ -218,17 +278,17 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         if not expect or not all(isinstance(s, int) and 100 <= s <= 599 for s in expect):
             raise e.fail("expect_status", "must be HTTP status codes (100-599)")
         ep = EndpointSettings(
-            name=e.get("name", str, required=True), url=str(_url(e, "url")),
-            group=e.get("group", str, "api"), method=method, expect_status=tuple(expect),
-            auth=e.get("auth", bool, False), timeout=e.get("timeout", float, 5.0),
-            slow_ms=e.get("slow_ms", float, 2000.0), verify_tls=e.get("verify_tls", bool, True),
-            body=e.get("body", dict))
+            name=e.name("name", required=True), url=str(_url(e, "url")),
+            group=e.name("group", "api"), method=method, expect_status=tuple(expect),
+            auth=e.get("auth", bool, False),
+            timeout=e.number("timeout", 5.0, 0, MAX_ENDPOINT_TIMEOUT_S, low_open=True,
+                             unit=" seconds"),
+            slow_ms=e.number("slow_ms", 2000.0, 0, 600_000, low_open=True, unit=" ms"),
+            verify_tls=e.get("verify_tls", bool, True), body=_json_body(e, "body"))
         if ep.name in names:
             raise e.fail("name", f"{ep.name!r} is used twice")
         if ep.auth and login is None:
             raise e.fail("auth", "needs a [login] table")
-        if ep.timeout <= 0:
-            raise e.fail("timeout", "must be above 0")
         names.add(ep.name)
         endpoints.append(ep)
     panes = parse_panes(top.get("panes", (str, list), list(PANES)), where + ": panes")
@@ -240,6 +300,32 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints))
+
+
+def _json_body(r: _Reader, key: str) -> dict[str, Any] | None:
+    """A request body from the config: what JSON can carry (no dates, no NaN), a few
+    levels deep."""
+    body: dict[str, Any] | None = r.get(key, dict)
+    if body is None:
+        return None
+
+    def check(value: Any, depth: int) -> str | None:
+        if depth > 8:
+            return "is nested more than 8 levels deep"
+        if isinstance(value, dict):
+            return next((p for v in value.values() if (p := check(v, depth + 1))), None)
+        if isinstance(value, list):
+            return next((p for v in value if (p := check(v, depth + 1))), None)
+        if isinstance(value, float) and not math.isfinite(value):
+            return "holds a number JSON cannot carry (inf or nan)"
+        if value is None or isinstance(value, str | int | float | bool):
+            return None
+        return f"holds a {type(value).__name__}, which JSON cannot carry (quote it)"
+
+    problem = check(body, 0)
+    if problem:
+        raise r.fail(key, problem)
+    return body
 
 
 def _cache_url(top: _Reader) -> str | None:
@@ -286,6 +372,8 @@ def _dsn_has_password(dsn: str) -> bool:
 
 def parse_panes(value: str | list[str], where: str = "--panes") -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
+    if not all(isinstance(p, str) for p in items):
+        raise ConfigError(f"{where}: pane names are strings (choose from {','.join(PANES)})")
     panes = tuple(p.strip() for p in items if p.strip())
     unknown = [p for p in panes if p not in PANES]
     if unknown or not panes:
@@ -308,6 +396,9 @@ def dsn_database(dsn: str) -> str:
 def _flag_url(flag: str, value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError(f"{flag}: must be an http:// or https:// URL, not {value!r}")
+    problem = url_problem(value)
+    if problem:
+        raise ConfigError(f"{flag}: {problem}")
     return value
 
 
@@ -343,19 +434,58 @@ def apply_overrides(
     return replace(settings, **changes) if changes else settings
 
 
-def load_settings(path: str | Path) -> Settings:
-    """Read and validate one config file."""
+MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few KB; anything bigger is a mistake
+
+
+def read_config_bytes(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
+    """The bytes of a config file: a regular file of at most ``limit`` bytes. A FIFO, a
+    device (/dev/zero) or a directory is refused at once, never read or waited on."""
     where = str(path)
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ConfigError(f"{where}: no such file") from None
     except OSError as exc:
-        raise ConfigError(f"{where}: cannot read: {exc.strerror}") from None
+        raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"{where}: is a directory, not a config file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{where}: not a regular file (a pipe or a device?)")
+        if info.st_size > limit:
+            raise ConfigError(f"{where}: {info.st_size:,} bytes; a config file is at most "
+                              f"{limit:,}")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ConfigError(f"{where}: more than {limit:,} bytes; a config file is at most that")
+    return data
+
+
+def parse_config_text(data: bytes, where: str) -> dict[str, Any]:
+    """TOML from bytes, every failure one ConfigError line."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: not UTF-8 text (byte {exc.start:,} is "
+                          f"0x{data[exc.start]:02x})") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
-    return parse_settings(data, where)
+        raise ConfigError(f"{where}: not valid TOML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: not valid TOML: nested too deeply") from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate one config file."""
+    where = str(path)
+    return parse_settings(parse_config_text(read_config_bytes(path), where), where)
 
 
 def default_config_path() -> Path:

@@ -77,3 +77,16 @@ class SafeStream(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._raw, "encoding", "utf-8")
+
+
+def unwrapped(stream: TextIO) -> TextIO:
+    """The stream a SafeStream writes to (any other stream as it is)."""
+    return stream._raw if isinstance(stream, SafeStream) else stream
+
+
+def say_error(problem: object, *, prog: str = "luckytui") -> None:
+    """One line on standard error: ``luckytui: <problem>``, whatever the problem's text
+    holds (line breaks and escapes shown, not obeyed)."""
+    import sys
+
+    print(f"{prog}: {visible(problem)}", file=sys.stderr)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from luckytui.config import ConfigError
 from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, Incident, banner_text
 from luckytui.incident.service import IncidentError, Incidents
+from luckytui.text import say_error
+
+MAX_PAST = timedelta(days=366)  # --started-at / --detected-at: a year back at most
 
 
 def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
@@ -84,9 +86,14 @@ def parse_time(flag: str, value: str | None) -> datetime | None:
         return None
     try:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        ts = ts if ts.tzinfo is not None else ts.astimezone()
+        ts.astimezone(UTC)  # a time near year 1 or 9999 may not exist in UTC
+    except (ValueError, OverflowError):
         raise ConfigError(f"{flag}: not an ISO 8601 time: {value!r}") from None
-    return ts if ts.tzinfo is not None else ts.astimezone()
+    if ts < datetime.now(UTC) - MAX_PAST:
+        raise ConfigError(f"{flag}: {value!r} is more than {MAX_PAST.days} days ago; "
+                          "an incident's times are recent")
+    return ts
 
 
 async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
@@ -140,6 +147,6 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
                 inc = await svc.resolve(answers, args.number)
                 print(f"{inc.number} resolved")
         except IncidentError as exc:
-            print(f"luckytui: {exc}", file=sys.stderr)
+            say_error(exc)
             return 1
     return 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from luckytui.incident.model import INCIDENT_KINDS, Incident, fold, latest_incident
+from luckytui.text import say_error
 
 if TYPE_CHECKING:
     from luckytui.store import LogRecord
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace, log_file: Path) -> int:
             return _report(log_file, args.month, as_json=args.json, tz=tz)
         return _postmortem(args, log_file, tz)
     except (LogError, _Refused) as exc:
-        print(f"luckytui: {exc}", file=sys.stderr)
+        say_error(exc)
         return 1
 
 
@@ -98,7 +99,7 @@ def _report(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | No
         return 0
     reports = [month_report(incidents, month)] if month else monthly(incidents)
     if as_json:
-        print(json.dumps(to_json(reports), indent=2, ensure_ascii=False))
+        print(json.dumps(to_json(reports), indent=2))
     else:
         sys.stdout.write(render_text(reports, tz=tz))
     return 0
