@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
-.PHONY: install demo test test-services lint check bench bench-long clean
+.PHONY: install demo test test-services fuzz lint check bench bench-long clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-services:
 	@test -x "$$(pg_config --bindir 2>/dev/null)/postgres" || { \
 	  echo "installing PostgreSQL 15 server binaries for the integration tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null; }
+
+# the property-based tests with ten thousand examples a parser (make test runs a quick pass)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider -m fuzz $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check luckytui widgets screens tests

@@ -28,6 +28,8 @@ from luckytui.config import (
 )
 from luckytui.runbooks import load_runbooks
 
+pytestmark = pytest.mark.fuzz
+
 # what TOML can hold
 scalars = st.one_of(
     st.text(max_size=30), st.integers(min_value=-(2**63), max_value=2**63 - 1),
@@ -205,3 +207,18 @@ def test_any_command_line_answers_with_an_exit_code_and_one_line(
     assert "Traceback" not in problems and "Traceback" not in out.getvalue()
     if problems:
         assert all(line.startswith("luckytui: ") for line in problems.splitlines()), problems
+
+
+@pytest.mark.parametrize(("when", "expected"), [
+    ("0001-01-01T00:00:00", "not an ISO 8601 time"),  # year 1, local: before UTC's year 1
+    ("0001-01-01T00:00:00+00:00", "more than 366 days ago"),
+    ("2026-13-01T00:00:00", "not an ISO 8601 time"),
+    ("9999-12-31T23:59:59-14:00", "not an ISO 8601 time"),
+])
+def test_declare_times_out_of_range_are_usage_errors(
+        cli_home: Path, capsys: pytest.CaptureFixture[str], when: str, expected: str) -> None:
+    code = main(["incident", "declare", "--title", "db down", "--severity", "P1",
+                 "--started-at", when, "--log", str(cli_home / "log.sqlite3")])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("luckytui: --started-at: ") and expected in err, err

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from luckytui.text import is_safe, visible
+
+pytestmark = pytest.mark.fuzz
 
 # what a terminal would act on: C0 and C1 controls, DEL, and the invisible reorderers
 FORBIDDEN_ONE_LINE = {chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]} | {
@@ -41,7 +44,6 @@ def test_plain_and_non_ascii_text_is_kept_as_it_is() -> None:
     assert visible(42) == "42"
 
 
-@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_nothing_interpretable_survives_on_one_line(text: str) -> None:
     shown = visible(text)
@@ -50,7 +52,6 @@ def test_nothing_interpretable_survives_on_one_line(text: str) -> None:
     assert visible(shown) == shown  # idempotent: safe text is left alone
 
 
-@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_nothing_interpretable_survives_on_several_lines(text: str) -> None:
     shown = visible(text, multiline=True)
@@ -59,7 +60,6 @@ def test_nothing_interpretable_survives_on_several_lines(text: str) -> None:
     assert len(shown) == len(text)
 
 
-@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Zl", "Zp"))))
 def test_printable_text_is_unchanged(text: str) -> None:
     # whatever is not a control or format character is the sender's text: kept
