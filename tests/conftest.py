@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from luckytui.sim.runner import Simulation, start_simulation
 
@@ -70,9 +72,6 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 
 # Property-based tests: a quick pass in `make test`, ten thousand examples a parser with
 # HYPOTHESIS_PROFILE=fuzz (`make fuzz`).
-from hypothesis import HealthCheck
-from hypothesis import settings as hypothesis_settings
-
 hypothesis_settings.register_profile(
     "default", max_examples=150, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
