@@ -200,11 +200,26 @@ def apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def _setup_debug_log(path: str | None) -> None:
-    if path:
-        logging.basicConfig(filename=path, level=logging.DEBUG,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    else:
+    """The --debug-log file: created 0600 (an existing one is made 0600), our own debug
+    lines and the libraries' warnings, every line through the secret redaction."""
+    if not path:
         logging.getLogger().addHandler(logging.NullHandler())
+        return
+    from luckytui.redact import QUIET_LOGGERS, RedactingFormatter
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise UsageError(f"--debug-log: {path}: {exc.strerror or exc}") from None
+    with contextlib.suppress(OSError):  # not ours to change: still ours to append to
+        os.fchmod(fd, 0o600)
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> int:

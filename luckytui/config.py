@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -247,7 +248,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         d = _Reader(where, table, f"databases[{i}].")
         d.check_keys({"name", "sim_url", "dsn"})
         dsn = d.get("dsn", str)
-        if dsn and ("password=" in dsn or _dsn_has_password(dsn)):
+        if dsn and _dsn_has_password(dsn):
             raise d.fail("dsn", "has a password in it; use ~/.pgpass or PGPASSWORD instead")
         db = DatabaseSettings(d.name("name", required=True), _url(d, "sim_url",
                               required=False), dsn)
@@ -363,7 +364,14 @@ def _max_replicas(top: _Reader) -> int:
     return value
 
 
+_DSN_PASSWORD = re.compile(r"(?:^|\s)password\s*=|[?&]password=", re.IGNORECASE)
+
+
 def _dsn_has_password(dsn: str) -> bool:
+    """A password in a libpq DSN: ``password = x`` (any spacing), ``?password=``, or a URL's
+    ``user:password@``."""
+    if _DSN_PASSWORD.search(dsn):
+        return True
     if "://" not in dsn:
         return False
     netloc = dsn.split("://", 1)[1].split("/", 1)[0]
@@ -396,6 +404,8 @@ def dsn_database(dsn: str) -> str:
 def _flag_url(flag: str, value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ConfigError(f"{flag}: must be an http:// or https:// URL, not {value!r}")
+    if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+        raise ConfigError(f"{flag}: credentials in a URL are not allowed")
     problem = url_problem(value)
     if problem:
         raise ConfigError(f"{flag}: {problem}")
@@ -421,7 +431,7 @@ def apply_overrides(
         changes["prometheus"] = PrometheusSettings(_flag_url("--prometheus", prometheus))
     if dsns:
         for dsn in dsns:
-            if "password=" in dsn or _dsn_has_password(dsn):
+            if _dsn_has_password(dsn):
                 raise ConfigError("--dsn: has a password in it; use ~/.pgpass or PGPASSWORD")
         changes["databases"] = tuple(DatabaseSettings(dsn_database(d), dsn=d) for d in dsns)
     if endpoints:
