@@ -36,7 +36,7 @@ test-services:
 
 # the property-based tests with ten thousand examples a parser (make test runs a quick pass)
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider -m fuzz $(ARGS)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider --timeout 3600 -m fuzz $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check luckytui widgets screens tests

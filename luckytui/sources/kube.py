@@ -175,10 +175,17 @@ def _nonneg_int(value: object, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+def _object_name(meta: dict[str, Any], kind: str) -> str:
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise SourceError(f"the API server answered a {kind} without metadata.name")
+    return name
+
+
 def parse_deployment(item: dict[str, Any]) -> DeploymentInfo:
     meta, spec, status = (_dict(item.get(k)) for k in ("metadata", "spec", "status"))
     return DeploymentInfo(
-        name=str(meta["name"]), desired=_nonneg_int(spec.get("replicas"), 1),
+        name=_object_name(meta, "deployment"), desired=_nonneg_int(spec.get("replicas"), 1),
         ready=_nonneg_int(status.get("readyReplicas")),
         updated=_nonneg_int(status.get("updatedReplicas")),
         available=_nonneg_int(status.get("availableReplicas")),
@@ -187,7 +194,7 @@ def parse_deployment(item: dict[str, Any]) -> DeploymentInfo:
 
 def parse_node(item: dict[str, Any], cpu: dict[str, float] | None) -> NodeInfo:
     meta, spec, status = (_dict(item.get(k)) for k in ("metadata", "spec", "status"))
-    name = str(meta["name"])
+    name = _object_name(meta, "node")
     ready = any(_dict(c).get("type") == "Ready" and _dict(c).get("status") == "True"
                 for c in _list(status.get("conditions")))
     capacity = _dict(status.get("capacity")).get("cpu")
