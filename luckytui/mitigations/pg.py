@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 
-from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+from luckytui.mitigations.base import ActionError, BadArgument, Change, Outcome, Plan, whole_number
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -36,9 +36,11 @@ APP_NAME = "luckytui"
 PROTECTED_DATABASES = ("postgres", "template0", "template1")
 DEFAULT_AGE_S = 300.0  # the plan's "5 minutes"
 MIN_AGE_S = 1.0  # below this, a bulk action needs --force
+MAX_AGE_S = 30 * 86400.0  # a session older than 30 days is no incident's doing
+MAX_PID = 2**31 - 1  # PostgreSQL's pids are int4
 QUERY_CHARS = 80
 SQL_MARK = "/* luckytui */"
-_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$")
+_AGE = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?) ?(ms|s|m|min|h)?", re.ASCII)
 
 
 class PgOpsError(Exception):
@@ -98,11 +100,14 @@ def iso(ts: datetime) -> str:
 
 def parse_age(text: str) -> float:
     """"5m", "90s", "1h", "300" (seconds) → seconds."""
-    m = _AGE.match(text.strip().lower())
+    m = _AGE.fullmatch(text.lower()) if isinstance(text, str) else None
     if not m:
-        raise ActionError(f"{text!r} is not an age: write e.g. 5m, 90s or 1h")
+        raise BadArgument(f"{text!r} is not an age: write e.g. 5m, 90s or 1h")
     scale = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
-    return float(m.group(1)) * scale[m.group(2)]
+    seconds = float(m.group(1)) * scale[m.group(2)]
+    if seconds > MAX_AGE_S:
+        raise BadArgument(f"{text!r} is longer than {MAX_AGE_S / 86400:g} days")
+    return seconds
 
 
 def fmt_age(seconds: float | None) -> str:
@@ -371,13 +376,7 @@ class PgContext:
 
 
 def _pid(value: str) -> int:
-    try:
-        pid = int(value)
-    except ValueError:
-        raise ActionError(f"{value!r} is not a pid") from None
-    if pid <= 0:
-        raise ActionError(f"{value!r} is not a pid")
-    return pid
+    return whole_number(value, "PID", 1, MAX_PID)
 
 
 def _mine(row: dict[str, Any]) -> bool:
@@ -409,7 +408,7 @@ class SignalBackend:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) not in (1, 2):
-            raise ActionError(f"usage: {self.name} {self.usage}")
+            raise BadArgument(f"usage: {self.name} {self.usage}")
         pid = _pid(args[0])
         seen = parse_time(args[1]) if len(args) == 2 else None
         row = next((r for r in await self.ctx.activity() if r["pid"] == pid), None)
@@ -479,7 +478,7 @@ class TerminateMany:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) > 1:
-            raise ActionError(f"usage: {self.name} {self.usage}")
+            raise BadArgument(f"usage: {self.name} {self.usage}")
         age = parse_age(args[0]) if args else DEFAULT_AGE_S
         if age < MIN_AGE_S and not self.ctx.force:
             raise ActionError(f"AGE must be at least {MIN_AGE_S:g}s; --force to go below")
@@ -532,7 +531,7 @@ class ReadOnly:
     async def plan(self, *args: str) -> Plan:
         if not 2 <= len(args) <= 3 or args[1].lower() not in ("on", "off") or (
                 len(args) == 3 and (args[2] != "terminate" or args[1].lower() != "on")):
-            raise ActionError(f"usage: read-only {self.usage} (terminate: also end the open "
+            raise BadArgument(f"usage: read-only {self.usage} (terminate: also end the open "
                               "sessions, so they reconnect read-only)")
         db, on = args[0], args[1].lower() == "on"
         terminate = len(args) == 3

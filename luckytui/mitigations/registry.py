@@ -24,7 +24,8 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
 
         k = settings.kube
         ctx = KubeContext(KubeOps(k.kubeconfig, k.context, k.namespace), k.namespace,
-                          max_replicas=settings.max_replicas, force=force)
+                          max_replicas=settings.max_replicas, force=force,
+                          ceiling=settings.limits.max_replicas)
         actions += kube_actions(ctx, dict(settings.emergency_scale))
     if settings.databases:
         actions += _pg_actions(settings.databases[0], force)
