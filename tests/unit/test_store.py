@@ -237,7 +237,8 @@ async def test_verify_reports_the_first_broken_record(
 async def test_a_rehashed_record_still_breaks_the_next_link(log_path: Path) -> None:
     async with await EventLog.open(log_path) as log:
         await fill(log, 4)
-    tamper(log_path, "UPDATE events SET hash = 'f' || substr(hash, 2) WHERE id = 2")
+    tamper(log_path, "UPDATE events SET hash = CASE WHEN hash LIKE 'f%' THEN 'e' ELSE 'f' END"
+           " || substr(hash, 2) WHERE id = 2")
     async with await EventLog.open(log_path) as log:
         result = await log.verify()
     # The edited row fails its own hash; the chain is reported at its first break.
