@@ -43,7 +43,8 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
 
 def _pg_actions(db: DatabaseSettings, force: bool) -> list[Any]:
     """The PostgreSQL remedies on the first configured database."""
-    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, SimPgOps, pg_actions
+    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, pg_actions
+    from luckytui.mitigations.pgsim import SimPgOps
 
     ops: PgOps
     if db.dsn:

@@ -26,11 +26,11 @@ from luckytui.mitigations.pg import (
     ReadOnly,
     RealPgOps,
     SignalBackend,
-    SimPgOps,
     TerminateMany,
     iso,
     parse_age,
 )
+from luckytui.mitigations.pgsim import SimPgOps
 from luckytui.mitigations.registry import build_actions
 from luckytui.sim.model import DATABASE as SIM_DATABASE
 from luckytui.sim.runner import Simulation
