@@ -7,41 +7,51 @@ from typing import Any
 from urllib.parse import quote
 
 from luckytui.mitigations.pg import CLIENT_BACKEND, PgOpsError, iso, parse_time
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow
 
 
 class SimPgOps:
     """The simulated database, through the simulation's HTTP API at `base_url`."""
 
-    def __init__(self, base_url: str, datname: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, datname: str, *, timeout: float = 5.0,
+                 limit: AnswerLimit | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.datname = datname
         self.timeout = timeout
+        self.limit = limit or AnswerLimit()
 
     def _url(self, datname: str, *parts: str) -> str:
         return "/".join((self.base_url, "databases", quote(datname, safe=""), *parts))
 
     async def _call(self, method: str, url: str, body: dict[str, Any] | None = None,
                     ) -> tuple[int, Any]:
-        import httpx
+        import json
 
+        import aiohttp
+
+        from luckytui.sources.bounded import read_async
         from luckytui.sources.endpoints import describe_error
 
         try:
-            async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout),
-                                         headers={"User-Agent": "luckytui/0.1"}) as client:
-                response = await client.request(method, url, json=body)
-        except (httpx.HTTPError, OSError, TimeoutError) as exc:
+            async with aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
+                                             cookie_jar=aiohttp.DummyCookieJar()) as client:
+                status, payload = await read_async(client, method, url, self.limit,
+                                                   self.timeout, json=body,
+                                                   allow_redirects=False)
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            raise PgOpsError(f"database simulation: {exc}") from None
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             raise PgOpsError(
                 f"database simulation: {describe_error(exc, self.timeout)}") from None
         try:
-            doc = response.json()
+            doc = json.loads(payload)
         except ValueError:
             doc = None
-        if response.status_code not in (200, 404):
+        if status not in (200, 404):
             detail = doc.get("error") if isinstance(doc, dict) else None
-            raise PgOpsError(detail or f"HTTP {response.status_code} from the database "
+            raise PgOpsError(str(detail) if detail else f"HTTP {status} from the database "
                              "simulation")
-        return response.status_code, doc
+        return status, doc
 
     async def activity(self) -> list[dict[str, Any]]:
         status, doc = await self._call("GET", self._url(self.datname, "activity"))

@@ -19,15 +19,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
 from luckytui.sources.base import SourceError, one_line
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
 from luckytui.sources.endpoints import describe_error
 from luckytui.sources.pgerrors import describe_pg_error, mask_passwords
 from luckytui.sources.pgown import forget, register, server_key
 
 if TYPE_CHECKING:
+    import aiohttp
     from psycopg import AsyncConnection
 
 STATEMENTS_HINT = (
@@ -175,30 +175,37 @@ class SimPostgresSource:
 
     name = "db"
 
-    def __init__(self, url: str, database: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, database: str, timeout: float = 5.0,
+                 limit: AnswerLimit | None = None) -> None:
         base = url.rstrip("/")
         if not base.endswith("/activity"):
             base = f"{base}/databases/{quote(database, safe='')}/activity"
         self.url = base
         self.database = database
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self.limit = limit or AnswerLimit()
+        self._client: aiohttp.ClientSession | None = None
 
     async def fetch(self) -> DbSnapshot:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout),
-                                             headers={"User-Agent": "luckytui/0.1"})
+        if self._client is None or self._client.closed:
+            import aiohttp
+
+            self._client = aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
+                                                 cookie_jar=aiohttp.DummyCookieJar())
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._client.get(self.url)
-                payload = response.content
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            status, payload = await read_async(self._client, "GET", self.url, self.limit,
+                                               self.timeout, allow_redirects=False)
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            raise SourceError(f"database simulation: {exc}") from None
+        except (asyncio.CancelledError, SourceError):
+            raise
+        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
             raise SourceError(
                 f"database simulation: {describe_error(exc, self.timeout)}") from None
-        if response.status_code == 404:
+        if status == 404:
             raise SourceError(f'database "{self.database}" does not exist')
-        if response.status_code != 200:
-            raise SourceError(f"HTTP {response.status_code} from the database simulation")
+        if status != 200:
+            raise SourceError(f"HTTP {status} from the database simulation")
         try:
             doc = json.loads(payload)
         except (ValueError, UnicodeDecodeError):
@@ -220,7 +227,7 @@ class SimPostgresSource:
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await client.close()
 
 
 # --- a real server ----------------------------------------------------------------------
