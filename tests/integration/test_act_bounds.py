@@ -12,16 +12,9 @@ from aiohttp import web
 from luckytui.act import REFUSED
 from luckytui.store import EventLog
 from tests.conftest import serve
+from tests.integration.conftest_kube import write_kubeconfig
 
 ROOT = Path(__file__).resolve().parents[2]
-
-KUBECONFIG = """apiVersion: v1
-kind: Config
-clusters: [{{name: c, cluster: {{server: "{url}"}}}}]
-users: [{{name: u, user: {{token: t0ken}}}}]
-contexts: [{{name: x, context: {{cluster: c, user: u, namespace: luckygas}}}}]
-current-context: x
-"""
 
 
 def counting_api(seen: list[str]) -> web.Application:
@@ -47,8 +40,7 @@ async def act(config: Path, log: Path, *args: str) -> tuple[int, str, str]:
 
 
 def write_config(tmp_path: Path, url: str, limits: str) -> Path:
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(KUBECONFIG.format(url=url))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
     config = tmp_path / "config.toml"
     config.write_text(f'max_replicas = 10\n[kubernetes]\nkubeconfig = "{kubeconfig}"\n'
                       f'namespace = "luckygas"\n{limits}')
