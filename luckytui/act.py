@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from luckytui.config import ConfigError, Settings
-from luckytui.mitigations.base import ActionError, Plan
+from luckytui.mitigations.base import ActionError, BadArgument, Plan
 from luckytui.mitigations.registry import build_actions, close_actions
 from luckytui.mitigations.runner import Mitigator, plan_record
 
 REFUSED = "mitigation.refused"
+EXIT_USAGE = 2
 
 
 def default_actor() -> str:
@@ -56,8 +57,12 @@ async def _act(args: argparse.Namespace, settings: Settings, log_file: Path) -> 
                 await log.append(REFUSED, {"action": action.name, "args": list(args.args),
                                            "reason": str(exc)}, actor=actor,
                                  incident=incident.number if incident else None)
+                if isinstance(exc, BadArgument) and not args.json:
+                    # malformed or out of bounds: a usage error, and nothing was sent
+                    print(f"luckytui: refused: {exc}", file=sys.stderr)
+                    return EXIT_USAGE
                 _say(args, {"status": "refused", "reason": str(exc)}, f"refused: {exc}")
-                return 1
+                return EXIT_USAGE if isinstance(exc, BadArgument) else 1
             if args.json and (args.dry_run or not args.yes):
                 print(json.dumps({"plan": plan_record(plan)}, indent=2))
             elif not args.json:

@@ -7,6 +7,7 @@
     luckytui report [--month YYYY-MM]    MTTA, MTTR and incident rate by month
     luckytui postmortem [INC] [-o FILE]  the plan's post-mortem, filled from the log
     luckytui log export                  the local log as JSON lines
+    luckytui log verify [--checkpoint]   the log's hash chain, anchored by a checkpoint
 
 Usage errors print one line and exit 2; nothing here imports Textual until
 the dashboard is about to start.
@@ -161,9 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     export = log_sub.add_parser("export", help="print the log, one JSON object a line")
     export.add_argument("--format", choices=("jsonl",), default="jsonl")
     export.add_argument("--incident", metavar="ID", help="only this incident's records")
+    export.add_argument("-o", "--output", metavar="FILE", type=Path,
+                        help="write to FILE (its folder must exist) instead of stdout")
+    export.add_argument("--force", action="store_true", help="replace an existing FILE")
     export.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS, help="the log file")
-    verify = log_sub.add_parser("verify", help="check the log's hash chain")
+    verify = log_sub.add_parser("verify", help="check the log's hash chain (creates nothing)")
     verify.add_argument("--log", metavar="PATH", default=argparse.SUPPRESS, help="the log file")
+    anchor = verify.add_mutually_exclusive_group()
+    anchor.add_argument("--checkpoint", action="store_true",
+                        help="print the head's count and hash, one line to keep elsewhere")
+    anchor.add_argument("--against", metavar="CHECKPOINT",
+                        help="also require this checkpoint (the line, or a file holding it): "
+                        "detects a cut tail, a rewound or a recomputed chain")
     return parser
 
 
@@ -242,26 +252,54 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> in
             sim.stop_now()
 
 
-async def _export(path: Path, incident: str | None) -> int:
+async def _export_lines(path: Path, incident: str | None) -> list[str]:
     from luckytui.mitigations.runner import INTENT, OUTCOME, unfinished
     from luckytui.store import EventLog
 
-    async with await EventLog.open(path) as log:
+    async with await EventLog.open(path, create=False) as log:
         unknown = {r.id for r in unfinished(await log.records(kinds=(INTENT, OUTCOME)))}
+        lines = []
         for record in await log.records(incident=incident):
             doc = record.to_json()
             if record.id in unknown:
                 doc["outcome"] = "unknown"  # an intent whose result was never recorded
-            sys.stdout.write(json.dumps(doc) + "\n")  # ASCII: a terminal shows it as it is
+            lines.append(json.dumps(doc) + "\n")  # ASCII: a terminal shows it as it is
+    return lines
+
+
+def _export(path: Path, incident: str | None, output: Path | None, force: bool) -> int:
+    """The log as JSON lines; a folder that does not exist is a usage error, and
+    nothing is created but the output file."""
+    for flag, where in (("--log", path), ("--output", output)):
+        folder = where.expanduser().parent if where is not None else None
+        if folder is not None and not folder.is_dir():
+            raise UsageError(f"{flag} {where}: no such directory: {folder}")
+    lines = asyncio.run(_export_lines(path, incident))
+    if output is None:
+        sys.stdout.writelines(lines)
+        return 0
+    try:
+        with open(output.expanduser(), "w" if force else "x", encoding="utf-8") as out:
+            out.writelines(lines)
+    except FileExistsError:
+        raise UsageError(f"--output {output}: exists (--force to replace it)") from None
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror}") from None
     return 0
 
 
-async def _verify(path: Path) -> int:
-    from luckytui.store import EventLog
+async def _verify(path: Path, checkpoint: bool = False, against: str | None = None) -> int:
+    from luckytui.store import Checkpoint, EventLog
 
-    async with await EventLog.open(path) as log:
-        result = await log.verify()
-    print(result.describe())
+    anchor = None
+    if against is not None:
+        try:
+            anchor = Checkpoint.parse(against)
+        except ValueError as exc:
+            raise UsageError(f"--against: {exc}") from None
+    async with await EventLog.open(path, create=False) as log:
+        result = await log.verify(anchor)
+    print(result.checkpoint().line() if checkpoint and result.ok else result.describe())
     return 0 if result.ok else 1
 
 
@@ -322,8 +360,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
             try:
                 if args.log_command == "export":
-                    return asyncio.run(_export(log_path(args.log), args.incident))
-                return asyncio.run(_verify(log_path(args.log)))
+                    return _export(log_path(args.log), args.incident, args.output,
+                                   args.force)
+                return asyncio.run(_verify(log_path(args.log), args.checkpoint,
+                                           args.against))
             except LogError as exc:
                 say_error(exc)
                 return 1

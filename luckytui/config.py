@@ -101,6 +101,24 @@ class EndpointSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitSettings:
+    """Hard ceilings from the `[limits]` table: no command-line flag lifts them."""
+
+    max_replicas: int = 50  # no remedy scales a deployment beyond this, --force or not
+    max_body_mib: float = 8.0  # an API answer (Kubernetes, Prometheus, database), decoded
+    max_probe_kib: float = 1024.0  # an endpoint probe's or the login's answer, decoded
+    max_answer_s: float = 10.0  # one answer, from sending the request to its last byte
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mib * 1024 * 1024)
+
+    @property
+    def max_probe_bytes(self) -> int:
+        return int(self.max_probe_kib * 1024)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything one luckytui process needs to know, resolved and validated."""
 
@@ -108,7 +126,8 @@ class Settings:
     refresh: float = 2.0
     log: str | None = None
     read_only: bool = False
-    max_replicas: int = 20  # scaling beyond this needs --force
+    max_replicas: int = 20  # scaling beyond this needs --force (and stays within limits)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     runbooks: str | None = None  # a TOML file of runbooks instead of the plan's
     cache_url: str | None = None  # redis://host:port/db for the plan's FLUSHALL
     commands: tuple[CustomCommand, ...] = ()  # the plan's scripts, run without a shell
@@ -228,7 +247,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
-                    "runbooks", "cache", "commands"})
+                    "runbooks", "cache", "commands", "limits"})
     refresh = top.number("refresh", 2.0, 0.2, 3600, unit=" seconds")
     kube = None
     if "kubernetes" in data:
@@ -296,7 +315,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     return Settings(
         source_file=where, refresh=refresh, log=top.get("log", str),
         read_only=top.get("read_only", bool, False), utc=top.get("utc", bool, False),
-        max_replicas=_max_replicas(top), emergency_scale=_emergency(top),
+        max_replicas=_max_replicas(top), limits=_limits(top), emergency_scale=_emergency(top),
         runbooks=top.get("runbooks", str), cache_url=_cache_url(top),
         commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
@@ -359,9 +378,34 @@ def _emergency(top: _Reader) -> dict[str, int]:
 
 def _max_replicas(top: _Reader) -> int:
     value: int = top.get("max_replicas", int, 20)
-    if not 1 <= value <= 10000:
-        raise top.fail("max_replicas", "must be between 1 and 10000")
+    ceiling = _limits(top).max_replicas
+    if not 1 <= value <= ceiling:
+        raise top.fail("max_replicas", f"must be between 1 and {ceiling} ([limits] "
+                       "max_replicas, the ceiling no flag lifts)")
     return value
+
+
+# [limits]: the hard ceilings, each a number within sane bounds
+_LIMITS: dict[str, tuple[type, float, float]] = {
+    "max_replicas": (int, 1, 10000), "max_body_mib": (float, 0.001, 1024),
+    "max_probe_kib": (float, 1, 1024 * 1024), "max_answer_s": (float, 0.5, 3600)}
+
+
+def _limits(top: _Reader) -> LimitSettings:
+    table = top.get("limits", dict)
+    if table is None:
+        return LimitSettings()
+    r = _Reader(top.where, table, "limits.")
+    r.check_keys(set(_LIMITS))
+    values: dict[str, Any] = {}
+    for key, (kind, low, high) in _LIMITS.items():
+        value = r.get(key, kind)
+        if value is None:
+            continue
+        if not low <= value <= high:  # a TOML float may also be nan or inf: refused here
+            raise r.fail(key, f"must be between {low:g} and {high:g}")
+        values[key] = value
+    return LimitSettings(**values)
 
 
 _DSN_PASSWORD = re.compile(r"(?:^|\s)password\s*=|[?&]password=", re.IGNORECASE)
@@ -541,6 +585,10 @@ def describe_settings(settings: Settings) -> str:
         tls = "" if e.verify_tls or not e.url.startswith("https") else " (TLS NOT verified)"
         lines.append(f"endpoint {e.group}/{e.name}: {e.method} {e.url}{extra}, expect "
                      f"{'/'.join(map(str, e.expect_status))} within {e.timeout:g} s{tls}")
+    lim = settings.limits
+    lines.append(f"limits: at most {lim.max_replicas} replicas; answers up to "
+                 f"{lim.max_body_mib:g} MiB (probes {lim.max_probe_kib:g} KiB), "
+                 f"complete within {lim.max_answer_s:g} s")
     lines.append(f"log: {settings.log or '(default place)'}"
                  + ("; read-only: no action will be offered" if settings.read_only else ""))
     return "\n".join(lines)

@@ -8,13 +8,35 @@ executes, and records the outcome. Nothing here knows about the screen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# ASCII digits only: int() would also take full-width or Arabic-Indic digits, "1_000",
+# " 5" and "+5"
+_WHOLE = re.compile(r"[0-9]{1,12}", re.ASCII)
+
 
 class ActionError(Exception):
     """The action cannot go ahead; one line saying why (bounds, permission, target)."""
+
+
+class BadArgument(ActionError):
+    """An argument is malformed or outside its bounds: a usage error, refused before
+    anything is sent to the system it names."""
+
+
+def whole_number(text: str, what: str, low: int, high: int, hint: str = "") -> int:
+    """`text` as a whole number in low..high, written in ASCII digits and nothing else
+    (no sign, exponent, fraction, nan/inf, space or other script's digits)."""
+    if not isinstance(text, str) or _WHOLE.fullmatch(text) is None:
+        raise BadArgument(f"{what} must be a whole number from {low} to {high}, "
+                          f"not {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise BadArgument(f"{what} must be between {low} and {high}{hint}, not {value}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

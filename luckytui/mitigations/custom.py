@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from luckytui import config as _config
-from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+from luckytui.mitigations.base import ActionError, BadArgument, Change, Outcome, Plan
 
 KINDS = ("ip", "name", "int", "text")
 PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -88,7 +88,7 @@ def check_value(kind: str, value: str) -> str | None:
     if not value:
         return "is empty"
     if kind == "ip":
-        if not IP_CHARS.match(value):
+        if not IP_CHARS.fullmatch(value):
             return "is not an IP address or CIDR range"
         try:
             if "/" in value:
@@ -101,11 +101,11 @@ def check_value(kind: str, value: str) -> str | None:
             return "is not an IP address or CIDR range"
         return None
     if kind == "name":
-        if len(value) > 63 or not DNS_LABEL.match(value):
+        if len(value) > 63 or not DNS_LABEL.fullmatch(value):
             return "is not a valid name (lower-case letters, digits and '-', at most 63)"
         return None
     if kind == "int":
-        return None if INTEGER.match(value) else "is not a whole number"
+        return None if INTEGER.fullmatch(value) else "is not a whole number"
     if kind == "text":
         if len(value) > 200:
             return "is longer than 200 characters"
@@ -255,13 +255,13 @@ class CustomAction:
         """argv with each placeholder replaced by its checked value."""
         order = self.command.order
         if len(args) != len(order):
-            raise ActionError(f"usage: {self.name} {self.usage}".rstrip())
+            raise BadArgument(f"usage: {self.name} {self.usage}".rstrip())
         values: dict[str, str] = {}
         for placeholder, value in zip(order, args, strict=True):
             kind = self.command.placeholders[placeholder]
             problem = check_value(kind, value)
             if problem:
-                raise ActionError(f"{placeholder} {_short(repr(value), 80)} {problem}")
+                raise BadArgument(f"{placeholder} {_short(repr(value), 80)} {problem}")
             values[placeholder] = value
         filled: list[str] = []
         for item in self.command.argv:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+from luckytui.mitigations.base import (
+    ActionError,
+    BadArgument,
+    Change,
+    Outcome,
+    Plan,
+    whole_number,
+)
 from luckytui.mitigations.kubeops import KubeOps, KubeOpsError
 
 T = TypeVar("T")
@@ -26,12 +33,31 @@ NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 @dataclass
 class KubeContext:
-    """What the Kubernetes actions share: one client, the namespace, the bounds."""
+    """What the Kubernetes actions share: one client, the namespace, the bounds.
+
+    `max_replicas` is the everyday bound, which --force lifts; `ceiling` is the config's
+    [limits] max_replicas, which nothing on the command line lifts."""
 
     ops: KubeOps
     namespace: str
     max_replicas: int = 20
     force: bool = False
+    ceiling: int = 50
+
+    def replicas(self, text: str) -> int:
+        """A replica count the bounds allow, or BadArgument saying which bound."""
+        if self.force or self.max_replicas >= self.ceiling:
+            top, hint = self.ceiling, " ([limits] max_replicas, which no flag lifts)"
+        else:
+            top, hint = self.max_replicas, f" (max_replicas); --force to go up to {self.ceiling}"
+        return whole_number(text, "replicas", 0, top, hint)
+
+    def within_ceiling(self, name: str, replicas: int) -> int:
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or not (
+                0 <= replicas <= self.ceiling):
+            raise BadArgument(f"{name}: {replicas!r} replicas is outside 0..{self.ceiling} "
+                              "([limits] max_replicas)")
+        return replicas
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
@@ -52,8 +78,8 @@ class KubeContext:
 
 
 def _name(value: str, what: str) -> str:
-    if not NAME.match(value):
-        raise ActionError(f"{value!r} is not a valid {what} name")
+    if not NAME.fullmatch(value) or len(value) > 253:
+        raise BadArgument(f"{value!r} is not a valid {what} name")
     return value
 
 
@@ -84,16 +110,9 @@ class ScaleDeployment:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) != 2:
-            raise ActionError(f"usage: scale {self.usage}")
+            raise BadArgument(f"usage: scale {self.usage}")
         name = _name(args[0], "deployment")
-        try:
-            replicas = int(args[1])
-        except ValueError:
-            raise ActionError(f"replicas must be a whole number, not {args[1]!r}") from None
-        limit = self.ctx.max_replicas
-        if not 0 <= replicas <= limit and not self.ctx.force:
-            raise ActionError(f"replicas must be between 0 and {limit} (max_replicas); "
-                              "--force to go beyond")
+        replicas = self.ctx.replicas(args[1])
         dep = await self.ctx.call(self.ctx.ops.deployment, name)
         before = int((dep.get("spec") or {}).get("replicas", 0))
         await self.ctx.permitted("patch", "deployments", group="apps", subresource="scale",
@@ -110,7 +129,8 @@ class ScaleDeployment:
             undo={"action": self.name, "args": [name, str(before)]})
 
     async def execute(self, plan: Plan) -> Outcome:
-        name, replicas = plan.args["deployment"], int(plan.args["replicas"])
+        name = plan.args["deployment"]
+        replicas = self.ctx.within_ceiling(name, plan.args["replicas"])
         _unchanged(plan, await self.ctx.call(self.ctx.ops.deployment, name))
         answer = await self.ctx.call(self.ctx.ops.scale, name, replicas, dry_run=False)
         now = (answer.get("spec") or {}).get("replicas")
@@ -128,7 +148,7 @@ class RestartDeployment:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) != 1:
-            raise ActionError(f"usage: restart {self.usage}")
+            raise BadArgument(f"usage: restart {self.usage}")
         name = _name(args[0], "deployment")
         dep = await self.ctx.call(self.ctx.ops.deployment, name)
         await self.ctx.permitted("patch", "deployments", group="apps", name=name)
@@ -164,7 +184,7 @@ class CordonNode:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) != 1:
-            raise ActionError(f"usage: {self.name} {self.usage}")
+            raise BadArgument(f"usage: {self.name} {self.usage}")
         name = _name(args[0], "node")
         node = await self.ctx.call(self.ctx.ops.node, name)
         before = bool((node.get("spec") or {}).get("unschedulable"))
@@ -200,10 +220,10 @@ class SetEnv:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) != 2 or "=" not in args[1]:
-            raise ActionError(f"usage: set-env {self.usage}")
+            raise BadArgument(f"usage: set-env {self.usage}")
         name = _name(args[0], "deployment")
         key, value = args[1].split("=", 1)
-        if not ENV_KEY.match(key):
+        if not ENV_KEY.fullmatch(key):
             raise ActionError(f"{key!r} is not a valid environment variable name")
         dep = await self.ctx.call(self.ctx.ops.deployment, name)
         containers = ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get(
@@ -248,7 +268,7 @@ class RunJob:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) != 1:
-            raise ActionError(f"usage: run-job {self.usage}")
+            raise BadArgument(f"usage: run-job {self.usage}")
         cron = _name(args[0], "cronjob")
         obj = await self.ctx.call(self.ctx.ops.cronjob, cron)
         job = f"{cron}-manual-{self.clock():%m%d%H%M%S}"[:63]
@@ -287,6 +307,7 @@ class EmergencyScale:
         identity: dict[str, str] = {}
         changes, touches = [], []
         for name, replicas in self.preset.items():
+            self.ctx.within_ceiling(name, replicas)
             dep = await self.ctx.call(self.ctx.ops.deployment, name)
             before = int((dep.get("spec") or {}).get("replicas", 0))
             await self.ctx.permitted("patch", "deployments", group="apps",
@@ -315,7 +336,8 @@ class EmergencyScale:
                     or ident["generation"] != plan.identity.get(f"{name}.generation")):
                 raise ActionError(f"deployment/{name} changed since the plan; scaled so far: "
                                   f"{done or 'nothing'}")
-            answer = await self.ctx.call(self.ctx.ops.scale, name, int(replicas),
+            answer = await self.ctx.call(self.ctx.ops.scale, name,
+                                         self.ctx.within_ceiling(name, replicas),
                                          dry_run=False)
             done[name] = (answer.get("spec") or {}).get("replicas")
         return Outcome("ok", "scaled " + ", ".join(f"{n} to {r}" for n, r in done.items()),

@@ -8,7 +8,8 @@ classes cost over a second to import), and decodes the JSON itself.
 Each write can be a server-side dry run (`?dryRun=All`: the API server
 validates the change and answers the would-be object, changing nothing), is
 sent with `fieldManager=luckytui`, and is bounded by `timeout` seconds to
-connect and as many to answer. Every failure becomes a `KubeOpsError` whose
+connect and as many to answer; each answer is read within `limit` (its size,
+decoded, and its whole time: `bounded.AnswerLimit`). Every failure becomes a `KubeOpsError` whose
 message is one line for the operator (never a credential) and whose `status`
 is the HTTP status, when the server answered one.
 """
@@ -19,6 +20,8 @@ import json
 import re
 import threading
 from typing import Any
+
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
 
 FIELD_MANAGER = "luckytui"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -56,8 +59,9 @@ class KubeOps:
     """Reads and changes deployments, nodes and jobs of one namespace."""
 
     def __init__(self, kubeconfig: str | None, context: str | None, namespace: str, *,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, limit: AnswerLimit | None = None) -> None:
         self.kubeconfig = kubeconfig
+        self.limit = limit or AnswerLimit()
         self.context = context
         self.namespace = namespace
         self.timeout = timeout
@@ -200,6 +204,10 @@ class KubeOps:
             return self._request(method, path, params, query, body, content_type)
         except KubeOpsError:
             raise
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            write = method != "GET" and ("dryRun", "All") not in (query or [])
+            unknown = " (the change may or may not have been made)" if write else ""
+            raise KubeOpsError(f"the Kubernetes API's {exc}{unknown}") from None
         except Exception as exc:
             status = getattr(exc, "status", None)
             if missing is not None and status == 404:
@@ -233,8 +241,9 @@ class KubeOps:
             path_params={"namespace": self.namespace, **(params or {})},
             query_params=query or [], header_params=headers, body=body,
             auth_settings=["BearerToken"])
+        deadline = self.limit.deadline()
         response = self._api.call_api(*request, _request_timeout=(self.timeout, self.timeout))
-        data = response.read()
+        data = read_sync(response.response, self.limit, deadline)
         if not 200 <= response.status < 300:
             raise ApiException.from_response(
                 http_resp=response, body=data.decode(errors="replace"), data=None)

@@ -6,12 +6,14 @@ server gave to a new session since the plan is never signalled (the server
 is asked `WHERE pid = ... AND backend_start = ...`). Cancel (interrupt the
 query, keep the session) and terminate (close the connection) are separate
 actions. Bulk actions list every session they will touch and need the
-database's name typed. luckytui's own session and the server's own processes
-(autovacuum, WAL senders, background workers) are left alone unless forced.
+database's name typed. luckytui's own sessions (this process's connections,
+known by backend pid, never by application_name, which any client can set) are
+always left alone, and the server's own processes (autovacuum, WAL senders,
+background workers) unless forced.
 
 The actions reach a database through `PgOps`: `RealPgOps` for a server
-(psycopg, imported on first use off the event loop), `SimPgOps` for the
-simulation's HTTP API.
+(psycopg, imported on first use off the event loop), `SimPgOps` (pgsim.py) for
+the simulation's HTTP API.
 """
 
 from __future__ import annotations
@@ -23,9 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-from urllib.parse import quote
 
-from luckytui.mitigations.base import ActionError, Change, Outcome, Plan
+from luckytui.mitigations.base import (
+    ActionError,
+    BadArgument,
+    Change,
+    Outcome,
+    Plan,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -36,9 +44,11 @@ APP_NAME = "luckytui"
 PROTECTED_DATABASES = ("postgres", "template0", "template1")
 DEFAULT_AGE_S = 300.0  # the plan's "5 minutes"
 MIN_AGE_S = 1.0  # below this, a bulk action needs --force
+MAX_AGE_S = 30 * 86400.0  # a session older than 30 days is no incident's doing
+MAX_PID = 2**31 - 1  # PostgreSQL's pids are int4
 QUERY_CHARS = 80
 SQL_MARK = "/* luckytui */"
-_AGE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$")
+_AGE = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?) ?(ms|s|m|min|h)?", re.ASCII)
 
 
 class PgOpsError(Exception):
@@ -98,11 +108,14 @@ def iso(ts: datetime) -> str:
 
 def parse_age(text: str) -> float:
     """"5m", "90s", "1h", "300" (seconds) → seconds."""
-    m = _AGE.match(text.strip().lower())
+    m = _AGE.fullmatch(text.lower()) if isinstance(text, str) else None
     if not m:
-        raise ActionError(f"{text!r} is not an age: write e.g. 5m, 90s or 1h")
+        raise BadArgument(f"{text!r} is not an age: write e.g. 5m, 90s or 1h")
     scale = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
-    return float(m.group(1)) * scale[m.group(2)]
+    seconds = float(m.group(1)) * scale[m.group(2)]
+    if seconds > MAX_AGE_S:
+        raise BadArgument(f"{text!r} is longer than {MAX_AGE_S / 86400:g} days")
+    return seconds
 
 
 def fmt_age(seconds: float | None) -> str:
@@ -190,6 +203,7 @@ class RealPgOps:
         self.dsn = dsn
         self.timeout = timeout
         self._conn: AsyncConnection[tuple[Any, ...]] | None = None
+        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
 
     async def _connection(self) -> AsyncConnection[tuple[Any, ...]]:
         pg = await _load_psycopg()
@@ -204,7 +218,7 @@ class RealPgOps:
         return self._conn
 
     async def _rows(self, sql: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        from luckytui.sources.postgres import describe_pg_error
+        from luckytui.sources.pgerrors import describe_pg_error
 
         try:
             async with asyncio.timeout(self.timeout):
@@ -219,12 +233,32 @@ class RealPgOps:
             raise PgOpsError(describe_pg_error(exc, self.timeout)) from None
 
     async def activity(self) -> list[dict[str, Any]]:
+        """The sessions; `own` marks luckytui's: this connection (pg_backend_pid()) and
+        every other one this process registered, by pid, never by application_name."""
+        from luckytui.sources.pgown import own_pids, register, server_key
+
         keys = ("pid", "backend_start", "backend_type", "state", "usename",
                 "application_name", "datname", "query", "query_s", "state_s", "own")
         rows = [dict(zip(keys, row, strict=True)) for row in await self._rows(ACTIVITY_SQL)]
+        conn = self._conn
+        server = server_key(conn.info.host, conn.info.port) if conn is not None else ""
         for row in rows:
             row["backend_start"] = parse_time(row["backend_start"])
+            if row["own"] and self._claimed != (server, row["pid"]):
+                self._release()
+                register(server, row["pid"])
+                self._claimed = (server, row["pid"])
+        mine = own_pids(server)
+        for row in rows:
+            row["own"] = bool(row["own"]) or row["pid"] in mine
         return rows
+
+    def _release(self) -> None:
+        from luckytui.sources.pgown import forget
+
+        claimed, self._claimed = self._claimed, None
+        if claimed is not None:
+            forget(*claimed)
 
     async def cancel(self, pid: int, backend_start: datetime) -> bool:
         rows = await self._rows(CANCEL_SQL, (pid, backend_start))
@@ -251,101 +285,15 @@ class RealPgOps:
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
+        self._release()
         if conn is not None:
             await conn.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
+        self._release()
         if conn is not None:
             conn.pgconn.finish()
-
-
-class SimPgOps:
-    """The simulated database, through the simulation's HTTP API at `base_url`."""
-
-    def __init__(self, base_url: str, datname: str, *, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.datname = datname
-        self.timeout = timeout
-
-    def _url(self, datname: str, *parts: str) -> str:
-        return "/".join((self.base_url, "databases", quote(datname, safe=""), *parts))
-
-    async def _call(self, method: str, url: str, body: dict[str, Any] | None = None,
-                    ) -> tuple[int, Any]:
-        import httpx
-
-        from luckytui.sources.endpoints import describe_error
-
-        try:
-            async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout),
-                                         headers={"User-Agent": "luckytui/0.1"}) as client:
-                response = await client.request(method, url, json=body)
-        except (httpx.HTTPError, OSError, TimeoutError) as exc:
-            raise PgOpsError(
-                f"database simulation: {describe_error(exc, self.timeout)}") from None
-        try:
-            doc = response.json()
-        except ValueError:
-            doc = None
-        if response.status_code not in (200, 404):
-            detail = doc.get("error") if isinstance(doc, dict) else None
-            raise PgOpsError(detail or f"HTTP {response.status_code} from the database "
-                             "simulation")
-        return response.status_code, doc
-
-    async def activity(self) -> list[dict[str, Any]]:
-        status, doc = await self._call("GET", self._url(self.datname, "activity"))
-        if status == 404 or not isinstance(doc, dict):
-            raise PgOpsError(f'database "{self.datname}" does not exist')
-        now = parse_time(doc.get("now")) or datetime.now(UTC)
-        rows: list[dict[str, Any]] = []
-        for a in doc.get("activity") or []:
-            start = parse_time(a.get("backend_start"))
-            if start is None:
-                continue
-            ages = {}
-            for key in ("query_start", "state_change"):
-                ts = parse_time(a.get(key))
-                ages[key] = None if ts is None else max(0.0, (now - ts).total_seconds())
-            rows.append({
-                "pid": int(a["pid"]), "backend_start": start,
-                "backend_type": a.get("backend_type") or CLIENT_BACKEND,
-                "state": a.get("state"), "usename": a.get("usename"),
-                "application_name": a.get("application_name"), "datname": a.get("datname"),
-                "query": a.get("query") or "", "query_s": ages["query_start"],
-                "state_s": ages["state_change"], "own": False})
-        return rows
-
-    async def _signal(self, what: str, pid: int, backend_start: datetime) -> bool:
-        status, doc = await self._call(
-            "POST", self._url(self.datname, "backends", str(pid), what),
-            {"backend_start": iso(backend_start)})
-        return status == 200 and isinstance(doc, dict) and bool(doc.get("done"))
-
-    async def cancel(self, pid: int, backend_start: datetime) -> bool:
-        return await self._signal("cancel", pid, backend_start)
-
-    async def terminate(self, pid: int, backend_start: datetime) -> bool:
-        return await self._signal("terminate", pid, backend_start)
-
-    async def read_only(self, datname: str) -> bool:
-        status, doc = await self._call("GET", self._url(datname, "read-only"))
-        if status == 404 or not isinstance(doc, dict):
-            raise PgOpsError(f'database "{datname}" does not exist')
-        return bool(doc.get("read_only"))
-
-    async def set_read_only(self, datname: str, on: bool) -> None:
-        status, _ = await self._call("POST", self._url(datname, "read-only"),
-                                     {"read_only": on})
-        if status == 404:
-            raise PgOpsError(f'database "{datname}" does not exist')
-
-    async def aclose(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 # --- the actions ------------------------------------------------------------------------
@@ -371,17 +319,12 @@ class PgContext:
 
 
 def _pid(value: str) -> int:
-    try:
-        pid = int(value)
-    except ValueError:
-        raise ActionError(f"{value!r} is not a pid") from None
-    if pid <= 0:
-        raise ActionError(f"{value!r} is not a pid")
-    return pid
+    return whole_number(value, "PID", 1, MAX_PID)
 
 
 def _mine(row: dict[str, Any]) -> bool:
-    return bool(row.get("own")) or row.get("application_name") == APP_NAME
+    """luckytui's own session, by pid (see pgown); application_name proves nothing."""
+    return bool(row.get("own"))
 
 
 def _frozen(plan: Plan) -> list[tuple[int, datetime]]:
@@ -409,7 +352,7 @@ class SignalBackend:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) not in (1, 2):
-            raise ActionError(f"usage: {self.name} {self.usage}")
+            raise BadArgument(f"usage: {self.name} {self.usage}")
         pid = _pid(args[0])
         seen = parse_time(args[1]) if len(args) == 2 else None
         row = next((r for r in await self.ctx.activity() if r["pid"] == pid), None)
@@ -479,7 +422,7 @@ class TerminateMany:
 
     async def plan(self, *args: str) -> Plan:
         if len(args) > 1:
-            raise ActionError(f"usage: {self.name} {self.usage}")
+            raise BadArgument(f"usage: {self.name} {self.usage}")
         age = parse_age(args[0]) if args else DEFAULT_AGE_S
         if age < MIN_AGE_S and not self.ctx.force:
             raise ActionError(f"AGE must be at least {MIN_AGE_S:g}s; --force to go below")
@@ -532,7 +475,7 @@ class ReadOnly:
     async def plan(self, *args: str) -> Plan:
         if not 2 <= len(args) <= 3 or args[1].lower() not in ("on", "off") or (
                 len(args) == 3 and (args[2] != "terminate" or args[1].lower() != "on")):
-            raise ActionError(f"usage: read-only {self.usage} (terminate: also end the open "
+            raise BadArgument(f"usage: read-only {self.usage} (terminate: also end the open "
                               "sessions, so they reconnect read-only)")
         db, on = args[0], args[1].lower() == "on"
         terminate = len(args) == 3

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from luckytui.config import ConfigError, DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
+from luckytui.sources.bounded import AnswerLimit, api_limit
 
 
 def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Action]:
@@ -23,11 +24,13 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
         from luckytui.mitigations.kubeops import KubeOps
 
         k = settings.kube
-        ctx = KubeContext(KubeOps(k.kubeconfig, k.context, k.namespace), k.namespace,
-                          max_replicas=settings.max_replicas, force=force)
+        ops = KubeOps(k.kubeconfig, k.context, k.namespace, limit=api_limit(settings.limits))
+        ctx = KubeContext(ops, k.namespace,
+                          max_replicas=settings.max_replicas, force=force,
+                          ceiling=settings.limits.max_replicas)
         actions += kube_actions(ctx, dict(settings.emergency_scale))
     if settings.databases:
-        actions += _pg_actions(settings.databases[0], force)
+        actions += _pg_actions(settings.databases[0], force, api_limit(settings.limits))
     if settings.cache_url:
         from luckytui.mitigations.cache import cache_actions
 
@@ -40,9 +43,10 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
     return {a.name: a for a in [*actions, *custom]}
 
 
-def _pg_actions(db: DatabaseSettings, force: bool) -> list[Any]:
+def _pg_actions(db: DatabaseSettings, force: bool, limit: AnswerLimit) -> list[Any]:
     """The PostgreSQL remedies on the first configured database."""
-    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, SimPgOps, pg_actions
+    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, pg_actions
+    from luckytui.mitigations.pgsim import SimPgOps
 
     ops: PgOps
     if db.dsn:
@@ -51,7 +55,7 @@ def _pg_actions(db: DatabaseSettings, force: bool) -> list[Any]:
         assert db.sim_url is not None
         base, sep, rest = db.sim_url.rstrip("/").partition("/databases/")
         database = unquote(rest.split("/", 1)[0]) if sep and rest else db.name
-        ops = SimPgOps(base, database)
+        ops = SimPgOps(base, database, limit=limit)
     return pg_actions(PgContext(ops, database, force=force))
 
 

@@ -1,9 +1,10 @@
 """Active alerts from Prometheus's `/api/v1/alerts`.
 
 prometheus-api-client has no call for the alerts endpoint, so this reads it
-with httpx and checks the answer's shape itself: anything that is not the
-documented `{"status": "success", "data": {"alerts": [...]}}` is a
-`SourceError` with one line saying what was wrong.
+with aiohttp, within the answer limits (`bounded`), and checks the answer's
+shape itself: anything that is not the documented
+`{"status": "success", "data": {"alerts": [...]}}` is a `SourceError` with one
+line saying what was wrong.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from luckytui.snapshots import Alert, AlertsSnapshot
 from luckytui.sources.base import SourceError
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
 from luckytui.sources.endpoints import describe_error
+
+if TYPE_CHECKING:
+    import aiohttp
 
 SEVERITY_ORDER = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 _NANOS = re.compile(r"\.(\d{6})\d+")
@@ -105,24 +108,31 @@ class AlertsSource:
 
     name = "alerts"
 
-    def __init__(self, prometheus_url: str, timeout: float = 5.0) -> None:
+    def __init__(self, prometheus_url: str, timeout: float = 5.0,
+                 limit: AnswerLimit | None = None) -> None:
         self.url = prometheus_url.rstrip("/") + "/api/v1/alerts"
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self.limit = limit or AnswerLimit()
+        self._client: aiohttp.ClientSession | None = None
 
     async def fetch(self) -> AlertsSnapshot:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                headers={"User-Agent": "luckytui/0.1", "Accept": "application/json"})
+        if self._client is None or self._client.closed:
+            import aiohttp
+
+            self._client = aiohttp.ClientSession(
+                headers={"User-Agent": "luckytui/0.1", "Accept": "application/json"},
+                cookie_jar=aiohttp.DummyCookieJar())
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._client.get(self.url)
-                payload = response.content
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            status, payload = await read_async(self._client, "GET", self.url, self.limit,
+                                               self.timeout, allow_redirects=False)
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            raise SourceError(f"Prometheus: {exc}") from None
+        except (asyncio.CancelledError, SourceError):
+            raise
+        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
             raise SourceError(f"Prometheus: {describe_error(exc, self.timeout)}") from None
-        if response.status_code != 200:
-            raise SourceError(f"HTTP {response.status_code} from Prometheus")
+        if status != 200:
+            raise SourceError(f"HTTP {status} from Prometheus")
         try:
             doc = json.loads(payload)
         except (ValueError, UnicodeDecodeError):
@@ -132,4 +142,4 @@ class AlertsSource:
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await client.close()

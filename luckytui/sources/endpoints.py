@@ -8,7 +8,10 @@ between fetches and renewed once per fetch when an authenticated call answers
 endpoint in group "login", so "users cannot log in" is visible by itself.
 
 One endpoint's failure is one result with a one-line error; it never fails
-the fetch. Neither the password nor the token ever appears in a result.
+the fetch. Neither the password nor the token ever appears in a result. Each
+answer is read within `limit` (1 MiB decoded and 10 s by default, `[limits]`):
+past it the probe fails with "response over 1 MiB" or "no complete answer in
+5 s" (its own timeout, when shorter).
 
 Each endpoint keeps the latencies of its last `history` answers; a request
 that timed out counts as its timeout (a lower bound), so p95 shows hangs, and
@@ -36,6 +39,13 @@ if TYPE_CHECKING:
 
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
 from luckytui.sources.base import SourceError
+from luckytui.sources.bounded import (
+    DEFAULT_MAX_PROBE,
+    AnswerLimit,
+    AnswerTooLarge,
+    AnswerTooSlow,
+    read_async,
+)
 
 USER_AGENT = "luckytui/0.1"
 
@@ -185,8 +195,10 @@ class EndpointsSource:
     name = "endpoints"
 
     def __init__(self, endpoints: Sequence[EndpointSpec], login: LoginSpec | None,
-                 history: int = 30, concurrency: int = 16) -> None:
+                 history: int = 30, concurrency: int = 16,
+                 limit: AnswerLimit | None = None) -> None:
         self.endpoints = tuple(endpoints)
+        self.limit = limit or AnswerLimit(DEFAULT_MAX_PROBE)
         self.login = login
         self.history = max(1, history)
         self.concurrency = max(1, concurrency)
@@ -237,16 +249,15 @@ class EndpointsSource:
         async with sem:
             start = time.perf_counter()
             try:
-                async with asyncio.timeout(timeout_s), self._client(verify).request(
-                        method, url, json=body, headers=headers,
-                        allow_redirects=False) as response:
-                    payload = await response.read()
-                    status = response.status
+                status, payload = await read_async(
+                    self._client(verify), method, url, self.limit, timeout_s, json=body,
+                    headers=headers, allow_redirects=False)
             except Exception as exc:  # any failure of one request is that endpoint's result
                 elapsed = (time.perf_counter() - start) * 1000.0
-                timed_out = isinstance(exc, TimeoutError)
+                bounded = isinstance(exc, AnswerTooLarge | AnswerTooSlow)
+                timed_out = isinstance(exc, TimeoutError | AnswerTooSlow)
                 return _Probe(None, elapsed if timed_out else None,
-                              describe_error(exc, timeout_s))
+                              str(exc) if bounded else describe_error(exc, timeout_s))
             elapsed = (time.perf_counter() - start) * 1000.0
         return _Probe(status, elapsed, status_error(status, expected), payload)
 

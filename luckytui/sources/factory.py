@@ -7,6 +7,7 @@ from typing import Any
 from luckytui.config import Settings
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import Source
+from luckytui.sources.bounded import api_limit, probe_limit
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec
 from luckytui.sources.kube import KubeSource
 from luckytui.sources.postgres import PostgresSource, SimPostgresSource
@@ -24,6 +25,7 @@ def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]
     """One source per configured system; an unconfigured one is simply absent.
     watch=False for one-shot reads (`luckytui check`): pods by one list, no watch."""
     sources: list[Source[Any]] = []
+    api = api_limit(settings.limits)  # every answer's size and time: [limits]
     if settings.kube is not None:
         k = settings.kube
         cpu = None
@@ -31,13 +33,13 @@ def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]
             # pod CPU from PromQL, its trend backfilled at start; metrics.k8s.io otherwise
             cpu = PrometheusCpu(settings.prometheus.url, k.namespace,
                                 query=settings.prometheus.cpu_query, history=CPU_HISTORY,
-                                step_s=settings.refresh, top=CPU_TOP)
+                                step_s=settings.refresh, top=CPU_TOP, limit=api)
         sources.append(KubeSource(k.kubeconfig, k.context, k.namespace, CPU_HISTORY, cpu=cpu,
-                                  watch=watch))
+                                  watch=watch, limit=api))
     if settings.databases:
         db = settings.databases[0]
         if db.sim_url:
-            sources.append(SimPostgresSource(db.sim_url, db.name))
+            sources.append(SimPostgresSource(db.sim_url, db.name, limit=api))
         elif db.dsn:
             sources.append(PostgresSource(db.dsn, db.name))
     if settings.endpoints or settings.login:
@@ -52,9 +54,9 @@ def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]
                          verify_tls=e.verify_tls)
             for e in settings.endpoints
         ]
-        sources.append(EndpointsSource(specs, login))
+        sources.append(EndpointsSource(specs, login, limit=probe_limit(settings.limits)))
     if settings.prometheus is not None:
-        sources.append(AlertsSource(settings.prometheus.url))
+        sources.append(AlertsSource(settings.prometheus.url, limit=api))
     return sources
 
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from luckytui.snapshots import DeploymentInfo, KubeWarning, NodeInfo, PodInfo, PodsSnapshot
 from luckytui.sources.base import SourceError, one_line
+from luckytui.sources.bounded import AnswerLimit, read_sync
 
 if TYPE_CHECKING:
     from luckytui.sources.kubewatch import PodWatch
@@ -242,8 +243,10 @@ class KubeSource:
 
     def __init__(self, kubeconfig: str | None, context: str | None, namespace: str,
                  history: int = 20, *, timeout: float = 5.0,
-                 cpu: PrometheusCpu | None = None, watch: bool = True) -> None:
+                 cpu: PrometheusCpu | None = None, watch: bool = True,
+                 limit: AnswerLimit | None = None) -> None:
         self.kubeconfig = kubeconfig
+        self.limit = limit or AnswerLimit()  # each answer's size (decoded) and time
         self.watch = watch  # pods by list + watch (False: a full list every refresh)
         self._watch: PodWatch | None = None
         self.context = context
@@ -336,7 +339,8 @@ class KubeSource:
         if watch is None:
             from luckytui.sources.kubewatch import PodWatch
 
-            watch = self._watch = PodWatch(self._list_pods_rv, self._open_watch).start()
+            watch = self._watch = PodWatch(self._list_pods_rv, self._open_watch,
+                                           self.limit.max_bytes).start()
         if not watch.ready.is_set():
             await asyncio.to_thread(watch.ready.wait, self._bound_s)
         if watch.unsupported:
@@ -379,8 +383,9 @@ class KubeSource:
             method="GET", resource_path=path, path_params={"namespace": self.namespace},
             query_params=query or [], header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"])
+        deadline = self.limit.deadline()
         response = self._api.call_api(*request, _request_timeout=(self.timeout, self.timeout))
-        body = response.read()
+        body = read_sync(response.response, self.limit, deadline)
         if not 200 <= response.status < 300:
             raise ApiException.from_response(
                 http_resp=response, body=body.decode(errors="replace"), data=None)

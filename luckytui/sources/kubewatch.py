@@ -33,11 +33,13 @@ class WatchGone(Exception):
 
 class PodWatch:
     def __init__(self, list_pods: Callable[[], tuple[list[Any], str]],
-                 open_watch: Callable[[str], Any]) -> None:
+                 open_watch: Callable[[str], Any], max_event: int = 8 * 1024 * 1024) -> None:
         """list_pods() -> (items, resourceVersion); open_watch(rv) -> a streaming
-        response (urllib3-like: .status, .stream(), .close()) or raises."""
+        response (urllib3-like: .status, .stream(), .close()) or raises. An event
+        longer than `max_event` bytes ends the watch (a fresh list follows)."""
         self._list_pods = list_pods
         self._open_watch = open_watch
+        self._max_event = max_event
         self._lock = threading.Lock()
         self._pods: dict[str, Any] = {}
         self._rv: str | None = None
@@ -109,7 +111,7 @@ class PodWatch:
         response = self._open_watch(self._rv)
         self._response = response
         try:
-            for line in _lines(response):
+            for line in _lines(response, self._max_event):
                 if self._stop.is_set():
                     return
                 self._apply(json.loads(line))
@@ -158,15 +160,22 @@ def _name(obj: Any) -> str:
     return str(obj["metadata"]["name"])
 
 
-def _lines(response: Any) -> Iterator[bytes]:
-    """The stream's lines, as each chunk arrives."""
+def _lines(response: Any, max_line: int) -> Iterator[bytes]:
+    """The stream's lines, as each chunk arrives; a line over `max_line` bytes (an
+    endless event) is an error, not a growing buffer."""
+    from luckytui.sources.bounded import AnswerLimit
+
     pending = b""
     for chunk in response.stream(65536, decode_content=True):
         pending += chunk
         *lines, pending = pending.split(b"\n")
         for line in lines:
+            if len(line) > max_line:
+                raise AnswerLimit(max_line).too_large()
             if line.strip():
                 yield line
+        if len(pending) > max_line:
+            raise AnswerLimit(max_line).too_large()
     if pending.strip():
         yield pending
 

@@ -13,20 +13,21 @@ import contextlib
 import importlib
 import json
 import math
-import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import httpx
-
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
 from luckytui.sources.base import SourceError, one_line
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
 from luckytui.sources.endpoints import describe_error
+from luckytui.sources.pgerrors import describe_pg_error, mask_passwords
+from luckytui.sources.pgown import forget, register, server_key
 
 if TYPE_CHECKING:
+    import aiohttp
     from psycopg import AsyncConnection
 
 STATEMENTS_HINT = (
@@ -174,30 +175,37 @@ class SimPostgresSource:
 
     name = "db"
 
-    def __init__(self, url: str, database: str, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, database: str, timeout: float = 5.0,
+                 limit: AnswerLimit | None = None) -> None:
         base = url.rstrip("/")
         if not base.endswith("/activity"):
             base = f"{base}/databases/{quote(database, safe='')}/activity"
         self.url = base
         self.database = database
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self.limit = limit or AnswerLimit()
+        self._client: aiohttp.ClientSession | None = None
 
     async def fetch(self) -> DbSnapshot:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout),
-                                             headers={"User-Agent": "luckytui/0.1"})
+        if self._client is None or self._client.closed:
+            import aiohttp
+
+            self._client = aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
+                                                 cookie_jar=aiohttp.DummyCookieJar())
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._client.get(self.url)
-                payload = response.content
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            status, payload = await read_async(self._client, "GET", self.url, self.limit,
+                                               self.timeout, allow_redirects=False)
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            raise SourceError(f"database simulation: {exc}") from None
+        except (asyncio.CancelledError, SourceError):
+            raise
+        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
             raise SourceError(
                 f"database simulation: {describe_error(exc, self.timeout)}") from None
-        if response.status_code == 404:
+        if status == 404:
             raise SourceError(f'database "{self.database}" does not exist')
-        if response.status_code != 200:
-            raise SourceError(f"HTTP {response.status_code} from the database simulation")
+        if status != 200:
+            raise SourceError(f"HTTP {status} from the database simulation")
         try:
             doc = json.loads(payload)
         except (ValueError, UnicodeDecodeError):
@@ -219,14 +227,19 @@ class SimPostgresSource:
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
+            await client.close()
 
 
 # --- a real server ----------------------------------------------------------------------
 
 # Every statement luckytui sends starts with this comment, so that a DBA can tell
-# its queries apart in pg_stat_statements and the server log (and so that the slow
-# statements list does not show luckytui's own).
+# its queries apart in pg_stat_statements and the server log. The slow statements
+# list leaves out an entry only when it is both marked and recorded under the role
+# luckytui connects as (pg_stat_statements' userid): the same statement run by
+# any other role is its own entry, and is shown. (pg_stat_statements merges
+# statements that differ only in comments or constants into one entry per role,
+# so under luckytui's own role they cannot be told apart: give luckytui a role
+# of its own, e.g. a member of pg_monitor.)
 SQL_MARK = "/* luckytui */"
 
 # One scan of pg_stat_activity per refresh, an aggregate, so its answer is one row:
@@ -261,14 +274,14 @@ FROM pg_stat_activity AS a"""
 # text: pg_stat_statements(true) reads every entry's text from its file (~10 ms
 # for 500 entries), pg_stat_statements(false) does not (~0.6 ms). Texts do not
 # change for an entry, so they are read once, only for entries new to the top.
-# Statements known to be luckytui's own are left out; a few more than asked for
-# are read in case some of them are luckytui's, not known yet.
+# Statements known to be luckytui's own (its role, its queryids) are left out; a few
+# more than asked for are read in case some of them are luckytui's, not known yet.
 # {schema}: where the extension lives; {total}/{mean}: the 1.8+ column names
 # (PostgreSQL 13+) or the older ones.
 STATEMENTS_SQL = SQL_MARK + """
 SELECT userid, dbid, queryid, calls, {total}, {mean}, rows
 FROM {schema}.pg_stat_statements(false)
-WHERE queryid IS NOT NULL AND queryid <> ALL(%s::int8[])
+WHERE queryid IS NOT NULL AND NOT (userid = %s::oid AND queryid = ANY(%s::int8[]))
 ORDER BY {mean} DESC
 LIMIT %s"""
 STATEMENT_TEXTS_SQL = SQL_MARK + """
@@ -290,85 +303,6 @@ async def _load_psycopg() -> Any:
     if _psycopg is None:
         _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
     return _psycopg
-
-
-_PASSWORD_KV = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)""", re.IGNORECASE)
-_URL_USERINFO = re.compile(r"(\w+://[^:/@\s]*):[^@\s]*@")
-_CONNECT_FAILED = re.compile(
-    r'connection to server (?:at "(?P<host>[^"]*)"(?: \((?P<addr>[^)]*)\))?, '
-    r'port (?P<port>\d+)|on socket "(?P<socket>[^"]*)") failed: (?P<detail>.*)')
-_SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s+")
-_ROLE_PASSWORD = re.compile(r"(\bPASSWORD\s+)E?'(?:[^'\\]|\\.|'')*'", re.IGNORECASE)
-
-
-def mask_passwords(query: str) -> str:
-    """Hide the literal of `CREATE/ALTER ROLE ... PASSWORD '...'` in query text.
-
-    pg_stat_statements keeps utility statements verbatim, and the pane is
-    often on a shared screen.
-    """
-    return _ROLE_PASSWORD.sub(r"\1'***'", query) if "assword" in query.lower() else query
-
-
-def scrub_secrets(text: str) -> str:
-    """Hide anything that looks like a password in a conninfo string or a URL."""
-    return _URL_USERINFO.sub(r"\1:***@", _PASSWORD_KV.sub(r"\1***", text))
-
-
-def _where(m: re.Match[str]) -> str:
-    if m.group("socket"):
-        return m.group("socket")
-    host = m.group("host") or m.group("addr") or "?"
-    return f"[{host}]:{m.group('port')}" if ":" in host else f"{host}:{m.group('port')}"
-
-
-def describe_pg_error(exc: BaseException, timeout_s: float) -> str:
-    """One line for the operator saying why the database gave no snapshot.
-
-    Shaped after what the operator needs: "connection refused: 127.0.0.1:5433",
-    'password authentication failed for user "x"', "timed out after 5 s",
-    "statement timeout". It never contains a password.
-    """
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {timeout_s:g} s"
-    sqlstate = getattr(exc, "sqlstate", None)
-    diag = getattr(exc, "diag", None)
-    primary = getattr(diag, "message_primary", None) if diag is not None else None
-    text = str(exc).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    if sqlstate == "57014":  # query_canceled
-        if "statement timeout" in text:
-            return "statement timeout"
-        return "query cancelled by the server"
-    if type(exc).__name__ == "ConnectionTimeout" or first.endswith("timeout expired"):
-        return f"timed out after {timeout_s:g} s"
-    m = _CONNECT_FAILED.search(first)
-    if m:
-        detail = _SEVERITY.sub("", m.group("detail").strip())
-        low = detail.lower()
-        if low.startswith("connection refused"):
-            return scrub_secrets(f"connection refused: {_where(m)}")
-        if m.group("socket") and low.startswith("no such file"):
-            return scrub_secrets(f"no server listening on socket {_where(m)}")
-        if low.startswith("timeout expired"):
-            return f"timed out after {timeout_s:g} s"
-        if "server closed the connection" in low:
-            return scrub_secrets(f"server closed the connection: {_where(m)}")
-        if low.startswith(("connection timed out", "no route to host", "network is unreachable",
-                           "connection reset")):
-            return scrub_secrets(f"{low.split(' (', 1)[0]}: {_where(m)}")
-        return scrub_secrets(detail)
-    if first.startswith("failed to resolve host"):
-        host = first.split("'")[1] if first.count("'") >= 2 else ""
-        return scrub_secrets(f"host name not resolved: {host}".rstrip(": "))
-    if "server closed the connection" in text or "connection is lost" in text:
-        return "server closed the connection"
-    if primary:
-        return scrub_secrets(" ".join(str(primary).split()))
-    for prefix in ("connection failed: ", "connection is bad: "):
-        first = first.removeprefix(prefix)
-    first = _SEVERITY.sub("", first)
-    return scrub_secrets(first or type(exc).__name__)
 
 
 StatementKey = tuple[int, int, int]  # userid, dbid, queryid: one pg_stat_statements entry
@@ -405,7 +339,9 @@ class PostgresSource:
         self._statements_at = -math.inf  # monotonic time they were read
         self._statements_retry_at = -math.inf  # not before, after a refusal
         self._texts: dict[StatementKey, str] = {}
-        self._own: set[int] = set()  # queryids of luckytui's own statements
+        self._own: set[int] = set()  # queryids of luckytui's own statements, in its role
+        self._role: int | None = None  # the oid of the role luckytui connects as
+        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
         self._learned_own = False  # the last page read had own statements not known before
 
     @property
@@ -433,6 +369,7 @@ class PostgresSource:
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
+        self._release()
         if conn is not None:
             await conn.close()
 
@@ -473,6 +410,7 @@ class PostgresSource:
             raise SourceError("pg_stat_activity returned nothing")
         max_connections, own_pid, now, pgss, idle, sessions = row
         self._backend_pid = int(own_pid)
+        self._claim(server_key(conn.info.host, conn.info.port), self._backend_pid)
         schema, version = pgss if pgss else (None, None)
         activity: list[dict[str, Any]] = sessions or []
         for session in activity:
@@ -524,7 +462,7 @@ class PostgresSource:
         cur = conn.cursor(binary=True)
         limit = self.top_statements + OWN_MARGIN
         await cur.execute(pg.sql.SQL(STATEMENTS_SQL).format(**names),
-                          (sorted(self._own), limit), prepare=True)
+                          (self._role, sorted(self._own), limit), prepare=True)
         top = await cur.fetchall()
         self._learned_own = False
         missing = {row[2] for row in top if tuple(row[:3]) not in self._texts}
@@ -535,13 +473,13 @@ class PostgresSource:
                 self._texts.clear()
             for userid, dbid, queryid, query in await cur.fetchall():
                 text = query or ""
-                if text.startswith(SQL_MARK):
+                if text.startswith(SQL_MARK) and userid == self._role:
                     self._own.add(queryid)
                     self._learned_own = len(top) == limit
                 self._texts[(userid, dbid, queryid)] = mask_passwords(text)
         statements = []
         for row in top:
-            if row[2] in self._own:
+            if row[0] == self._role and row[2] in self._own:
                 continue
             statement = dict(zip(STATEMENT_COLUMNS, row[3:], strict=True))
             statement["queryid"] = row[2]
@@ -557,16 +495,33 @@ class PostgresSource:
             self.dsn, autocommit=True, connect_timeout=max(2, math.ceil(self.timeout)),
             fallback_application_name="luckytui")
         self._conn = conn
-        await conn.execute(SQL_MARK + " SELECT set_config('statement_timeout', %s, false),"
-                           " set_config('TimeZone', 'UTC', false)",
-                           (f"{self.statement_timeout_ms}ms",))
+        cur = await conn.execute(
+            SQL_MARK + " SELECT set_config('statement_timeout', %s, false),"
+            " set_config('TimeZone', 'UTC', false),"
+            " (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+            (f"{self.statement_timeout_ms}ms",))
+        role = await cur.fetchone()
+        self._role = int(role[2]) if role is not None and role[2] is not None else None
         return conn
+
+    def _claim(self, server: str, pid: int) -> None:
+        """Register the session's pid as luckytui's own (the remedies spare it)."""
+        if self._claimed != (server, pid):
+            self._release()
+            register(server, pid)
+            self._claimed = (server, pid)
+
+    def _release(self) -> None:
+        claimed, self._claimed = self._claimed, None
+        if claimed is not None:
+            forget(*claimed)
 
     # --- giving up ---
 
     def _drop(self) -> None:
         """Forget the connection, closing its socket now (no round trip)."""
         conn, self._conn = self._conn, None
+        self._release()
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.pgconn.finish()

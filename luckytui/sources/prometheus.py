@@ -19,8 +19,9 @@ query is cAdvisor's counter, as kubelet exposes it:
 A custom query may say `$namespace` where the namespace goes.
 
 Every failure is a `SourceError` with one line: connection refused, timed
-out, an HTTP status, a malformed answer, or the error text Prometheus gave
-for the query.
+out, an HTTP status, a malformed answer, an answer over its size or time limit
+(`bounded.AnswerLimit`: the session's adapter streams every body and stops
+reading past the limit), or the error text Prometheus gave for the query.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from luckytui.sources.base import SourceError, one_line
+from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
 
 NAMESPACE_PLACEHOLDER = "$namespace"
 DEFAULT_QUERY = ('sum by (pod) (rate(container_cpu_usage_seconds_total'
@@ -120,7 +122,7 @@ class PrometheusCpu:
 
     def __init__(self, url: str, namespace: str, *, query: str | None = None,
                  timeout: float = 5.0, history: int = 20, step_s: float = 10.0,
-                 top: int | None = None) -> None:
+                 top: int | None = None, limit: AnswerLimit | None = None) -> None:
         self.url = url.rstrip("/")
         self.namespace = namespace
         self.query = cpu_query(namespace, query)
@@ -128,6 +130,7 @@ class PrometheusCpu:
         # pods the whole vector is ~230 KB of JSON every refresh, topk(200) ~25 KB
         self.instant_query = f"topk({top}, {self.query})" if top else self.query
         self.timeout = timeout
+        self.limit = limit or AnswerLimit()
         self.history = max(1, history)
         self.step_s = step_s
         self._where = _host_port(self.url)
@@ -176,21 +179,29 @@ class PrometheusCpu:
     def _connect(self) -> Any:
         with self._lock:
             if self._client is None:
+                import requests
                 from prometheus_api_client import PrometheusConnect
                 from urllib3.util.retry import Retry
 
                 # No retries: the poller decides when to try again, and a retried
                 # 5xx or refused connection would hide the failure for seconds.
+                retry = Retry(total=0, redirect=0, raise_on_status=False)
+                session = requests.Session()
                 self._client = PrometheusConnect(
-                    url=self.url, retry=Retry(total=0, redirect=0, raise_on_status=False),
+                    url=self.url, retry=retry, session=session,
                     headers={"User-Agent": "luckytui/0.1", "Accept": "application/json"},
                     timeout=self.timeout)
+                # over the adapter PrometheusConnect mounted for this URL: one that
+                # reads every answer within the limits
+                session.mount(self.url, _bounded_adapter(retry, self.limit))
             return self._client
 
     def _call(self, call: Any) -> object:
         try:
             client = self._connect()
             result: object = call(client)
+        except (AnswerTooLarge, AnswerTooSlow) as exc:
+            raise SourceError(f"Prometheus: {exc}") from None
         except SourceError:
             raise
         except Exception as exc:
@@ -199,6 +210,24 @@ class PrometheusCpu:
 
     def _describe(self, exc: BaseException) -> str:
         return one_line(SourceError(f"Prometheus: {describe(exc, self.timeout, self._where)}"))
+
+
+def _bounded_adapter(retry: Any, limit: AnswerLimit) -> Any:
+    """A requests adapter that streams each answer and keeps it within `limit`."""
+    from requests.adapters import HTTPAdapter
+
+    class BoundedAdapter(HTTPAdapter):
+        def send(self, request: Any, stream: bool = False, timeout: Any = None,
+                 verify: Any = True, cert: Any = None, proxies: Any = None) -> Any:
+            deadline = limit.deadline()
+            response = super().send(request, stream=True, timeout=timeout, verify=verify,
+                                    cert=cert, proxies=proxies)
+            # what Response.content would hold, read by us instead of all at once
+            response._content = read_sync(response.raw, limit, deadline)
+            response._content_consumed = True
+            return response
+
+    return BoundedAdapter(max_retries=retry)
 
 
 def _host_port(url: str) -> str:

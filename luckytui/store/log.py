@@ -8,7 +8,8 @@ where ``record`` is ``{"actor", "data", "dedupe", "id", "incident", "kind", "ts"
 JSON is ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded
 as UTF-8, ``ts`` is the stored ISO 8601 text and the first record's ``prev_hash`` is 64 zeros.
 A separate one-row ``head`` table holds the id and hash of the newest record, so records
-removed from the end of the chain are noticed too.
+removed from the end of the chain are noticed too. What the chain proves, what it does not,
+and the checkpoints that close the gap: see :mod:`luckytui.store.chain`.
 
 Several luckytui processes may share one file (panes on one jump host): every append is a
 single ``BEGIN IMMEDIATE`` transaction that reads the chain head, inserts and moves the head,
@@ -21,7 +22,6 @@ All database work runs on aiosqlite's thread, so the event loop is never blocked
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import math
 import os
@@ -36,12 +36,35 @@ from typing import Any, Self, TextIO, TypeVar
 import aiosqlite
 import platformdirs
 
-from luckytui.redact import REDACTED, redact_data
+from luckytui.redact import REDACTED
+from luckytui.redact import redact_data as redact
+from luckytui.store.chain import (
+    GENESIS_HASH,
+    Checkpoint,
+    VerifyResult,
+    canonical,
+    record_hash,
+    verify_chain,
+)
+from luckytui.store.sqlitefile import (
+    BUSY_TIMEOUT_MS,
+    SCHEMA_VERSION,
+    LogError,
+    check_kind,
+    damage,
+    existing_file,
+    inspect,
+    one_line,
+    prepare_file,
+    rw_uri,
+    setup,
+)
 
 __all__ = [
     "GENESIS_HASH",
     "REDACTED",
     "SCHEMA_VERSION",
+    "Checkpoint",
     "EventLog",
     "LogError",
     "LogRecord",
@@ -52,59 +75,15 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-#: ``PRAGMA application_id`` of a luckytui event log ("LKYT").
-APPLICATION_ID = 0x4C4B5954
-#: Schema version kept in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
-#: ``prev_hash`` of the first record.
-GENESIS_HASH = "0" * 64
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_BUSY_TIMEOUT_MS = 5_000
 _BUSY_RETRIES = 8
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
-_SQLITE_NOTADB = 26
 _MAX_DEPTH = 64
 _EXPORT_BATCH = 500
 _CORE_KEYS = frozenset(
     {"id", "ts", "kind", "actor", "incident", "hash", "prev_hash", "dedupe", "data"}
 )
 _COLUMNS = "id, ts, kind, actor, incident, data, prev_hash, hash, dedupe"
-
-_SCHEMA = f"""
-CREATE TABLE events (
-    id        INTEGER PRIMARY KEY,
-    ts        TEXT NOT NULL,
-    kind      TEXT NOT NULL,
-    actor     TEXT NOT NULL,
-    incident  TEXT,
-    data      TEXT NOT NULL,
-    dedupe    TEXT UNIQUE,
-    prev_hash TEXT NOT NULL,
-    hash      TEXT NOT NULL
-);
-CREATE INDEX events_incident ON events (incident, id);
-CREATE TABLE head (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    last_id   INTEGER NOT NULL,
-    last_hash TEXT NOT NULL
-);
-INSERT INTO head (singleton, last_id, last_hash) VALUES (1, 0, '{GENESIS_HASH}');
-CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
-CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
-CREATE TRIGGER head_no_delete BEFORE DELETE ON head
-BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
-CREATE TRIGGER head_forward_only BEFORE UPDATE ON head WHEN NEW.last_id <= OLD.last_id
-BEGIN SELECT RAISE(ABORT, 'the luckytui event log is append-only'); END;
-"""
-
-
-class LogError(Exception):
-    """The event log cannot be opened, read or written. The message is one line."""
-
 
 @dataclass(frozen=True, slots=True)
 class LogRecord:
@@ -147,40 +126,9 @@ class LogRecord:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    """The outcome of recomputing the hash chain."""
-
-    ok: bool
-    #: Records checked and found sound (all of them when ``ok``).
-    checked: int
-    #: Id of the newest record present.
-    last_id: int
-    #: The first id where the chain breaks (a changed, missing or foreign record).
-    first_bad_id: int | None = None
-    reason: str | None = None
-
-    def __str__(self) -> str:
-        return self.describe()
-
-    def describe(self) -> str:
-        """One line for a person: intact with a count, or where and why it breaks."""
-        if self.ok:
-            return f"event log intact: {self.checked} records, last id {self.last_id}"
-        return f"event log broken at record {self.first_bad_id}: {self.reason}"
-
-
 def default_log_path() -> Path:
     """Where the event log lives unless configured otherwise."""
     return platformdirs.user_data_path("luckytui", appauthor=False) / "log.sqlite3"
-
-
-# --------------------------------------------------------------------------- redaction
-
-def redact(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``data`` with secrets replaced by ``"***"``, at any depth (see
-    :mod:`luckytui.redact`): what every append stores."""
-    return redact_data(data)
 
 
 # --------------------------------------------------------------------------- encoding
@@ -214,36 +162,6 @@ def _check_json(value: Any, where: str = "", depth: int = 0) -> None:
             _check_json(item, f"{where}[{index}]", depth + 1)
         return
     raise ValueError(f"{at} is a {type(value).__name__}, which is not JSON-serialisable")
-
-
-def _canonical(obj: Any) -> str:
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def _record_hash(
-    prev_hash: str,
-    rec_id: int,
-    ts: str,
-    kind: str,
-    actor: str,
-    incident: str | None,
-    dedupe: str | None,
-    data: Any,
-) -> str:
-    body = _canonical(
-        {
-            "actor": actor,
-            "data": data,
-            "dedupe": dedupe,
-            "id": rec_id,
-            "incident": incident,
-            "kind": kind,
-            "ts": ts,
-        }
-    )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def _format_ts(ts: datetime) -> str:
@@ -293,108 +211,6 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in message or "busy" in message
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-# --------------------------------------------------------------------------- files
-
-
-def _prepare_file(path: Path) -> Path:
-    """Create missing parent folders (0700) and the file (0600); reject a non-SQLite file."""
-    path = path.expanduser()
-    missing: list[Path] = []
-    parent = path.parent
-    while not parent.exists():
-        missing.append(parent)
-        parent = parent.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(folder, 0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        try:
-            os.fchmod(fd, 0o600)
-        finally:
-            os.close(fd)
-    with open(path, "rb") as handle:
-        header = handle.read(len(_SQLITE_HEADER))
-    if header and header != _SQLITE_HEADER:
-        raise LogError(f"{path}: not a luckytui event log (not an SQLite database)")
-    return path
-
-
-async def _inspect(conn: aiosqlite.Connection) -> tuple[int, int, set[str]]:
-    """Application id, schema version and tables, read in one statement (one snapshot)."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT (SELECT application_id FROM pragma_application_id),"
-            " (SELECT user_version FROM pragma_user_version),"
-            " (SELECT group_concat(name, ' ') FROM sqlite_master WHERE type = 'table')"
-        )
-    )
-    app_id, version, tables = rows[0]
-    return int(app_id), int(version), set((tables or "").split())
-
-
-def _check_kind(path: Path, app_id: int, version: int, tables: set[str]) -> bool:
-    """True when the database is empty and needs the schema; raise unless it is our log."""
-    if app_id == 0 and version == 0 and not tables:
-        return True
-    if app_id != APPLICATION_ID:
-        raise LogError(f"{path}: not a luckytui event log (an SQLite database of something else)")
-    if version > SCHEMA_VERSION:
-        raise LogError(
-            f"{path}: event log schema {version} is newer than this luckytui understands "
-            f"({SCHEMA_VERSION}); upgrade luckytui"
-        )
-    if version < 1 or not {"events", "head"} <= tables:
-        raise LogError(f"{path}: damaged luckytui event log (its tables are missing)")
-    return False
-
-
-async def _setup(conn: aiosqlite.Connection, path: Path) -> None:
-    await conn.execute_fetchall(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    if _check_kind(path, *await _inspect(conn)):
-        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
-        await conn.execute_fetchall("BEGIN IMMEDIATE")
-        try:
-            # Another process may have created the schema while this one waited.
-            if _check_kind(path, *await _inspect(conn)):
-                # One statement at a time: executescript() would commit this transaction.
-                for statement in _split_sql(_SCHEMA):
-                    await conn.execute_fetchall(statement)
-                await conn.execute_fetchall(f"PRAGMA application_id = {APPLICATION_ID}")
-                await conn.execute_fetchall(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            await conn.execute_fetchall("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                await conn.execute_fetchall("ROLLBACK")
-            raise
-    else:
-        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
-    await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
-
-
-def _split_sql(script: str) -> list[str]:
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements
-
-
 # --------------------------------------------------------------------------- the log
 
 
@@ -412,25 +228,37 @@ class EventLog:
         self._inflight: set[asyncio.Task[Any]] = set()
 
     @classmethod
-    async def open(cls, path: Path, *, clock: Callable[[], datetime] | None = None) -> EventLog:
-        """Open the log at ``path``, creating it (and its folders) when missing."""
+    async def open(
+        cls, path: Path, *, clock: Callable[[], datetime] | None = None, create: bool = True
+    ) -> EventLog:
+        """Open the log at ``path``, creating it (and its folders) when missing.
+
+        ``create=False`` (to read, verify or export) creates nothing: a missing, empty,
+        truncated or foreign file is a :class:`LogError` saying which.
+        """
         try:
-            path = await asyncio.to_thread(_prepare_file, Path(path))
+            prepare = prepare_file if create else existing_file
+            path = await asyncio.to_thread(prepare, Path(path))
         except OSError as exc:
-            reason = exc.strerror or _one_line(exc)
+            reason = exc.strerror or one_line(exc)
             raise LogError(f"{path}: cannot create the event log: {reason}") from None
         try:
-            conn = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=256)
+            conn = await (aiosqlite.connect(path, isolation_level=None, iter_chunk_size=256)
+                          if create else
+                          aiosqlite.connect(rw_uri(path), isolation_level=None,
+                                            iter_chunk_size=256, uri=True))
         except sqlite3.Error as exc:
-            raise LogError(f"{path}: cannot open the event log: {_one_line(exc)}") from None
+            raise damage(path, exc, "open") from None
         try:
-            await _setup(conn, path)
+            if create:
+                await setup(conn, path)
+            else:
+                await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                if check_kind(path, *await inspect(conn)):
+                    raise LogError(f"{path}: an empty SQLite database, not a luckytui event log")
         except sqlite3.Error as exc:
             await conn.close()
-            if getattr(exc, "sqlite_errorcode", None) == _SQLITE_NOTADB:
-                reason = "not a luckytui event log (not an SQLite database)"
-                raise LogError(f"{path}: {reason}") from None
-            raise LogError(f"{path}: cannot open the event log: {_one_line(exc)}") from None
+            raise damage(path, exc, "open") from None
         except BaseException:
             await conn.close()
             raise
@@ -493,7 +321,7 @@ class EventLog:
         if not isinstance(data, Mapping):
             raise ValueError(f"event data must be a mapping, not {type(data).__name__}")
         _check_json(data)
-        data_json = _canonical(redact(data))
+        data_json = canonical(redact(data))
         task = asyncio.ensure_future(
             self._append_locked(kind, data_json, actor, incident, dedupe, fsync)
         )
@@ -549,7 +377,7 @@ class EventLog:
                 rec_id = last_id + 1
                 ts = _format_ts(self._now())
                 data = json.loads(data_json)
-                digest = _record_hash(last_hash, rec_id, ts, kind, actor, incident, dedupe, data)
+                digest = record_hash(last_hash, rec_id, ts, kind, actor, incident, dedupe, data)
                 await conn.execute_fetchall(
                     f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (rec_id, ts, kind, actor, incident, data_json, last_hash, digest, dedupe),
@@ -613,7 +441,7 @@ class EventLog:
                     delay = min(delay * 2, 0.5)
                     continue
                 raise LogError(
-                    f"{self._path}: cannot {what} the event log: {_one_line(exc)}"
+                    f"{self._path}: cannot {what} the event log: {one_line(exc)}"
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -660,21 +488,22 @@ class EventLog:
         async with self._lock:
             return await self._retry(lambda: self._conn.execute_fetchall(sql, args), "read")
 
-    async def verify(self) -> VerifyResult:
-        """Recompute the whole chain from one consistent snapshot of the file."""
+    async def verify(self, against: Checkpoint | None = None) -> VerifyResult:
+        """Recompute the whole chain from one consistent snapshot of the file; with a
+        checkpoint, also require its record, at its position, with its hash."""
         self._check_open()
         try:
             async with aiosqlite.connect(
-                self._path, isolation_level=None, iter_chunk_size=512
+                rw_uri(self._path), isolation_level=None, iter_chunk_size=512, uri=True
             ) as conn:
-                await conn.execute_fetchall(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 await conn.execute_fetchall("BEGIN")
                 try:
-                    return await _verify_chain(conn)
+                    return await verify_chain(conn, against)
                 finally:
                     await conn.execute_fetchall("ROLLBACK")
         except sqlite3.Error as exc:
-            raise LogError(f"{self._path}: cannot verify the event log: {_one_line(exc)}") from None
+            raise damage(self._path, exc, "verify") from None
 
     async def export_jsonl(self, out: TextIO, *, incident: str | None = None) -> int:
         """Write one JSON object per record (see :meth:`LogRecord.to_json`); return the count.
@@ -694,52 +523,3 @@ class EventLog:
                 break
             after = batch[-1].id
         return count
-
-
-async def _verify_chain(conn: aiosqlite.Connection) -> VerifyResult:
-    head = list(
-        await conn.execute_fetchall("SELECT last_id, last_hash FROM head WHERE singleton = 1")
-    )
-    expected_id = 1
-    prev = GENESIS_HASH
-    checked = 0
-
-    def broken(bad_id: int, reason: str, last: int) -> VerifyResult:
-        return VerifyResult(
-            ok=False, checked=checked, last_id=last, first_bad_id=bad_id, reason=reason
-        )
-
-    async with conn.execute(
-        "SELECT id, ts, kind, actor, incident, data, dedupe, prev_hash, hash "
-        "FROM events ORDER BY id"
-    ) as cursor:
-        async for row in cursor:
-            rec_id, ts, kind, actor, incident, data_text, dedupe, prev_hash, digest = row
-            if rec_id != expected_id:
-                return broken(expected_id, f"record {expected_id} is missing", rec_id)
-            if prev_hash != prev:
-                return broken(rec_id, "it does not link to the record before it", rec_id)
-            try:
-                data = json.loads(data_text)
-            except (TypeError, ValueError):
-                return broken(rec_id, "its data is not valid JSON", rec_id)
-            if not isinstance(data_text, str) or _canonical(data) != data_text:
-                return broken(rec_id, "its stored data was rewritten", rec_id)
-            recomputed = _record_hash(prev, rec_id, ts, kind, actor, incident, dedupe, data)
-            if recomputed != digest:
-                return broken(rec_id, "its content does not match its hash", rec_id)
-            prev = digest
-            expected_id += 1
-            checked += 1
-    last = expected_id - 1
-    if not head:
-        return broken(last + 1, "the chain head is missing", last)
-    head_id, head_hash = int(head[0][0]), head[0][1]
-    if head_id > last:
-        missing = f"{last + 1}" if head_id == last + 1 else f"{last + 1}-{head_id}"
-        return broken(last + 1, f"records {missing} are missing from the end", last)
-    if head_id < last:
-        return broken(head_id + 1, "it was added outside the chain", last)
-    if head_hash != prev:
-        return broken(max(last, 1), "the chain head does not match the last record", last)
-    return VerifyResult(ok=True, checked=checked, last_id=last)

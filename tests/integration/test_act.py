@@ -73,8 +73,10 @@ async def test_scale_records_intent_then_outcome(sim: Simulation, tmp_path: Path
 
 async def test_refusals(sim: Simulation, tmp_path: Path) -> None:
     log = tmp_path / "log"
-    code, out, _ = await act(sim, log, "scale", "luckygas-backend", "50", "--yes")
-    assert code == 1 and "between 0 and 20" in out
+    code, out, err = await act(sim, log, "scale", "luckygas-backend", "50", "--yes")
+    assert code == 2 and out == ""
+    assert err == ("luckytui: refused: replicas must be between 0 and 20 (max_replicas); "
+                   "--force to go up to 50, not 50\n")
     code, out, _ = await act(sim, log, "scale", "no-such-thing", "2", "--yes")
     assert code == 1 and "not found" in out
     assert [k for k, _ in await records(log)] == ["mitigation.refused"] * 2

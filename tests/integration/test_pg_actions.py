@@ -26,11 +26,11 @@ from luckytui.mitigations.pg import (
     ReadOnly,
     RealPgOps,
     SignalBackend,
-    SimPgOps,
     TerminateMany,
     iso,
     parse_age,
 )
+from luckytui.mitigations.pgsim import SimPgOps
 from luckytui.mitigations.registry import build_actions
 from luckytui.sim.model import DATABASE as SIM_DATABASE
 from luckytui.sim.runner import Simulation
@@ -253,7 +253,7 @@ async def test_refusals(cluster: PgCluster, ctx: PgContext) -> None:
         await ReadOnly(ctx).plan("nope", "on")
     with pytest.raises(ActionError, match="no backend with pid 999999"):
         await SignalBackend(ctx, terminate=True).plan("999999")
-    with pytest.raises(ActionError, match="not a pid"):
+    with pytest.raises(ActionError, match="PID must be a whole number"):
         await SignalBackend(ctx, terminate=True).plan("x")
     with pytest.raises(ActionError, match="usage: read-only DATABASE on"):
         await ReadOnly(ctx).plan(DATABASE, "maybe")
