@@ -7,27 +7,25 @@ from __future__ import annotations
 
 import re
 
-_PASSWORD_KV = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)""", re.IGNORECASE)
-_URL_USERINFO = re.compile(r"(\w+://[^:/@\s]*):[^@\s]*@")
+from luckytui.redact import redact_text
+
 _CONNECT_FAILED = re.compile(
     r'connection to server (?:at "(?P<host>[^"]*)"(?: \((?P<addr>[^)]*)\))?, '
     r'port (?P<port>\d+)|on socket "(?P<socket>[^"]*)") failed: (?P<detail>.*)')
 _SEVERITY = re.compile(r"^(?:FATAL|ERROR|PANIC):\s+")
-_ROLE_PASSWORD = re.compile(r"(\bPASSWORD\s+)E?'(?:[^'\\]|\\.|'')*'", re.IGNORECASE)
 
 
 def mask_passwords(query: str) -> str:
-    """Hide the literal of `CREATE/ALTER ROLE ... PASSWORD '...'` in query text.
-
-    pg_stat_statements keeps utility statements verbatim, and the pane is
-    often on a shared screen.
-    """
-    return _ROLE_PASSWORD.sub(r"\1'***'", query) if "assword" in query.lower() else query
+    """Query text without secrets (`ALTER ROLE ... PASSWORD '...'` in any quoting,
+    literals assigned to secret-named settings...): pg_stat_statements keeps utility
+    statements verbatim, and the pane is often on a shared screen."""
+    return redact_text(query)
 
 
 def scrub_secrets(text: str) -> str:
-    """Hide anything that looks like a password in a conninfo string or a URL."""
-    return _URL_USERINFO.sub(r"\1:***@", _PASSWORD_KV.sub(r"\1***", text))
+    """Hide anything that looks like a password in a conninfo string, a URL or a
+    message."""
+    return redact_text(text)
 
 
 def _where(m: re.Match[str]) -> str:
