@@ -210,6 +210,9 @@ class CordonNode:
                        changed={"unschedulable": self.cordon})
 
 
+MAX_ENV_VALUE = 4096
+
+
 class SetEnv:
     name = "set-env"
     summary = "Set an environment variable on a deployment (rolls its pods)"
@@ -225,6 +228,10 @@ class SetEnv:
         key, value = args[1].split("=", 1)
         if not ENV_KEY.fullmatch(key):
             raise ActionError(f"{key!r} is not a valid environment variable name")
+        if len(value) > MAX_ENV_VALUE or not all(c.isprintable() for c in value):
+            raise BadArgument(f"the value of {key} must be printable text on one line, at "
+                              f"most {MAX_ENV_VALUE} characters (no line breaks or control "
+                              "characters)")
         dep = await self.ctx.call(self.ctx.ops.deployment, name)
         containers = ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get(
             "containers") or []

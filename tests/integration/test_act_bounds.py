@@ -114,3 +114,19 @@ async def test_other_numeric_arguments_are_strict(tmp_path: Path) -> None:
         assert seen == []
         async with await EventLog.open(log) as opened:
             assert [r.kind for r in await opened.records()] == [REFUSED] * len(cases)
+
+
+async def test_set_env_values_are_one_printable_line(tmp_path: Path) -> None:
+    """A line break in an environment value would be a second variable in a shell's
+    eyes and a garbled line on every screen: refused before the API is asked."""
+    seen: list[str] = []
+    async with serve(counting_api(seen)) as url:
+        config = write_config(tmp_path, url, "")
+        log = tmp_path / "log.sqlite3"
+        for value in ("300\nEVIL=1", "300\x1b[2J", "x" * 5000):
+            code, out, err = await act(config, log, "set-env", "luckygas-backend",
+                                       f"CACHE_TTL={value}", "--yes")
+            assert code == 2 and out == "", value
+            assert "printable text on one line" in err and err.count("\n") == 1, err
+            assert "\x1b" not in err
+        assert seen == []
