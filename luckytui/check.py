@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -143,14 +143,17 @@ async def _fetch(source: Source[Any], timeout: float) -> tuple[Any, str | None]:
 
 async def run_check(settings: Settings, *, timeout: float = 15.0,
                     sources: Sequence[Source[Any]] | None = None) -> CheckReport:
-    """Fetch every configured source once, concurrently."""
+    """Fetch every configured source once, concurrently; ``timeout`` is a cap: no source
+    is waited on longer (an endpoint's own timeout is shortened to it)."""
     if sources is None:
         from luckytui.sources.factory import build_sources
 
-        sources = build_sources(settings, watch=False)
+        # a probe gives up a little before the source is given up on, so it says why
+        probe_s = max(0.1, timeout * 0.8)
+        capped = tuple(replace(e, timeout=min(e.timeout, probe_s)) for e in settings.endpoints)
+        sources = build_sources(replace(settings, endpoints=capped), watch=False)
     by_name = {s.name: s for s in sources}
-    results = await asyncio.gather(*(
-        _fetch(s, max(timeout, getattr(s, "max_fetch_s", 0.0))) for s in sources))
+    results = await asyncio.gather(*(_fetch(s, timeout) for s in sources))
     fetched = dict(zip(by_name, results, strict=True))
     checks = []
     for key, section in SECTIONS.items():

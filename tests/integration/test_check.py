@@ -92,3 +92,32 @@ async def test_config_check_masks_secrets_and_flags_override(tmp_path: Path) -> 
     code, _, err = await luckytui("config", "check", "--config", str(cfg),
                                   "--dsn", "postgresql://u:hunter2@db/x")
     assert code == 2 and "hunter2" not in err and "password" in err
+
+
+async def test_timeout_caps_every_source_even_a_slower_endpoint_timeout(
+        tmp_path: Path) -> None:
+    """A server that accepts and never answers: --timeout is the longest the check waits,
+    though the endpoint's own timeout (30 s) is longer."""
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # connections are accepted by the kernel and never answered
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[prometheus]\nurl = "{url}"\n[[endpoints]]\nname = "health"\n'
+                      f'url = "{url}/health"\ntimeout = 30\n')
+    try:
+        started = time.monotonic()
+        code, out, _ = await luckytui("check", "--json", "--timeout", "1",
+                                      "--config", str(config))
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["sources"]["prometheus"]["error"] == "timed out after 1 s"
+    endpoints = doc["sources"]["endpoints"]
+    assert endpoints["configured"] and (endpoints["error"] or endpoints.get("down"))
+    assert elapsed < 15, f"check took {elapsed:.1f} s with --timeout 1 (endpoint: 30 s)"
