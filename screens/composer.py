@@ -14,10 +14,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from luckytui.incident.model import Incident
+from screens.confirm import BACK
 from screens.incident import FORM_CSS
 
 SEND_HINT = ("Copy & record (ctrl+s): copies to the clipboard (OSC 52: works over SSH; "
-             "in tmux needs set-clipboard on) and records it as sent. Esc cancels.")
+             "in tmux needs set-clipboard on) and records it as sent. Esc goes back "
+             "(nothing copied or recorded).")
 EMPTY_HINT = "Nothing to send: the text is empty."
 
 
@@ -35,7 +37,7 @@ class ComposerScreen(ModalScreen[str | None]):
     ComposerScreen #problem { color: $error; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="composer-cancel",
+        Binding("escape", "cancel", BACK, id="composer-cancel",
                 tooltip="Close without copying or recording anything"),
         Binding("ctrl+s", "send", "Copy & record", id="composer-send",
                 tooltip="Copy the text to the clipboard and record it as sent"),
@@ -62,7 +64,7 @@ class ComposerScreen(ModalScreen[str | None]):
             yield Static(escape(self.hint), classes="hint")
             yield Static("", id="problem")
             with Horizontal():
-                yield Button("Cancel", id="cancel")
+                yield Button(BACK, id="cancel")
                 yield Button("Copy & record", id="send", variant="primary")
 
     def on_mount(self) -> None:

@@ -133,7 +133,7 @@ async def test_emergency_scale_needs_the_namespace_typed(sim: Simulation,
         assert isinstance(confirm, ConfirmScreen) and len(confirm.plan.touches) == 2
         button = confirm.query_one("#confirm", Button)
         assert button.disabled
-        confirm.query_one("#typed").focus()
+        assert app.focused is confirm.query_one("#typed")  # typing goes to the name
         await pilot.press(*"luckygas")
         await pilot.pause()
         assert not button.disabled
