@@ -29,7 +29,7 @@ class ChoiceScreen(ModalScreen[str | None]):
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical { width: 96; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1; }
-    ChoiceScreen .title { text-style: bold; }
+    ChoiceScreen .title { text-style: bold; width: 100%; }
     ChoiceScreen .hint { color: $text-muted; }
     ChoiceScreen OptionList { height: auto; max-height: 12; }
     """
