@@ -22,7 +22,7 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerError, WorkerState
 
 from luckytui.config import Settings
 from luckytui.incident.model import INCIDENT_KINDS, Incident
@@ -72,8 +72,9 @@ class LuckyApp(IncidentRoom):
         Binding("question_mark", "help", "Keys", id="help", show=False,
                 tooltip="Show every key"),
     ]
-    MUTATING = frozenset({"act", "act_db", "undo"})  # "remedies" stays: read-only may list
-    # the commands that change nothing
+    # changes to production: with --read-only none is offered (key, footer, help, palette);
+    # "remedies" stays only when the config has commands that change nothing
+    MUTATING = frozenset({"act", "act_db", "undo"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -322,8 +323,12 @@ class LuckyApp(IncidentRoom):
     # --- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only: the remedies are not offered at all (keys, footer, palette)."""
-        return not (action in self.MUTATING and self.settings.read_only)
+        """Read-only: the remedies are not offered at all (keys, footer, help, palette)."""
+        if not self.settings.read_only:
+            return True
+        if action == "remedies":
+            return any(not c.mutating for c in self.settings.commands)
+        return action not in self.MUTATING
 
     def action_act(self, name: str) -> None:
         from widgets.pods import PodsPane
@@ -393,22 +398,41 @@ class LuckyApp(IncidentRoom):
                 if r.incident == incident and r.data.get("runbook") == book.id:
                     ticked[int(r.data.get("step", -1))] = bool(r.data.get("ticked"))
 
-        def tick(step: int, now: bool) -> None:
-            if self.event_log is None:
-                return
-            self.run_worker(self.event_log.append(RUNBOOK_STEP, {
+        def record_tick(step: int, now: bool, **extra: Any) -> Any:
+            assert self.event_log is not None
+            return self.event_log.append(RUNBOOK_STEP, {
                 "runbook": book.id, "title": book.title, "step": step,
-                "text": book.steps[step].text, "ticked": now}, actor=self._actor,
-                incident=incident), group="log", exit_on_error=False)
+                "text": book.steps[step].text, "ticked": now, **extra}, actor=self._actor,
+                incident=incident)
 
-        choice = await self.push_screen_wait(
-            RunbookScreen(book, {i for i, t in ticked.items() if t}, tick))
+        def tick(step: int, now: bool) -> None:
+            if self.event_log is not None:
+                self.run_worker(record_tick(step, now), group="log", exit_on_error=False)
+
+        screen = RunbookScreen(book, {i for i, t in ticked.items() if t}, tick,
+                               remedies=not self.settings.read_only)
+        choice = await self.push_screen_wait(screen)
         if not choice:
             return
         if choice[0] == "pane":
             self.dashboard.action_show_pane(list(TITLES).index(choice[1]))
         elif choice[0] == "act":
-            self._start_action(choice[1], list(choice[2:]))
+            step = screen.chosen
+            since = await self.event_log.last_id() if self.event_log is not None else 0
+            worker = self._start_action(choice[1], list(choice[2:]))
+            if worker is None or step is None or self.event_log is None:
+                return
+            try:
+                await worker.wait()
+            except WorkerError:
+                return  # cancelled or failed: said by the worker's handler
+            # the remedy of this step succeeded: the step is done, ticked like by hand
+            done = [r for r in await self.event_log.records(kinds=(OUTCOME,), after_id=since)
+                    if r.data.get("action") == choice[1] and r.data.get("status") == "ok"
+                    and r.actor == self._actor]
+            if done and step not in screen.ticked:
+                await record_tick(step, True, remedy=done[-1].data.get("intent"))
+                await self._follow_log()
 
     def action_remedies(self) -> None:
         """Any remedy by name, with its arguments typed as for `luckytui act`."""
@@ -467,14 +491,14 @@ class LuckyApp(IncidentRoom):
             args.append(iso(backend.backend_start))  # the frozen identity of that session
         self._start_action(name, args)
 
-    def _start_action(self, name: str, args: list[str]) -> None:
+    def _start_action(self, name: str, args: list[str]) -> Worker[None] | None:
         action = self.actions.get(name)
         if action is None:
             self.notify(f"{name}: not available here (configure [kubernetes] and "
                         "[[databases]])", severity="warning")
-            return
-        self.run_worker(self._plan_and_confirm(action, args), group="action",
-                        exclusive=True, exit_on_error=False)
+            return None
+        return self.run_worker(self._plan_and_confirm(action, args), group="action",
+                               exclusive=True, exit_on_error=False)
 
     async def _plan_and_confirm(self, action: Any, args: list[str]) -> None:
         from luckytui.mitigations.base import ActionError

@@ -1,4 +1,9 @@
-"""The confirmation every change to production passes: exactly what will happen."""
+"""The confirmation every change to production passes: exactly what will happen.
+
+Every dialog of the war room words its two ways out the same: the way back is
+"Back" (Esc), the change is named by what it does ("Scale", "Stop query 4242"),
+never by a word the dialog's question could also mean, such as Cancel.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,29 @@ from textual.widgets import Button, Input, Label, Static
 
 from luckytui.mitigations.base import Plan
 
+BACK = "Back"
+"""The label of every dialog's way back (Esc): never a word an action could mean."""
+GO_LABELS = {
+    "scale": "Scale", "restart": "Restart", "cordon": "Cordon", "uncordon": "Uncordon",
+    "set-env": "Set it", "run-job": "Run the job", "emergency-scale": "Scale up",
+    "cancel": "Stop query {pid}", "terminate": "Terminate {pid}",
+    "terminate-long": "Terminate them", "terminate-idle": "Terminate them",
+    "read-only": "Change it", "cache-clear": "Flush the cache",
+}
+
+
+def wording(plan: Plan) -> tuple[str, str]:
+    """The dialog's question and its action button's label for ``plan``."""
+    title = plan.title
+    if plan.action == "cancel":  # pg_cancel_backend: "Cancel" would read as the way back
+        title = "Stop the running query of " + title.removeprefix("Cancel ")
+    label = GO_LABELS.get(plan.action, "Run it").format(pid=plan.args.get("pid", ""))
+    return f"{title}?", label.strip()
+
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Cancel is focused; bulk actions also need the target's name typed."""
+    """Back is focused; bulk actions need the target's name typed, and then the
+    typing box has the focus (Enter with the name typed confirms)."""
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -24,7 +49,8 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="confirm-cancel",
+                        tooltip="Change nothing")]
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
@@ -41,24 +67,30 @@ class ConfirmScreen(ModalScreen[bool]):
         if p.touches:
             lines.append(f"[b]touches[/b]     {len(p.touches)}:")
             lines += [f"  {escape(t)}" for t in p.touches]
+        question, go = wording(p)
         with Vertical():
-            yield Label(f"⚠ {escape(p.title)}?", classes="title")
+            yield Label(f"⚠ {escape(question)}", classes="title")
             with VerticalScroll():
                 yield Static("\n".join(lines))
             if p.typed_confirmation:
                 yield Label(f"Type {escape(p.typed_confirmation)} to confirm:")
                 yield Input(id="typed")
             with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("Confirm", id="confirm", variant="error",
+                yield Button(BACK, id="cancel")
+                yield Button(escape(go), id="confirm", variant="error",
                              disabled=bool(p.typed_confirmation))
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # typing goes where the user expects: into the box that asks for the name
+        self.query_one("#typed" if self.plan.typed_confirmation else "#cancel").focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = (
             event.value.strip() != self.plan.typed_confirmation)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.plan.typed_confirmation:
+            self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm")
@@ -75,7 +107,7 @@ class AskScreen(ModalScreen[str | None]):
     AskScreen > Vertical { width: 72; max-width: 100%; height: auto;
         border: round $accent; background: $surface; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="ask-cancel")]
 
     def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
         super().__init__()
@@ -88,7 +120,7 @@ class AskScreen(ModalScreen[str | None]):
             yield Input(self.value, placeholder=self.placeholder, id="answer",
                         select_on_focus=True)
             yield Label("Enter to continue (nothing changes before the confirmation), "
-                        "Esc to cancel", classes="hint")
+                        "Esc to go back", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())  # may be empty: the defaults; Esc is None

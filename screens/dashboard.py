@@ -18,7 +18,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from luckytui.snapshots import SourceState
+from luckytui.snapshots import AlertsSnapshot, SourceState
 from luckytui.sources.base import Update
 from widgets.alerts import AlertsPane
 from widgets.banner import Banner
@@ -193,6 +193,9 @@ class DashboardScreen(Screen[None]):
         for name, pane in self._panes.items():
             if PANE_SOURCE[name] == update.source:
                 pane.update_source(update.snapshot, update.state, now)
+        if isinstance(update.snapshot, AlertsSnapshot):  # the banner counts what fires
+            self.query_one(Banner).set_firing(
+                sum(1 for a in update.snapshot.alerts if a.state == "firing"))
 
     def show_states(self, states: Sequence[SourceState], now: datetime) -> None:
         self.query_one(Banner).set_sources(states)

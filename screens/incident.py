@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, parse_when
 from luckytui.incident.triage import Triage
+from screens.confirm import BACK
 
 SEVERITY_HELP = {
     "P1": "Critical: site down, data loss risk, security breach (respond in 15 min)",
@@ -31,6 +33,22 @@ FORM_CSS = """
 {name} Button {{ margin-left: 2; }}
 {name} RadioSet, {name} Checkbox {{ width: 100%; }}
 """
+
+
+class TickBox(Checkbox):
+    """A checklist tick that reads without colour: ☑ ticked, ☐ not."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("☑" if self.value else "☐", "bold" if self.value else "")
+
+
+class PickButton(RadioButton):
+    """A choice that reads without colour: ◉ chosen, ○ not."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.styled("◉" if self.value else "○", "bold" if self.value else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +89,7 @@ class DeclareScreen(ModalScreen[Declaration | None]):
     DeclareScreen .row Label { width: 16; }
     DeclareScreen .row Input { width: 1fr; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="declare-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="declare-cancel")]
 
     def __init__(self, triage: Triage | None = None, *, now: datetime | None = None,
                  utc: bool = False) -> None:
@@ -95,8 +113,8 @@ class DeclareScreen(ModalScreen[Declaration | None]):
             with RadioSet(id="severity", compact=True):
                 for sev in SEVERITIES:
                     mark = "  ← suggested" if t and sev == self.suggested else ""
-                    yield RadioButton(f"{sev}  {SEVERITY_HELP[sev]}{mark}", id=f"sev-{sev}",
-                                      value=sev == self.suggested)
+                    yield PickButton(f"{sev}  {SEVERITY_HELP[sev]}{mark}", id=f"sev-{sev}",
+                                     value=sev == self.suggested)
             with Horizontal(classes="row"):
                 yield Label("Affected")
                 yield Input(", ".join(t.components) if t else "", id="components",
@@ -108,10 +126,10 @@ class DeclareScreen(ModalScreen[Declaration | None]):
             if t is not None and t.detected_at is not None:
                 yield Static(f"Detected {self._format(t.detected_at)} (the first firing "
                              "alert): MTTA and MTTR count from there.", classes="hint")
-            yield Checkbox("Drill (kept out of production metrics)", id="drill", compact=True)
+            yield TickBox("Drill (kept out of production metrics)", id="drill", compact=True)
             yield Static("", id="problem", classes="hint")
             with Horizontal():
-                yield Button("Cancel", id="cancel")
+                yield Button(BACK, id="cancel")
                 yield Button("Declare", id="declare", variant="warning")
 
     def _format(self, ts: datetime) -> str:
@@ -162,7 +180,7 @@ class ResolveScreen(ModalScreen[dict[str, bool] | None]):
     """The plan's resolution checklist; an unticked item is recorded as skipped."""
 
     DEFAULT_CSS = FORM_CSS.format(name="ResolveScreen")
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="resolve-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="resolve-cancel")]
 
     def __init__(self, number: str, title: str) -> None:
         super().__init__()
@@ -173,10 +191,10 @@ class ResolveScreen(ModalScreen[dict[str, bool] | None]):
         with Vertical():
             yield Label(f"Resolve {self.number}: {self.incident_title}", classes="title")
             for i, item in enumerate(RESOLUTION_CHECKLIST):
-                yield Checkbox(item, id=f"item-{i}")
+                yield TickBox(item, id=f"item-{i}", compact=True)
             yield Static("Unticked items are recorded as skipped.", classes="hint")
             with Horizontal():
-                yield Button("Cancel", id="cancel")
+                yield Button(BACK, id="cancel")
                 yield Button("Resolve", id="resolve", variant="success")
 
     def on_mount(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -19,7 +20,7 @@ from luckytui.incident.model import STATUSES, Incident, banner_text, latest_inci
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.incident.triage import Triage, triage
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
-from screens.composer import ComposerScreen
+from screens.composer import ComposerScreen, clipboard_reachable, save_new
 from screens.confirm import AskScreen
 from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
 from screens.steps import ChoiceScreen, RolesScreen
@@ -251,16 +252,36 @@ class IncidentRoom(App[int]):
         if not final:
             self.notify("Not sent: nothing was recorded.", timeout=3)
             return
+        not_copied = await clipboard_reachable()
         self.copy_to_clipboard(final)  # OSC 52: reaches the laptop's clipboard over SSH
-        try:
+        try:  # recorded as sent either way: the record is about sending
             await service.record_sent(channel, final, inc.number, next_update=next_update)
         except IncidentError as exc:
             self.notify(str(exc), severity="error", timeout=6)
             return
         what = "Status update" if channel == "status" else "Customer notice"
-        self.notify(f"{what} copied to the clipboard and recorded as sent. Paste it where "
-                    "it goes.", timeout=6)
         await self._follow_log()
+        if not_copied is None:
+            self.notify(f"{what} copied to the clipboard and recorded as sent. Paste it "
+                        "where it goes.", timeout=6)
+            return
+        stem = f"{inc.number}-{'status-update' if channel == 'status' else 'customer-notice'}"
+        save = await self.push_screen_wait(ChoiceScreen(
+            f"{what} recorded as sent, but NOT copied to your clipboard: {not_copied}.",
+            [("save", f"write it to {stem}.txt in {Path.cwd()} (readable by you only)"),
+             ("leave", "do not save it")], "",
+            hint="Nothing is written over an existing file."))
+        if save != "save":
+            self.notify(f"{what} not copied and not saved (it is on the timeline).",
+                        timeout=6)
+            return
+        try:
+            path = save_new(Path.cwd(), stem, final)
+        except OSError as exc:
+            self.notify(f"{what} not saved: {exc.strerror or exc}", severity="error",
+                        timeout=8)
+            return
+        self.notify(f"{what} saved to {path}: paste it from there.", timeout=8)
 
     # --- the full-screen timeline and the post-mortem ------------------------------
 

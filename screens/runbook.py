@@ -16,6 +16,7 @@ from luckytui.runbooks import Runbook, Step
 
 KIND_HINT = {"check": "Enter shows the pane", "action": "Enter plans the remedy (confirmed)",
              "note": "outside luckytui"}
+READ_ONLY_HINT = "read-only: remedies are not offered; do it from a war room that may change"
 # what the screen answers: ("pane", name) | ("act", name, *args) | None
 Choice = tuple[str, ...] | None
 
@@ -35,15 +36,19 @@ class RunbookScreen(ModalScreen[Choice]):
     ]
 
     def __init__(self, runbook: Runbook, ticked: set[int],
-                 on_tick: Callable[[int, bool], None]) -> None:
+                 on_tick: Callable[[int, bool], None], *, remedies: bool = True) -> None:
+        """``remedies``: False when read-only (a remedy step is then only a note)."""
         super().__init__()
         self.runbook = runbook
         self.ticked = set(ticked)
         self.on_tick = on_tick
+        self.remedies = remedies
+        self.chosen: int | None = None  # the step whose check or remedy was chosen
 
     def _prompt(self, i: int, step: Step) -> str:
         box = "☑" if i in self.ticked else "☐"
-        detail = f"  [dim]{escape(step.note)}[/dim]" if step.note else ""
+        note = step.note or (READ_ONLY_HINT if step.action and not self.remedies else None)
+        detail = f"  [dim]{escape(note)}[/dim]" if note else ""
         return f"{box} {i + 1}. [b]{step.kind}[/b]  {escape(step.text)}{detail}"
 
     def compose(self) -> ComposeResult:
@@ -52,7 +57,8 @@ class RunbookScreen(ModalScreen[Choice]):
             yield OptionList(*[Option(self._prompt(i, s), id=str(i))
                                for i, s in enumerate(self.runbook.steps)], id="steps")
             yield Label("Space ticks a step (recorded) · Enter: a check shows its pane, a "
-                        "remedy is planned and confirmed · Esc closes", classes="hint")
+                        "remedy is planned and confirmed (ticked once it succeeds) · Esc "
+                        "closes", classes="hint")
 
     def on_mount(self) -> None:
         steps = self.query_one("#steps", OptionList)
@@ -72,9 +78,13 @@ class RunbookScreen(ModalScreen[Choice]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         step = self.runbook.steps[event.option_index]
-        if step.action:
+        if step.action and not self.remedies:
+            self.notify(READ_ONLY_HINT, title="Read-only", timeout=6)
+        elif step.action:
+            self.chosen = event.option_index
             self.dismiss(("act", step.action, *step.args))
         elif step.pane:
+            self.chosen = event.option_index
             self.dismiss(("pane", step.pane))
         else:
             self.notify(step.note or step.text, title="Outside luckytui", timeout=8)

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from screens.confirm import BACK
+
 ROLE_HELP = {
     "IC": "Incident Commander: coordinates, decides, assigns roles",
     "TL": "Technical Lead: fixes the issue",
@@ -27,11 +29,11 @@ class ChoiceScreen(ModalScreen[str | None]):
     ChoiceScreen { align: center middle; }
     ChoiceScreen > Vertical { width: 96; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1; }
-    ChoiceScreen .title { text-style: bold; }
+    ChoiceScreen .title { text-style: bold; width: 100%; }
     ChoiceScreen .hint { color: $text-muted; }
     ChoiceScreen OptionList { height: auto; max-height: 12; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="choice-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="choice-cancel")]
 
     def __init__(self, title: str, choices: Sequence[tuple[str, str]], current: str,
                  hint: str = "") -> None:
@@ -84,7 +86,7 @@ class RolesScreen(ModalScreen[dict[str, str] | None]):
     RolesScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     RolesScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="roles-cancel")]
+    BINDINGS = [Binding("escape", "cancel", BACK, id="roles-cancel")]
 
     def __init__(self, number: str, roles: Mapping[str, str], me: str) -> None:
         super().__init__()
@@ -104,7 +106,7 @@ class RolesScreen(ModalScreen[dict[str, str] | None]):
             yield Static(f"Handovers are recorded (who held it before). An empty name frees "
                          f"the role. You are {self.me}.", classes="hint")
             with Horizontal(id="buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(BACK, id="cancel")
                 yield Button("Assign", id="assign", variant="primary")
 
     def on_mount(self) -> None:

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from luckytui.snapshots import Alert, AlertsSnapshot
-from widgets.pane import Clock, Pane, TextLine, format_age
+from widgets.pane import Clock, Pane, TextLine, WordCut, format_age
 from widgets.table import ColumnSpec, DiffTable, cell, rcell
 
 SEVERITY_RANK = {"critical": 0, "page": 0, "high": 1, "error": 1, "warning": 2, "info": 4}
@@ -49,7 +49,7 @@ def alert_row(alert: Alert, now: datetime) -> list[RenderableType]:
         cell(alert.severity or "–", SEVERITY_STYLE.get(severity, "")),
         state,
         rcell(since),
-        cell(" ".join(alert.summary.split())),
+        WordCut(alert.summary),  # prose: cut between words
     ]
 
 

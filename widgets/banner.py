@@ -1,4 +1,4 @@
-"""The one-line banner: incident, READ-ONLY badge, source health chips, clock.
+"""The one-line banner: incident, its clocks, firing alerts, READ-ONLY, source chips, clock.
 
 The clock shows minutes, so it repaints once a minute; stale and failing chips
 show their data's age and tick once a second only while a source is unhealthy.
@@ -7,8 +7,11 @@ The banner repaints only when its text changes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.text import Text
 from textual.timer import Timer
@@ -48,13 +51,24 @@ def chip(state: SourceState, now: datetime, *, level: int) -> Text:
 
 
 def chips(states: Sequence[SourceState], now: datetime, level: int) -> Text:
-    """Source chips, shorter as ``level`` grows (0: every word ... 5: symbols and names).
+    """Source chips, shorter as ``level`` grows (0: every word ... 5: symbols and names,
+    6: a count by state, 7: nothing).
 
     From level 2 healthy sources fold into a count ("● 3 ok"), from level 3 the
     sources that are off are left out. The symbol always tells the state:
     ● ok, ▲ stale, ✖ failing, ◌ connecting, ○ off.
     """
     out = Text(end="")
+    if level >= 7:
+        return out
+    if level >= 6:  # "●3✖1": how many sources are in each state that matters
+        for status in (SourceStatus.OK, SourceStatus.STALE, SourceStatus.FAILING,
+                       SourceStatus.CONNECTING):
+            count = sum(1 for s in states if s.status is status)
+            if count:
+                symbol, style, _ = CHIP[status]
+                out.append(f"{symbol}{count}", style=style)
+        return out
     shown = list(states)
     if level >= 2:
         healthy = [s for s in states if s.status is SourceStatus.OK]
@@ -74,13 +88,46 @@ def chips(states: Sequence[SourceState], now: datetime, level: int) -> Text:
 
 CLOCK_STYLES = {"running": "bold", "near": "bold black on yellow",
                 "overdue": "bold white on red"}
+FIRING_STYLE = "bold white on red"
+ELAPSED = re.compile(r"^\d+:\d\d:\d\d$")
 
-LEVELS = 7
-"""How many ways the banner can shorten its right-hand side before cutting the incident."""
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How far the banner has shortened itself to fit its width."""
+
+    chips: int = 0  # chips() level
+    elapsed: bool = True  # the incident's time since the impact started
+    status: bool = True  # Investigating, Identified, Monitoring
+    wall_clock_short: bool = False
+    page_short: bool = False  # "status page in 4:10" → "page in 4:10"
+    badge_short: bool = False  # READ-ONLY → RO
+    compact: bool = False  # "INC-… · P1" → "INC-… P1", no padding around the clocks
+    wall_clock: bool = True
+    no_firing: bool = True  # "0 firing" (nothing firing) shown
+    number_short: bool = False  # INC-2026-11-26-001 → INC-…-001 (the day's sequence)
+
+
+def _ladder() -> tuple[Fit, ...]:
+    """What gives way, in order. Never dropped: the incident's number and severity, its
+    open clocks (whole, never cut), the count of firing alerts and READ-ONLY (as RO)."""
+    steps: list[dict[str, Any]] = [
+        {"chips": 1}, {"chips": 2}, {"elapsed": False}, {"status": False}, {"chips": 3},
+        {"chips": 4}, {"chips": 5}, {"wall_clock_short": True}, {"no_firing": False},
+        {"page_short": True}, {"compact": True}, {"chips": 6}, {"badge_short": True},
+        {"wall_clock": False}, {"chips": 7}, {"number_short": True},
+    ]
+    fits = [Fit()]
+    for step in steps:
+        fits.append(replace(fits[-1], **step))
+    return tuple(fits)
+
+
+LADDER = _ladder()
 
 
 class Banner(Widget):
-    """Incident · READ-ONLY · source chips · clock, on one line."""
+    """Incident · clocks · firing alerts · READ-ONLY · source chips · clock, on one line."""
 
     DEFAULT_CSS = """
     Banner {
@@ -108,6 +155,7 @@ class Banner(Widget):
         self._incident: str | None = None
         self._severity: str | None = None
         self._clocks: tuple[tuple[str, str], ...] = ()
+        self._firing: int | None = None  # alerts firing, once the alerts source answered
         self._states: tuple[SourceState, ...] = ()
         self._signature: object = None
         self._line = Text(end="")
@@ -123,6 +171,11 @@ class Banner(Widget):
         self._incident = text
         self._severity = severity
         self._clocks = tuple(clocks)
+        self._update()
+
+    def set_firing(self, count: int | None) -> None:
+        """How many alerts are firing (None: not known, nothing shown)."""
+        self._firing = count
         self._update()
 
     def set_sources(self, states: Sequence[SourceState]) -> None:
@@ -164,31 +217,66 @@ class Banner(Widget):
             return local.strftime("%H:%M")
         return local.strftime("%H:%MZ" if short else "%H:%M UTC")
 
-    def compose_line(self, width: int, now: datetime) -> Text:
-        """The banner's text for ``width`` cells."""
+    def _incident_part(self, fit: Fit) -> Text:
+        """" INC-… · P1 · Investigating · for 00:12:34 " in the severity's colours."""
+        assert self._incident is not None
+        fields = []
+        for field in self._incident.split(" · "):
+            if ELAPSED.match(field):  # a duration, not a time of day
+                if fit.elapsed:
+                    fields.append(f"for {field}")
+            elif field.startswith("INC-") and fit.number_short:
+                fields.append("INC-…-" + field.rsplit("-", 1)[-1])
+            elif fit.status or field.startswith("INC") or field in (*SEVERITY_STYLES, "DRILL"):
+                fields.append(field)  # the status word gives way; number and severity never
+        severity = (self._severity or "").upper()
+        return Text(f" {(' ' if fit.compact else ' · ').join(fields)} ",
+                    style=SEVERITY_STYLES.get(severity, "bold reverse"), end="")
+
+    def _left(self, fit: Fit) -> Text:
+        """The incident, its open clocks and the firing alerts."""
         if self._incident:
-            severity = (self._severity or "").upper()
-            left = Text(f" {self._incident} ", style=SEVERITY_STYLES.get(severity, "bold reverse"),
-                        end="")
+            left = self._incident_part(fit)
             for text, state in self._clocks:  # the deadlines: right after the incident
+                if fit.page_short:
+                    text = text.replace("status page ", "page ", 1)
                 left.append(" ")
-                left.append(f" {text} ", style=CLOCK_STYLES.get(state, ""))
+                left.append(text if fit.compact else f" {text} ",
+                            style=CLOCK_STYLES.get(state, ""))
         else:
             left = Text(" No active incident", style="dim", end="")
+        if self._firing or (self._firing == 0 and fit.no_firing):
+            left.append(" ")
+            text = f"{self._firing} firing"
+            left.append(text if fit.compact else f" {text} ",
+                        style=FIRING_STYLE if self._firing else "dim")
+        return left
+
+    def _right(self, fit: Fit, now: datetime) -> Text:
+        """READ-ONLY, the sources' health and the wall clock."""
         right = Text(end="")
-        for level in range(LEVELS):
-            right = Text(end="")
-            if self.read_only:
-                badge = " RO " if level >= 5 else " READ-ONLY "
-                right.append(badge, style="bold white on magenta")
-                right.append(" ")
-            right.append_text(chips(self._states, now, min(level, 5)))
-            right.append(f" {self.clock_text(now, short=level >= 6)} ", style="bold")
+        if self.read_only:
+            right.append(" RO " if fit.badge_short else " READ-ONLY ",
+                         style="bold white on magenta")
+        sources = chips(self._states, now, fit.chips)
+        if sources.plain:
+            right.append(" " if right.plain else "")
+            right.append_text(sources)
+        if fit.wall_clock:
+            right.append(f" {self.clock_text(now, short=fit.wall_clock_short)} ", style="bold")
+        return right
+
+    def compose_line(self, width: int, now: datetime) -> Text:
+        """The banner's text for ``width`` cells: the longest form of each part that fits
+        (LADDER says what gives way first)."""
+        for fit in LADDER:
+            left, right = self._left(fit), self._right(fit, now)
             if left.cell_len + 1 + right.cell_len <= width:
                 break
-        space = width - right.cell_len
-        if left.cell_len + 1 > space:
-            left.truncate(max(0, space - 1), overflow="ellipsis")
+        else:  # narrower than any banner: the incident and its clocks, cut at the end
+            right = Text(end="")
+            if left.cell_len > width:
+                left.truncate(width, overflow="ellipsis")
         line = Text(end="", no_wrap=True)
         line.append_text(left)
         line.append(" " * max(0, width - left.cell_len - right.cell_len))

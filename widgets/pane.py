@@ -10,9 +10,13 @@ and then repaints only the bottom border line.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, Self, TypeVar
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.geometry import Region
 from textual.timer import Timer
@@ -45,6 +49,45 @@ def format_age(seconds: float) -> str:
     return f"{days}d {hours:02d}h"
 
 
+def cut_words(text: str, width: int) -> str:
+    """``text`` on one line in ``width`` cells: whole, or cut after its last word that
+    fits, with "…" to mark the cut (mid-word only when the first word alone is wider)."""
+    flat = " ".join(text.split())
+    if cell_len(flat) <= width:
+        return flat
+    if width <= 1:
+        return "…"[:width]
+    kept = ""
+    for word in flat.split(" "):
+        longer = f"{kept} {word}" if kept else word
+        if cell_len(longer) + 1 > width:
+            break
+        kept = longer
+    if not kept:  # one long word (a URL, an identifier): cut inside it
+        long = Text(flat)
+        long.truncate(width, overflow="ellipsis")
+        return long.plain
+    return kept.rstrip(" ,;:·-–") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class WordCut:
+    """A one-line renderable (a table cell of prose) that ``cut_words`` to its width."""
+
+    text: str
+    style: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text(cut_words(self.text, options.max_width), style=self.style, no_wrap=True,
+                   end="")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, cell_len(" ".join(self.text.split())))
+
+
 def text_signature(text: Text | None) -> object:
     """What decides whether a Text must be redrawn (``Text ==`` ignores the base style)."""
     if text is None:
@@ -63,9 +106,7 @@ def status_text(state: SourceState | None, now: datetime, has_data: bool) -> Tex
     if state.status is SourceStatus.STALE:
         return Text(f"⚠ stale{age_part}", style="bold yellow")
     if state.status is SourceStatus.FAILING:
-        error = " ".join((state.error or "no answer").split())
-        if len(error) > 60:
-            error = error[:59] + "…"
+        error = cut_words(state.error or "no answer", 60)
         return Text(f"✖ failing: {error}{age_part}", style="bold red")
     return None
 

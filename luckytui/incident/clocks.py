@@ -113,7 +113,8 @@ def results(inc: Incident, now: datetime) -> list[tuple[Clock, str]]:
 
 
 def countdown(seconds: float) -> str:
-    """12:03 · 1:02:03 · -4:10 once past due."""
+    """A duration, never a time of day: 12:03 (m:ss) · 1:02:03 (h:mm:ss) · -4:10 once past
+    due. Read with the words clock_text puts around it ("in", "OVERDUE")."""
     sign = "-" if seconds < 0 else ""
     s = int(abs(seconds))
     h, m, sec = s // 3600, s % 3600 // 60, s % 60
@@ -121,10 +122,14 @@ def countdown(seconds: float) -> str:
 
 
 def clock_text(c: Clock, now: datetime) -> str:
-    """Ack due 12:03 · Status page OVERDUE 4:10 (for the banner and the CLI)."""
+    """"ack in 12:03" · "status page OVERDUE 4:10" · "ack met" (the banner and the CLI).
+
+    Relative, with a word before the figure, so that it cannot be read as a time of
+    day; the banner shortens "status page" to "page" when it is short of room."""
     left = c.remaining_s(now)
+    label = c.label.lower()
     if c.open and left < 0:
-        return f"{c.label} OVERDUE {countdown(-left)}"
+        return f"{label} OVERDUE {countdown(-left)}"
     if c.open:
-        return f"{c.label} due {countdown(left)}"
-    return f"{c.label} {c.state}"
+        return f"{label} in {countdown(left)}"
+    return f"{label} {c.state}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from luckytui.config import ConfigError
+from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, Incident, banner_text
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.text import say_error
@@ -121,7 +122,8 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
             elif step == "show":
                 inc = await svc.get(args.number)
                 print(json.dumps(_to_json(inc, now), indent=2) if args.json
-                      else banner_text(inc, now) + f"\n{inc.title}")
+                      else banner_text(inc, now) + f"\n{inc.title}" + "".join(
+                          f"\n{clock_text(c, now)}" for c in open_clocks(inc, now)))
             elif step == "severity":
                 inc = await svc.change_severity(args.severity, args.number)
                 print(f"{inc.number} is {inc.severity}")

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from luckytui.app import LuckyApp
 from luckytui.config import load_settings
@@ -132,7 +133,7 @@ async def test_emergency_scale_needs_the_namespace_typed(sim: Simulation,
         assert isinstance(confirm, ConfirmScreen) and len(confirm.plan.touches) == 2
         button = confirm.query_one("#confirm", Button)
         assert button.disabled
-        confirm.query_one("#typed").focus()
+        assert app.focused is confirm.query_one("#typed")  # typing goes to the name
         await pilot.press(*"luckygas")
         await pilot.pause()
         assert not button.disabled
@@ -161,6 +162,8 @@ async def test_one_key_undo(sim: Simulation, tmp_path: Path) -> None:
 
 
 async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path) -> None:
+    """Its runbook opens from the alert; a tick by hand and a remedy that succeeded are
+    both recorded, and show ☑ when the runbook is opened again."""
     from luckytui.store import EventLog
     from screens.runbook import RunbookScreen
     from widgets.alerts import AlertsPane
@@ -177,16 +180,53 @@ async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path
         await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
         book = app.screen
         assert isinstance(book, RunbookScreen) and book.runbook.id == "analytics-endpoint-down"
+        assert book.runbook.steps[2].action == "run-job"
         await pilot.press("space")  # step 1 done
         await pilot.press("down", "down", "enter")  # step 3: run the aggregation now
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
         await until(pilot, lambda: any(j.startswith("analytics-aggregation-manual-")
                                        for j in sim.model.jobs))
+        await until(pilot, lambda: any(i.kind == "runbook.step" and "step 3" in i.text
+                                       for _, i in app._timeline))
+        # opened again: both steps ticked, the next one to do highlighted
+        await pilot.press("5", "enter")
+        await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
+        again = app.screen
+        assert isinstance(again, RunbookScreen)
+        steps = again.query_one("#steps", OptionList)
+        marks = [str(steps.get_option_at_index(i).prompt)[0]
+                 for i in range(steps.option_count)]
+        assert marks[:3] == ["☑", "☐", "☑"]
+        assert steps.highlighted == 1
     async with await EventLog.open(tmp_path / "log.sqlite3") as log:
-        steps = await log.records(kinds=["runbook.step"])
-    assert [(r.data["runbook"], r.data["step"], r.data["ticked"]) for r in steps] == [
-        ("analytics-endpoint-down", 0, True)]
+        steps_done = await log.records(kinds=["runbook.step"])
+        outcomes = await log.records(kinds=["mitigation.outcome"])
+    assert [(r.data["runbook"], r.data["step"], r.data["ticked"]) for r in steps_done] == [
+        ("analytics-endpoint-down", 0, True), ("analytics-endpoint-down", 2, True)]
+    assert outcomes[-1].data["status"] == "ok"
+    assert steps_done[-1].data["remedy"] == outcomes[-1].data["intent"]
+
+
+async def test_a_remedy_not_confirmed_leaves_its_step_unticked(sim: Simulation,
+                                                         tmp_path: Path) -> None:
+    from luckytui.store import EventLog
+    from screens.runbook import RunbookScreen
+
+    settings = load_settings(sim.config_path).with_overrides(refresh=0.5)
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: bool(app.actions) and app.mitigator is not None)
+        book = next(b for b in app.runbooks if b.id == "analytics-endpoint-down")
+        app.run_worker(app._open_runbook(book))
+        await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
+        await pilot.press("down", "down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#cancel")  # Back: nothing runs, nothing is ticked
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+    async with await EventLog.open(tmp_path / "log.sqlite3") as log:
+        assert await log.records(kinds=["runbook.step"]) == []
 
 
 async def test_any_remedy_by_name(sim: Simulation, tmp_path: Path) -> None:

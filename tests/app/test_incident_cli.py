@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,13 @@ async def test_shell_steps_reach_a_running_war_room(tmp_path: Path) -> None:
         assert asyncio.get_running_loop().time() - started < 1.5  # the log is followed
         await pilot.pause(0.1)
         assert number in app.dashboard.query_one(Banner).render().plain
+        # the shell reads the clocks as the banner does: relative, never a time of day
+        code, out, _ = await luckytui("incident", "show", "--log", log)
+        assert code == 0
+        lines = out.splitlines()
+        assert lines[1] == "Orders failing"
+        assert re.fullmatch(r"ack in (29|30):\d\d", lines[2]), out
+        assert re.fullmatch(r"status page in 1[45]:\d\d", lines[3]), out
 
         assert (await luckytui("incident", "ack", "--log", log))[0] == 0
         code, _, _ = await luckytui("incident", "resolve", "--tick", "1", "--tick", "3",

@@ -29,11 +29,13 @@ class FrozenSource:
         pass
 
 
-def frozen_app(tmp_path: Any, panes: tuple[str, ...] | None = None) -> LuckyApp:
+def frozen_app(tmp_path: Any, panes: tuple[str, ...] | None = None, *,
+               read_only: bool = False) -> LuckyApp:
     data = snapshots_after(100)
     now = data["now"]
     sources = [FrozenSource(name, data[name]) for name in ("kube", "db", "endpoints", "alerts")]
-    settings = Settings(utc=True, refresh=3600, **({"panes": panes} if panes else {}))
+    settings = Settings(utc=True, refresh=3600, read_only=read_only,
+                        **({"panes": panes} if panes else {}))
     return LuckyApp(settings, sources=sources, clock=lambda: now,
                     log_path=tmp_path / "log.sqlite3", actor="oncall@jump-1")
 

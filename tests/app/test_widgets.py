@@ -756,7 +756,7 @@ async def test_banner() -> None:
         ])
         await pilot.pause()
         text = screen_text(banner.app).splitlines()[0]
-        assert text.startswith(" INC-2026-11-26-001 · P1 · Investigating · 00:12:34")
+        assert text.startswith(" INC-2026-11-26-001 · P1 · Investigating · for 00:12:34")
         for chip in ("● kube ok", "▲ db stale 12s", "✖ endpoints failing", "○ alerts off"):
             assert chip in text
         styled = banner.compose_line(160, NOW)
@@ -764,8 +764,9 @@ async def test_banner() -> None:
 
         narrow = banner.compose_line(80, NOW)
         assert narrow.cell_len == 80
-        assert narrow.plain.startswith(" INC-2026-11-26-001 · P1")
-        assert "▲db 12s" in narrow.plain and "✖endpoints" in narrow.plain
+        assert narrow.plain.startswith(" INC-2026-11-26-001 · P1 ")
+        assert "Investigating" not in narrow.plain  # the status word gives way first
+        assert "▲ db 12s" in narrow.plain and "✖ endpoints" in narrow.plain
 
         with record_refreshes(banner) as calls:  # the same text again: no repaint
             banner.set_incident("INC-2026-11-26-001 · P1 · Investigating · 00:12:34", "P1")

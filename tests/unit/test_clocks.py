@@ -92,8 +92,10 @@ def test_results_lists_each_deadline_once_and_skips_recorded_ones() -> None:
 def test_clock_text() -> None:
     inc = incident("P1")
     response = clocks(inc, T0 + 3 * M)[0]
-    assert clock_text(response, T0 + 3 * M) == "Ack due 12:00"
-    assert clock_text(response, T0 + 19 * M + timedelta(seconds=10)) == "Ack OVERDUE 4:10"
+    assert clock_text(response, T0 + 3 * M) == "ack in 12:00"
+    assert clock_text(response, T0 + 19 * M + timedelta(seconds=10)) == "ack OVERDUE 4:10"
+    page = clocks(inc, T0 + 3 * M)[1]
+    assert clock_text(page, T0 + 3 * M) == "status page in 12:00"
 
 
 async def test_record_clocks_once_from_two_processes(tmp_path: Path) -> None:
