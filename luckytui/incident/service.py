@@ -183,7 +183,8 @@ class Incidents:
 
     async def record_clocks(self, now: datetime | None = None) -> list[str]:
         """Record every clock result (met or missed) not yet in the log, for every
-        incident; safe from several processes at once (one record per deadline)."""
+        incident; safe from several processes at once (one record per deadline: the
+        response SLA once per incident, whatever severity changes came after)."""
         now = now or self.log.now()
         lines = []
         for inc in (await self.all()).values():
@@ -191,7 +192,7 @@ class Incidents:
                 record = await self.log.append(
                     CLOCK, {"clock": clock.name, "label": clock.label,
                             "due": clock.due.isoformat(), "result": result,
-                            "severity": inc.severity},
+                            "severity": clock.severity or inc.severity},
                     actor=self.actor, incident=inc.number,
                     dedupe=f"{CLOCK}:{inc.number}:{clock.key}")
                 if record is not None:
