@@ -49,17 +49,37 @@ def _key(alert: Alert) -> str:
 
 
 def alert_signals(before: AlertsSnapshot | None, after: AlertsSnapshot) -> list[Signal]:
-    """alert.fired for alerts newly firing, alert.resolved for firing alerts now gone."""
+    """alert.fired for alerts newly firing, alert.resolved for firing alerts now gone.
+
+    alert.fired carries ``fired_at``, when the alert started *firing*, which is not
+    Prometheus's ``activeAt``: a rule with ``for: 5m`` is pending from activeAt and fires
+    five minutes later. The most truthful time is the pending → firing transition the
+    war room observed: the alert was pending in ``before`` and is firing in ``after``,
+    so it fired by ``after.taken_at``, at most one refresh late (``fired_seen:
+    "transition"``). Seen already firing at the first look (the war room started late),
+    Prometheus's alerts API does not say when it fired, only that it was pending from
+    activeAt; ``fired_at`` is then the first look (``fired_seen: "first look"``), a time
+    it was surely firing, never the pending start, so MTTA and MTTR are not stretched by
+    the rule's ``for``.
+    """
+    was_firing = {_key(a) for a in (before.alerts if before else ()) if a.state == "firing"}
+    was_pending = {_key(a) for a in (before.alerts if before else ()) if a.state == "pending"}
     was = {_key(a): a for a in (before.alerts if before else ()) if a.state == "firing"}
     now = {_key(a): a for a in after.alerts if a.state == "firing"}
+    fired_at = after.taken_at.astimezone(UTC).isoformat()
     out = [
         Signal("alert.fired", {"alert": a.name, "severity": a.severity, "summary": a.summary,
-                               "active_at": a.active_at.isoformat() if a.active_at else None},
+                               "active_at": a.active_at.isoformat() if a.active_at else None,
+                               "fired_at": fired_at,
+                               "fired_seen": "transition" if k in was_pending
+                               else "first look"},
                f"alert.fired:{k}")
-        for k, a in now.items() if k not in was
+        for k, a in now.items() if k not in was_firing
     ]
     out += [
-        Signal("alert.resolved", {"alert": a.name, "severity": a.severity},
+        Signal("alert.resolved", {"alert": a.name, "severity": a.severity,
+                                  "active_at": a.active_at.isoformat() if a.active_at
+                                  else None},
                f"alert.resolved:{k}")
         for k, a in was.items() if k not in now
     ]

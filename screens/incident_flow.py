@@ -111,8 +111,14 @@ class IncidentRoom(App[int]):
     # --- declare ------------------------------------------------------------------
 
     def current_triage(self) -> Triage:
+        """The decision tree answered afresh from the latest snapshots, every time it is
+        asked; detection from the log (the first alert fired or check failed, still in
+        force since the last resolution), as `luckytui incident declare` takes it."""
+        from luckytui.incident.detection import peek
+
         endpoints, alerts = self._snapshots()
-        return triage(endpoints, alerts)
+        found = peek(self.incidents.log.path) if self.incidents is not None else None
+        return triage(endpoints, alerts, detected_at=found.at if found else None)
 
     def action_declare(self) -> None:
         service = self._incident_service()

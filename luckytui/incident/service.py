@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from luckytui.incident import clocks as clock_rules
+from luckytui.incident.detection import detect
 from luckytui.incident.model import (
     ACKNOWLEDGED,
     CLOCK,
@@ -48,6 +49,10 @@ class Incidents:
     async def declare(self, title: str, severity: str, *, started_at: datetime | None = None,
                       detected_at: datetime | None = None,
                       components: tuple[str, ...] = (), drill: bool = False) -> Incident:
+        """Record the declaration. Without `detected_at`, detection is what the log says
+        (see luckytui.incident.detection: the first alert that fired or endpoint check
+        that failed, still in force, since the previous incident was resolved), else now.
+        A detection before a given impact start is not taken: the impact start wins."""
         title = " ".join(title.split())
         if not title:
             raise IncidentError("an incident needs a title")
@@ -59,6 +64,11 @@ class Incidents:
             raise IncidentError("the impact cannot start in the future")
         if detected_at is not None and detected_at > now:
             raise IncidentError("the problem cannot be detected in the future")
+        if detected_at is None:  # the first alert fired or endpoint check failed
+            found = await detect(self.log)
+            if found is not None and found.at <= now and (started_at is None
+                                                          or found.at >= started_at):
+                detected_at = found.at
         started = started_at or now
         detected = detected_at or now
         if detected < started:
