@@ -124,7 +124,8 @@ class Undo:
         return await self.action.execute(plan)
 
 
-def _undo_prefix(data: Mapping[str, Any]) -> str:
+def undo_prefix(data: Mapping[str, Any]) -> str:
+    """``undo of scale luckygas-backend 3→10: `` for an undo's record, else empty."""
     undone = data.get("undo_of")
     if not isinstance(undone, Mapping):
         return ""
@@ -135,12 +136,12 @@ def describe_intent(data: Mapping[str, Any]) -> str:
     changes = ", ".join(f"{c['what']} {c['before']} → {c['after']}"
                         for c in data.get("changes", []))
     title = str(data.get("title", data.get("action")))
-    prefix = _undo_prefix(data)
+    prefix = undo_prefix(data)
     title = title if title.startswith(prefix) else prefix + title
     return f"▶ {title}" + (f" ({changes})" if changes else "")
 
 
 def describe_outcome(data: Mapping[str, Any]) -> str:
     mark = {"ok": "✓", "refused": "⊘", "failed": "✖"}.get(str(data.get("status")), "?")
-    return (f"{mark} {_undo_prefix(data)}{data.get('action')} {data.get('target')}: "
+    return (f"{mark} {undo_prefix(data)}{data.get('action')} {data.get('target')}: "
             f"{data.get('detail')}")
