@@ -53,6 +53,11 @@ class Triage:
     components: tuple[str, ...]  # what looks affected: group/endpoint, alert names
     detected_at: datetime | None  # see luckytui.incident.detection; None: the declaration
     decided: Answer | None = None  # the answer that gave the suggestion
+    slowest_p95_ms: float | None = None  # the worst p95 over 2 s among answering probes
+
+    def said_yes(self, key: str) -> Answer | None:
+        """The answer to question `key` when it is yes."""
+        return next((a for a in self.answers if a.key == key and a.answer), None)
 
     @property
     def title_hint(self) -> str:
@@ -211,4 +216,4 @@ def triage(endpoints: EndpointsSnapshot | None, alerts: AlertsSnapshot | None, *
     components = [_label(e) for e in down] + [_label(e) for e in slow]
     components += sorted(a.name for a in firing)
     return Triage(tuple(answers), suggested, reason, tuple(dict.fromkeys(components)),
-                  detected_at, decided)
+                  detected_at, decided, worst if slow else None)
