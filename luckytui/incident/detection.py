@@ -122,7 +122,8 @@ class DetectionFold:
                 self.alerts.pop(_alert_key(r), None)
             elif r.kind in (ENDPOINT_DOWN, ENDPOINT_FLAPPING, ENDPOINT_UP, ENDPOINT_STABLE):
                 key = f"{r.data.get('group', '')}/{r.data.get('endpoint', '')}"
-                if r.kind in (ENDPOINT_UP, ENDPOINT_STABLE):
+                if r.kind == ENDPOINT_UP or (r.kind == ENDPOINT_STABLE
+                                             and r.data.get("state") != "down"):
                     self.endpoints.pop(key, None)
                 elif r.incident is None:
                     self.endpoints.setdefault(key, Detection(
