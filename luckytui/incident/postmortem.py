@@ -242,12 +242,13 @@ def _response(inc: Incident, times: _Times) -> list[str]:
     mttr = ("ongoing" if inc.mttr_s is None else
             f"{duration_text(inc.mttr_s)} — target < 30 min: "
             f"{verdict(inc.mttr_s, MTTR_TARGET_S)}")
-    sla = RESPONSE_SLA_S.get(inc.severity, RESPONSE_SLA_S["P4"])
     response = clock_rules.response_clock(inc, inc.acknowledged_at or inc.declared_at)
+    judged = response.severity or inc.severity  # the severity in force while it ran
+    sla = RESPONSE_SLA_S.get(judged, RESPONSE_SLA_S["P4"])
     sla_state = response.state if not response.open else "not acknowledged"
     lines = [f"- MTTA (acknowledged − detected): {mtta}",
              f"- MTTR (resolved − detected): {mttr}",
-             f"- Response SLA ({inc.severity}: acknowledge within {_window(sla)}): {sla_state}"]
+             f"- Response SLA ({judged}: acknowledge within {_window(sla)}): {sla_state}"]
     sent = ", ".join(times.hm(t) for t in inc.updates_sent)
     lines.append(f"- Status updates sent: {len(inc.updates_sent)}" + (f" ({sent})" if sent else ""))
     deadlines = [v for k, v in inc.clocks.items() if k.startswith(f"{clock_rules.STATUS_UPDATE}@")]

@@ -49,6 +49,7 @@ async def test_shell_steps_reach_a_running_war_room(tmp_path: Path) -> None:
     code, out, _ = await luckytui("incident", "show", number, "--json", "--log", log)
     doc = json.loads(out)
     assert doc["status"] == "Resolved" and doc["declared_by"] == "bob"
+    assert [h["severity"] for h in doc["severity_history"]] == ["P2"]
     assert doc["acknowledged_at"] and doc["resolved_at"]
     assert list(doc["checklist"].values()).count("ticked") == 2
     code, _, err = await luckytui("incident", "resolve", number, "--log", log)
