@@ -464,7 +464,10 @@ class LuckyApp(IncidentRoom):
         self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)
 
     async def _undo(self) -> None:
-        """Offer the undo of the newest successful remedy that has one."""
+        """Offer the undo of the newest successful remedy that has one; the undo's records
+        and its timeline line name the remedy it undoes."""
+        from luckytui.mitigations.runner import Undo, undo_of
+
         if self.event_log is None:
             return
         outcomes = await self.event_log.records(kinds=(OUTCOME,))
@@ -474,8 +477,18 @@ class LuckyApp(IncidentRoom):
             self.notify("Nothing to undo: no remedy with an undo has been applied.", timeout=4)
             return
         undo = dict(last.data["undo"])
-        self.notify(f"Undo of: {last.data.get('action')} {last.data.get('target')}", timeout=4)
-        self._start_action(str(undo["action"]), [str(a) for a in undo.get("args", [])])
+        intent_id = last.data.get("intent")
+        intent = next(iter(await self.event_log.records(after_id=intent_id - 1, limit=1)),
+                      None) if isinstance(intent_id, int) else None
+        undone = undo_of(last, intent if intent is not None and intent.id == intent_id
+                         else None)
+        action = self.actions.get(str(undo["action"]))
+        if action is None:
+            self._start_action(str(undo["action"]), [])  # says why it is not available
+            return
+        self.notify(f"Undo of: {undone['summary']}", timeout=4)
+        await self._plan_and_confirm(Undo(action, undone),
+                                     [str(a) for a in undo.get("args", [])])
 
     def action_act_db(self, name: str) -> None:
         """Cancel or terminate the backend selected in the DB connections pane."""

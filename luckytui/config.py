@@ -100,6 +100,24 @@ class EndpointSettings:
     body: Mapping[str, Any] | None = None
 
 
+# What customers call each part of the service, for the Chinese customer notice: by
+# endpoint "group/name", endpoint name or group, alert name or component (deployment).
+# The config's [customer_names] adds to these and overrides them.
+CUSTOMER_NAMES: Mapping[str, str] = {
+    "site": "網站", "health": "網站", "luckygas-frontend": "網站",
+    "login": "會員登入", "auth": "會員登入",
+    "orders": "線上訂購", "order-worker": "線上訂購", "NoOrdersProcessed": "線上訂購",
+    "analytics": "數據分析報表", "executive": "經營數據報表", "operations": "營運數據報表",
+    "financial": "財務數據報表", "performance": "績效數據報表",
+    "analytics-aggregation": "數據分析報表", "AnalyticsEndpointDown": "數據分析報表",
+    "api": "線上服務", "luckygas-backend": "線上服務", "HighAPIResponseTime": "線上服務",
+    "DatabaseConnectionPoolExhausted": "線上服務", "luckygas_prod": "線上服務",
+    "payments": "付款", "deliveries": "配送", "customers": "客戶資料",
+    "google-maps": "地圖與配送路線",
+}
+CUSTOMER_NAME_MAX = 40
+
+
 @dataclass(frozen=True, slots=True)
 class LimitSettings:
     """Hard ceilings from the `[limits]` table: no command-line flag lifts them."""
@@ -141,6 +159,8 @@ class Settings:
     databases: tuple[DatabaseSettings, ...] = ()
     login: LoginSettings | None = None
     endpoints: tuple[EndpointSettings, ...] = field(default_factory=tuple)
+    # the customer notice's names for components (CUSTOMER_NAMES with [customer_names])
+    customer_names: Mapping[str, str] = field(default_factory=lambda: dict(CUSTOMER_NAMES))
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the flags that were given (None means not given)."""
@@ -247,7 +267,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
-                    "runbooks", "cache", "commands", "limits"})
+                    "runbooks", "cache", "commands", "limits", "customer_names"})
     refresh = top.number("refresh", 2.0, 0.2, 3600, unit=" seconds")
     kube = None
     if "kubernetes" in data:
@@ -319,7 +339,22 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         runbooks=top.get("runbooks", str), cache_url=_cache_url(top),
         commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
-        endpoints=tuple(endpoints))
+        endpoints=tuple(endpoints), customer_names=_customer_names(top))
+
+
+def _customer_names(top: _Reader) -> dict[str, str]:
+    """[customer_names]: component (endpoint group/name, name or group, alert, deployment)
+    = what customers call it, one line; added to the defaults, overriding them."""
+    table = top.get("customer_names", dict)
+    names = dict(CUSTOMER_NAMES)
+    for key, value in (table or {}).items():
+        if not isinstance(value, str) or not value.strip():
+            raise top.fail(f"customer_names.{key}", "must be a name customers know (text)")
+        if "\n" in value or "\r" in value or len(value) > CUSTOMER_NAME_MAX:
+            raise top.fail(f"customer_names.{key}",
+                           f"must be one line of at most {CUSTOMER_NAME_MAX} characters")
+        names[str(key)] = value.strip()
+    return names
 
 
 def _json_body(r: _Reader, key: str) -> dict[str, Any] | None:

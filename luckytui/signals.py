@@ -9,6 +9,14 @@ Endpoints going down and coming back are found by :class:`EndpointWatch` and
 recorded by :func:`record_endpoint_changes`: each endpoint's records in the log are
 numbered (``ordinal``), and the next one's dedupe key carries the next number, so
 processes that see the same transition at the same time write it once.
+
+A flapping endpoint (down ``FLAP_COUNT`` times within ``FLAP_WINDOW``) becomes one
+``endpoint.flapping`` record instead of a flood: its further downs and ups are counted,
+not recorded, until it has held one state for ``STABLE_AFTER``; then one
+``endpoint.stable`` record says so, with the count ("stable after 7 flaps: up"). The log
+stays append-only and true: what was not recorded one by one is counted in the record
+that closes the episode. Processes sharing the log see the same probes and agree; one
+that starts during a flap leaves it to those that saw it start.
 """
 
 from __future__ import annotations
@@ -16,8 +24,8 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,7 +38,12 @@ if TYPE_CHECKING:
 
 ENDPOINT_DOWN = "endpoint.down"
 ENDPOINT_UP = "endpoint.up"
-ENDPOINT_KINDS = (ENDPOINT_DOWN, ENDPOINT_UP)
+ENDPOINT_FLAPPING = "endpoint.flapping"
+ENDPOINT_STABLE = "endpoint.stable"
+ENDPOINT_KINDS = (ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_FLAPPING, ENDPOINT_STABLE)
+FLAP_COUNT = 3  # downs within FLAP_WINDOW that make an endpoint flapping
+FLAP_WINDOW = timedelta(minutes=10)
+STABLE_AFTER = timedelta(minutes=5)  # one state held this long ends the flapping
 # what a probe that was never sent says (its login failed): no news about the endpoint
 NOT_CHECKED = "not checked"
 CLOCK_PHRASES = {RESPONSE: "Ack SLA", STATUS_UPDATE: "Status page update"}
@@ -49,17 +62,37 @@ def _key(alert: Alert) -> str:
 
 
 def alert_signals(before: AlertsSnapshot | None, after: AlertsSnapshot) -> list[Signal]:
-    """alert.fired for alerts newly firing, alert.resolved for firing alerts now gone."""
+    """alert.fired for alerts newly firing, alert.resolved for firing alerts now gone.
+
+    alert.fired carries ``fired_at``, when the alert started *firing*, which is not
+    Prometheus's ``activeAt``: a rule with ``for: 5m`` is pending from activeAt and fires
+    five minutes later. The most truthful time is the pending → firing transition the
+    war room observed: the alert was pending in ``before`` and is firing in ``after``,
+    so it fired by ``after.taken_at``, at most one refresh late (``fired_seen:
+    "transition"``). Seen already firing at the first look (the war room started late),
+    Prometheus's alerts API does not say when it fired, only that it was pending from
+    activeAt; ``fired_at`` is then the first look (``fired_seen: "first look"``), a time
+    it was surely firing, never the pending start, so MTTA and MTTR are not stretched by
+    the rule's ``for``.
+    """
+    was_firing = {_key(a) for a in (before.alerts if before else ()) if a.state == "firing"}
+    was_pending = {_key(a) for a in (before.alerts if before else ()) if a.state == "pending"}
     was = {_key(a): a for a in (before.alerts if before else ()) if a.state == "firing"}
     now = {_key(a): a for a in after.alerts if a.state == "firing"}
+    fired_at = after.taken_at.astimezone(UTC).isoformat()
     out = [
         Signal("alert.fired", {"alert": a.name, "severity": a.severity, "summary": a.summary,
-                               "active_at": a.active_at.isoformat() if a.active_at else None},
+                               "active_at": a.active_at.isoformat() if a.active_at else None,
+                               "fired_at": fired_at,
+                               "fired_seen": "transition" if k in was_pending
+                               else "first look"},
                f"alert.fired:{k}")
-        for k, a in now.items() if k not in was
+        for k, a in now.items() if k not in was_firing
     ]
     out += [
-        Signal("alert.resolved", {"alert": a.name, "severity": a.severity},
+        Signal("alert.resolved", {"alert": a.name, "severity": a.severity,
+                                  "active_at": a.active_at.isoformat() if a.active_at
+                                  else None},
                f"alert.resolved:{k}")
         for k, a in was.items() if k not in now
     ]
@@ -105,7 +138,9 @@ class EndpointChange:
     status: int | None  # of the probe that decided
     error: str | None  # of the probe that decided (None when up)
     at: datetime  # when the probe that decided was made
-    since: datetime | None  # first failed probe of the outage, None when unknown
+    since: datetime | None  # first failed probe of the outage (of the flapping), or None
+    flaps: int = 0  # flapping, stable: how many times it went down since flapping began
+    still_down: bool = False  # stable: it settled down, not up
 
     @property
     def key(self) -> str:
@@ -115,6 +150,13 @@ class EndpointChange:
     @property
     def down(self) -> bool:
         return self.kind == ENDPOINT_DOWN
+
+    @property
+    def state(self) -> str:
+        """What the change leaves the endpoint: down, up or flapping."""
+        if self.kind == ENDPOINT_STABLE:
+            return "down" if self.still_down else "up"
+        return {ENDPOINT_DOWN: "down", ENDPOINT_UP: "up"}.get(self.kind, "flapping")
 
     @property
     def down_for_s(self) -> float | None:
@@ -130,6 +172,11 @@ class _Track:
     down: bool = False
     since: datetime | None = None  # first failure of the current run of failures
     last_checked: datetime | None = None
+    downs: list[datetime] = field(default_factory=list)  # recent outages' first failures
+    flapping: bool = False
+    flaps: int = 0
+    flap_since: datetime | None = None
+    last_move: datetime | None = None  # the last transition while flapping
 
 
 class EndpointWatch:
@@ -149,13 +196,20 @@ class EndpointWatch:
       about the endpoint and changes nothing; the login endpoint itself is reported.
     - The same probe fed twice (same ``checked_at``) counts once. Endpoints that leave
       the configuration are forgotten without an event.
+    - Flapping: the ``flap_count``-th down within ``flap_window`` is reported as
+      ``endpoint.flapping``; then nothing until the endpoint has held one state for
+      ``stable_after``, reported as ``endpoint.stable`` with the number of downs.
     """
 
     def __init__(self, *, down_after: int = 2,
-                 known_down: Mapping[str, datetime | None] | None = None) -> None:
+                 known_down: Mapping[str, datetime | None] | None = None,
+                 flap_count: int = FLAP_COUNT, flap_window: timedelta = FLAP_WINDOW,
+                 stable_after: timedelta = STABLE_AFTER) -> None:
         if down_after < 1:
             raise ValueError("down_after must be at least 1")
         self.down_after = down_after
+        self.flap_count, self.flap_window = flap_count, flap_window
+        self.stable_after = stable_after
         self._tracks: dict[str, _Track] = {
             key: _Track(fails=down_after, down=True, since=since)
             for key, since in (known_down or {}).items()
@@ -179,6 +233,7 @@ class EndpointWatch:
             key = f"{result.group}/{result.name}"
             seen.add(key)
             change = self._feed_one(key, result)
+            change = self._flap(self._tracks[key], change, result)
             if change is not None:
                 changes.append(change)
         for key in [k for k in self._tracks if k not in seen]:
@@ -186,6 +241,32 @@ class EndpointWatch:
             if self._tracks[key].last_checked is not None:
                 del self._tracks[key]
         return changes
+
+    def _flap(self, track: _Track, change: EndpointChange | None,
+              result: EndpointResult) -> EndpointChange | None:
+        """The change as the timeline should have it, flapping taken into account."""
+        if track.flapping:
+            if change is not None:
+                track.last_move = change.at
+                track.flaps += 1 if change.down else 0
+                return None
+            if track.last_move is not None and \
+                    result.checked_at - track.last_move >= self.stable_after:
+                track.flapping, track.downs = False, []
+                stable = _change(ENDPOINT_STABLE, result, track.flap_since)
+                return replace(stable, flaps=track.flaps, still_down=track.down,
+                               error=stable.error if track.down else None)
+            return None
+        if change is None or not change.down:
+            return change
+        track.downs = [t for t in track.downs if change.at - t < self.flap_window]
+        track.downs.append(change.since or change.at)  # each outage's first failed probe
+        if len(track.downs) < self.flap_count:
+            return change
+        track.flapping, track.flaps = True, len(track.downs)
+        track.flap_since, track.last_move = track.downs[0], change.at
+        return replace(change, kind=ENDPOINT_FLAPPING, since=track.flap_since,
+                       flaps=track.flaps)
 
     def _feed_one(self, key: str, result: EndpointResult) -> EndpointChange | None:
         track = self._tracks.setdefault(key, _Track())
@@ -210,7 +291,7 @@ class EndpointWatch:
 
 
 def _change(kind: str, result: EndpointResult, since: datetime | None) -> EndpointChange:
-    error = None if kind == ENDPOINT_UP else redact_urls(
+    error = None if kind == ENDPOINT_UP or result.ok else redact_urls(
         result.error or (f"HTTP {result.status}" if result.status else "no answer"))
     return EndpointChange(kind, result.name, result.group, redact_url(result.url),
                           result.status, error, result.checked_at, since)
@@ -247,9 +328,16 @@ async def logged_endpoints_down(log: EventLog) -> dict[str, datetime | None]:
     outage's start when recorded: the seed for :class:`EndpointWatch` at start-up."""
     out: dict[str, datetime | None] = {}
     for key, (record, _) in (await _latest_endpoint_records(log)).items():
-        if record.kind == ENDPOINT_DOWN:
+        if _record_state(record) in ("down", "flapping"):
             out[key] = _parse_time(record.data.get("since")) or record.ts
     return out
+
+
+def _record_state(record: LogRecord) -> str:
+    """What an endpoint.* record leaves the endpoint: down, up or flapping."""
+    if record.kind == ENDPOINT_STABLE:
+        return "down" if record.data.get("state") == "down" else "up"
+    return {ENDPOINT_DOWN: "down", ENDPOINT_UP: "up"}.get(record.kind, "flapping")
 
 
 async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChange], *,
@@ -275,14 +363,18 @@ async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChang
     written = 0
     for change in pending:
         last = latest.get(change.key)
-        if last is None and not change.down:
-            continue
-        if last is not None and last[0].kind == change.kind:
-            continue
+        state = _record_state(last[0]) if last is not None else "up"
+        if change.kind == ENDPOINT_STABLE:
+            if state != "flapping":
+                continue  # another process closed the episode, or none was open
+        elif state == "flapping":
+            continue  # the episode is open: single changes are counted, not written
+        elif change.state == state:
+            continue  # another process was first (an up with nothing down: nothing)
         ordinal = last[1] + 1 if last is not None else 1
         data: dict[str, Any] = {"endpoint": change.name, "group": change.group,
                                 "ordinal": ordinal}
-        if change.down:
+        if change.kind in (ENDPOINT_DOWN, ENDPOINT_FLAPPING) or change.still_down:
             data.update(url=redact_url(change.url), status=change.status,
                         error=redact_urls(change.error) if change.error else None,
                         since=(change.since or change.at).astimezone(UTC).isoformat())
@@ -292,6 +384,12 @@ async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChang
             if since is not None:
                 data["down_for_s"] = round(max(0.0, (change.at - since).total_seconds()), 1)
             data["status"] = change.status
+        if change.kind in (ENDPOINT_FLAPPING, ENDPOINT_STABLE):
+            data["flaps"] = change.flaps
+        if change.kind == ENDPOINT_STABLE:
+            data["state"] = change.state
+            if change.still_down:  # the outage goes on from the flapping's start
+                data["since"] = (change.since or change.at).astimezone(UTC).isoformat()
         record = await log.append(change.kind, data, actor=actor, incident=incident,
                                   dedupe=f"endpoint:{change.key}:{ordinal}")
         if record is not None:
@@ -351,6 +449,15 @@ def describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str
         after = (f" after {format_duration(float(took))}"
                  if isinstance(took, int | float) and not isinstance(took, bool) else "")
         return f"▲ {_endpoint_name(data)} back up{after}"
+    if kind == ENDPOINT_FLAPPING:
+        since = _hhmm(data.get("since"), tz)
+        return (f"↯ {_endpoint_name(data)} FLAPPING: down {data.get('flaps')} times"
+                + (f" since {since}" if since else "") + "; one line until it is stable")
+    if kind == ENDPOINT_STABLE:
+        end = (f"DOWN: {redact_urls(str(data.get('error') or 'no answer'))}"
+               if data.get("state") == "down" else "up")
+        return f"{'▼' if data.get('state') == 'down' else '▲'} {_endpoint_name(data)} " \
+               f"stable after {data.get('flaps')} flaps: {end}"
     if kind == "incident.declared":
         drill = " (drill)" if data.get("drill") else ""
         return f"Declared {data.get('severity')}{drill}: {data.get('title', '')}"

@@ -112,8 +112,14 @@ class IncidentRoom(App[int]):
     # --- declare ------------------------------------------------------------------
 
     def current_triage(self) -> Triage:
+        """The decision tree answered afresh from the latest snapshots, every time it is
+        asked; detection from the log (the first alert fired or check failed, still in
+        force since the last resolution), as `luckytui incident declare` takes it."""
+        from luckytui.incident.detection import peek
+
         endpoints, alerts = self._snapshots()
-        return triage(endpoints, alerts)
+        found = peek(self.incidents.log.path) if self.incidents is not None else None
+        return triage(endpoints, alerts, detected_at=found.at if found else None)
 
     def action_declare(self) -> None:
         service = self._incident_service()
@@ -238,15 +244,20 @@ class IncidentRoom(App[int]):
         now = self.clock()
         tz = UTC if self.utc else None
         next_update = None
+        tri = self.current_triage()  # the state now, not at the declaration
         if channel == "status":
             records = await service.log.records(incident=inc.number)
             next_update = templates.default_next_update(inc, now)
             text = templates.status_update(
-                inc, impact=templates.default_impact(inc),
+                inc, impact=templates.impact(tri),
                 action=templates.current_action(records), next_update=next_update, tz=tz)
             screen = ComposerScreen.status_update(inc, text)
         else:
-            text = templates.customer_notice(impact=templates.default_impact(inc), eta="")
+            settings = getattr(self, "settings", None)
+            names = settings.customer_names if settings is not None else {}
+            text = templates.customer_notice(impact=templates.customer_impact(
+                [*tri.components, *inc.components], names,
+                slow=tri.said_yes("performance") is not None), eta="")
             screen = ComposerScreen.customer_notice(inc, text)
         final = await self.push_screen_wait(screen)
         if not final:

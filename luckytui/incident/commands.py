@@ -78,7 +78,9 @@ def _to_json(i: Incident, now: datetime) -> dict[str, Any]:
             "mtta_s": None if i.mtta_s is None else round(i.mtta_s),
             "mttr_s": None if i.mttr_s is None else round(i.mttr_s),
             "updates_sent": [ts(t) for t in i.updates_sent],
-            "notices_sent": [ts(t) for t in i.notices_sent], "clocks": dict(i.clocks)}
+            "notices_sent": [ts(t) for t in i.notices_sent], "clocks": dict(i.clocks),
+            "severity_history": [{"since": ts(since), "severity": severity}
+                                 for since, severity in i.severities]}
 
 
 def parse_time(flag: str, value: str | None) -> datetime | None:

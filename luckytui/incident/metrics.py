@@ -19,13 +19,18 @@ from luckytui.incident.model import SEVERITIES, Incident
 MTTA_TARGET_S = 5 * 60
 MTTR_TARGET_S = 30 * 60
 RATE_TARGET = 2  # incidents a month, strictly fewer
-RESPONSE_CLOCK = "response@"
+RESPONSE_CLOCK = "response"  # clock keys: see model.clock_key
 UPDATE_CLOCK = "status_update@"
 
-DEFINITIONS = ("MTTA = acknowledged − detected (target < 5 min), MTTR = resolved − detected "
-               "(target < 30 min), incident rate target < 2 a month; month of detection "
-               "(UTC); means over the incidents that reached the milestone; drills not "
-               "counted")
+DEFINITIONS = (
+    "MTTA = acknowledged − detected (target < 5 min), MTTR = resolved − detected "
+    "(target < 30 min), incident rate target < 2 a month.",
+    "detected: when the first alert fired or the first endpoint check failed (else the "
+    "declaration); acknowledged: the first acknowledgement; resolved: the resolution.",
+    "Each month (of detection, UTC) counts its production incidents: MTTA is the mean over "
+    "those acknowledged, MTTR over those resolved (open ones are left out); drills are "
+    "listed, never counted.",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +194,7 @@ def render_text(reports: Iterable[MonthReport], *, tz: tzinfo | None = None) -> 
     (✓ under the target, ✖ not; times in tz, the local zone when None)."""
     now = datetime.now(UTC).astimezone(tz)
     zone = f"local time ({now.tzname()})" if tz is None else now.tzname() or str(tz)
-    lines = [DEFINITIONS + f"; detected shown in {zone}"]
+    lines = [*DEFINITIONS[:-1], DEFINITIONS[-1] + f" Times in {zone}."]
     for r in reports:
         lines += ["", *_summary(r), *_table(r, tz)]
     return "\n".join(lines) + "\n"
@@ -206,7 +211,12 @@ def _round(seconds: float | None) -> int | None:
 def to_json(reports: Iterable[MonthReport]) -> dict[str, Any]:
     return {
         "definitions": {"mtta": "acknowledged - detected", "mttr": "resolved - detected",
-                        "month": "of detection, UTC", "drills": "not counted"},
+                        "detected": "first alert fired or first endpoint check failed, "
+                                    "else the declaration",
+                        "mtta_over": "the month's production incidents acknowledged",
+                        "mttr_over": "the month's production incidents resolved",
+                        "month": "of detection, UTC", "drills": "not counted",
+                        "text": " ".join(DEFINITIONS)},
         "targets": {"mtta_s": MTTA_TARGET_S, "mttr_s": MTTR_TARGET_S,
                     "incidents_per_month": RATE_TARGET},
         "months": [{

@@ -78,11 +78,35 @@ class Incident:
     detected_at: datetime | None = None
     updates_sent: tuple[datetime, ...] = ()  # status updates sent, in order
     notices_sent: tuple[datetime, ...] = ()  # customer notifications sent
-    clocks: Mapping[str, str] = field(default_factory=dict)  # "clock@due" -> met | missed
+    # a deadline's key (see clocks.Clock.key: "response", "status_update@due") -> met | missed,
+    # the first result recorded for it
+    clocks: Mapping[str, str] = field(default_factory=dict)
+    # the severity in force from each moment: (since, severity), oldest first; the first
+    # entry (the declared severity) holds from detection, before the declaration too
+    severities: tuple[tuple[datetime, str], ...] = ()
 
     @property
     def detected(self) -> datetime:
         return self.detected_at or self.declared_at
+
+    def severity_at(self, when: datetime) -> str:
+        """The severity in force at `when` (the declared one before the declaration)."""
+        current = self.severities[0][1] if self.severities else self.severity
+        for since, severity in self.severities[1:]:
+            if since > when:
+                break
+            current = severity
+        return current
+
+    def severity_changes(self, until: datetime) -> list[tuple[datetime, str]]:
+        """(since, severity) segments from detection up to `until`: the first starts at
+        detection with the declared severity, each change after it opens the next."""
+        history = self.severities or ((self.declared_at, self.severity),)
+        out = [(self.detected, history[0][1])]
+        for since, severity in history[1:]:
+            if since <= until and severity != out[-1][1]:
+                out.append((max(since, self.detected), severity))
+        return out
 
     @property
     def mtta_s(self) -> float | None:
@@ -123,6 +147,7 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
                 severity=str(d.get("severity", "P3")), status="Investigating",
                 declared_at=r.ts, declared_by=r.actor, started_at=started,
                 detected_at=detected,
+                severities=((r.ts, str(d.get("severity", "P3"))),),
                 drill=bool(d.get("drill", False)),
                 components=tuple(str(c) for c in d.get("components", ())))
             continue
@@ -132,7 +157,9 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
         if r.kind == ACKNOWLEDGED and inc.acknowledged_at is None:
             incidents[number] = replace(inc, acknowledged_at=r.ts)
         elif r.kind == SEVERITY and inc.active and d.get("new") in SEVERITIES:
-            incidents[number] = replace(inc, severity=str(d["new"]))
+            new = str(d["new"])
+            incidents[number] = replace(inc, severity=new,
+                                        severities=(*inc.severities, (r.ts, new)))
         elif r.kind == STATUS and inc.active and d.get("new") in STATUSES[:-1]:
             new = str(d["new"])
             incidents[number] = replace(
@@ -151,7 +178,7 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
         elif r.kind == NOTICE_SENT:
             incidents[number] = replace(inc, notices_sent=(*inc.notices_sent, r.ts))
         elif r.kind == CLOCK and d.get("result") in ("met", "missed"):
-            key = f"{d.get('clock')}@{d.get('due')}"
+            key = clock_key(str(d.get("clock")), d.get("due"))
             if key not in inc.clocks:
                 incidents[number] = replace(inc, clocks={**inc.clocks, key: str(d["result"])})
         elif r.kind == RESOLVED and inc.resolved_at is None:
@@ -159,6 +186,13 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
             incidents[number] = replace(inc, status="Resolved", resolved_at=r.ts,
                                         checklist=checklist)
     return incidents
+
+
+def clock_key(clock: str, due: object) -> str:
+    """A deadline's identity on an incident: the response SLA has one result per incident
+    ("response", whatever its due time under the severities it ran under); each status
+    page deadline is its own ("status_update@<due, UTC ISO 8601>")."""
+    return clock if clock == "response" else f"{clock}@{due}"
 
 
 def active_incident(incidents: Mapping[str, Incident]) -> Incident | None:

@@ -14,10 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from luckytui.incident import clocks as clock_rules
+from luckytui.incident.detection import (
+    ALERT_FIRED,
+    ENDPOINT_DOWN,
+    ENDPOINT_FLAPPING,
+    failed_since,
+    fired_at,
+)
 from luckytui.incident.metrics import MTTA_TARGET_S, MTTR_TARGET_S, duration_text
 from luckytui.incident.model import (
     ACKNOWLEDGED,
-    CLOCK,
     DECLARED,
     NOTICE_SENT,
     RESOLUTION_CHECKLIST,
@@ -25,15 +31,16 @@ from luckytui.incident.model import (
     RESPONSE_SLA_S,
     ROLE,
     ROLES,
+    SEVERITY,
     STATUS,
     UPDATE_SENT,
     Incident,
 )
-from luckytui.mitigations.runner import INTENT, OUTCOME, unfinished
+from luckytui.mitigations.runner import INTENT, OUTCOME, undo_prefix, unfinished
 from luckytui.signals import describe
 from luckytui.store import EventLog, LogRecord
 
-ALERT_FIRED = "alert.fired"
+STARTERS = (ALERT_FIRED, ENDPOINT_DOWN, ENDPOINT_FLAPPING)  # what can start an incident
 REFUSED = "mitigation.refused"
 ROLE_NAMES = {"IC": "Incident Commander", "TL": "Technical Lead", "COM": "Communications",
               "SCR": "Scribe"}
@@ -102,19 +109,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _line(r: LogRecord, times: _Times) -> str:
-    """One line for the full timeline."""
+def event_time(r: LogRecord) -> datetime:
+    """When the event happened: an alert when it fired, a failed check at its first failed
+    probe, anything else when it was recorded."""
+    if r.kind == ALERT_FIRED:
+        return fired_at(r)
+    if r.kind in (ENDPOINT_DOWN, ENDPOINT_FLAPPING):
+        return failed_since(r)
+    return r.ts
+
+
+def _line(r: LogRecord, times: _Times) -> list[str]:
+    """The full timeline's entry: the timeline's own line for the kind (one vocabulary,
+    luckytui.signals.describe), and the text of what was sent, quoted."""
     d: dict[str, Any] = dict(r.data)
-    if r.kind == UPDATE_SENT:
-        nxt = _parse(d.get("next_update"))
-        return "Status update sent" + (f", next update {times.hm(nxt)}" if nxt else "")
-    if r.kind == NOTICE_SENT:
-        return "Customer notification sent"
-    if r.kind == CLOCK:
-        due = _parse(d.get("due"))
-        return (f"{d.get('label') or d.get('clock')} {d.get('result')}"
-                + (f" (due {times.hm(due)})" if due else ""))
-    return _one_line(describe(r.kind, d))
+    out = [f"- {times.hms(event_time(r))} · {r.actor} · "
+           f"{_one_line(describe(r.kind, d, tz=times.tz))}"]
+    if r.kind in (UPDATE_SENT, NOTICE_SENT) and str(d.get("text", "")).strip():
+        out += [f"  > {line}".rstrip() for line in str(d["text"]).strip().splitlines()]
+    return out
 
 
 def _parse(value: Any) -> datetime | None:
@@ -138,24 +151,31 @@ def _step(times: _Times, ts: datetime | None, label: str, detail: str | None = N
     return f"- {times.hm(ts)} - {label}" + (f" ({detail})" if detail else "")
 
 
-def _alert(inc: Incident, mine: Sequence[LogRecord],
-           records: Sequence[LogRecord]) -> LogRecord | None:
-    """The incident's first alert, or else the first unattached one between the impact
-    start and the declaration."""
-    fired = [r for r in mine if r.kind == ALERT_FIRED]
-    if not fired:
-        fired = [r for r in records if r.kind == ALERT_FIRED and r.incident is None
-                 and inc.started_at <= r.ts <= inc.declared_at]
-    return min(fired, key=lambda r: (r.ts, r.id)) if fired else None
+def _starters(inc: Incident, mine: Sequence[LogRecord],
+              records: Sequence[LogRecord]) -> list[LogRecord]:
+    """The alerts and failed checks that started the incident: its own, or else those
+    attached to no incident that happened between the impact start and the declaration;
+    in the order they happened."""
+    own = [r for r in mine if r.kind in STARTERS]
+    found = own or [r for r in records if r.kind in STARTERS and r.incident is None
+                    and inc.started_at <= event_time(r) <= inc.declared_at]
+    return sorted(found, key=lambda r: (event_time(r), r.id))
 
 
-def _timeline(inc: Incident, mine: Sequence[LogRecord], alert: LogRecord | None,
+def _first_step(inc: Incident, first: LogRecord | None, times: _Times) -> str:
+    """The template's "Alert triggered" line, for what really started it."""
+    if first is None:
+        return _step(times, inc.detected, "Detected",
+                     "no alert or failed check recorded; the declaration's detection time")
+    if first.kind == ALERT_FIRED:
+        return _step(times, event_time(first), "Alert triggered", str(first.data.get("alert")))
+    name = f"{first.data.get('group')}/{first.data.get('endpoint')}"
+    return _step(times, event_time(first), "Endpoint check failed", name)
+
+
+def _timeline(inc: Incident, mine: Sequence[LogRecord], first: LogRecord | None,
               times: _Times) -> list[str]:
-    lines = []
-    if alert is not None:
-        lines.append(_step(times, alert.ts, "Alert triggered", str(alert.data.get("alert"))))
-    else:
-        lines.append(_step(times, inc.detected, "Alert triggered", "detected"))
+    lines = [_first_step(inc, first, times)]
     ack = _first(mine, ACKNOWLEDGED)
     lines.append(_step(times, inc.acknowledged_at, "Engineer acknowledged",
                        ack.actor if ack else None))
@@ -167,7 +187,8 @@ def _timeline(inc: Incident, mine: Sequence[LogRecord], alert: LogRecord | None,
         who = f", {monitoring.actor}" if monitoring else ""
         lines.append(_step(times, inc.mitigated_at, "Fix deployed", f"status Monitoring{who}"))
     else:
-        fix = _first(mine, OUTCOME, status="ok")
+        fix = next((r for r in mine if r.kind == OUTCOME and r.data.get("status") == "ok"
+                    and not r.data.get("undo_of")), None)
         lines.append(_step(times, fix.ts if fix else None, "Fix deployed",
                            f"{fix.data.get('action')} {fix.data.get('target')}, {fix.actor}"
                            if fix else None))
@@ -183,8 +204,8 @@ def _mitigations(mine: Sequence[LogRecord], times: _Times) -> list[str]:
         d = r.data
         if r.kind == OUTCOME:
             took = d.get("duration_s")
-            rows.append((r.ts, r.id, f"- {times.hm(r.ts)} · {r.actor} · {d.get('action')} "
-                         f"{d.get('target')}: **{d.get('status')}** — "
+            rows.append((r.ts, r.id, f"- {times.hm(r.ts)} · {r.actor} · {undo_prefix(d)}"
+                         f"{d.get('action')} {d.get('target')}: **{d.get('status')}** — "
                          f"{_one_line(str(d.get('detail', '')))}"
                          + (f" ({took} s)" if isinstance(took, int | float) else "")))
         elif r.kind == REFUSED:
@@ -221,12 +242,13 @@ def _response(inc: Incident, times: _Times) -> list[str]:
     mttr = ("ongoing" if inc.mttr_s is None else
             f"{duration_text(inc.mttr_s)} — target < 30 min: "
             f"{verdict(inc.mttr_s, MTTR_TARGET_S)}")
-    sla = RESPONSE_SLA_S.get(inc.severity, RESPONSE_SLA_S["P4"])
     response = clock_rules.response_clock(inc, inc.acknowledged_at or inc.declared_at)
+    judged = response.severity or inc.severity  # the severity in force while it ran
+    sla = RESPONSE_SLA_S.get(judged, RESPONSE_SLA_S["P4"])
     sla_state = response.state if not response.open else "not acknowledged"
     lines = [f"- MTTA (acknowledged − detected): {mtta}",
              f"- MTTR (resolved − detected): {mttr}",
-             f"- Response SLA ({inc.severity}: acknowledge within {_window(sla)}): {sla_state}"]
+             f"- Response SLA ({judged}: acknowledge within {_window(sla)}): {sla_state}"]
     sent = ", ".join(times.hm(t) for t in inc.updates_sent)
     lines.append(f"- Status updates sent: {len(inc.updates_sent)}" + (f" ({sent})" if sent else ""))
     deadlines = [v for k, v in inc.clocks.items() if k.startswith(f"{clock_rules.STATUS_UPDATE}@")]
@@ -254,13 +276,14 @@ def _roles(mine: Sequence[LogRecord], times: _Times) -> list[str]:
 def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | None,
            author: str | None = None) -> str:
     """The post-mortem in Markdown. records: the incident's log records (others are
-    ignored, except alerts fired between the impact start and the declaration); times
+    ignored, except the alerts fired and checks failed, attached to no incident, between
+    the impact start and the declaration); times
     in tz, the local zone when None."""
     inc = incident
     mine = sorted((r for r in records if r.incident == inc.number), key=lambda r: r.id)
     detected = inc.detected.astimezone(tz)
     times = _Times(tz, detected.date())
-    alert = _alert(inc, mine, records)
+    starters = _starters(inc, mine, records)
 
     declared = _first(mine, DECLARED)
     first_severity = str(declared.data.get("severity")) if declared else inc.severity
@@ -276,9 +299,12 @@ def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | Non
             duration += f" ({since} from detection)"
 
     components = ", ".join(inc.components) or "not recorded"
-    kind = "drill" if inc.drill else "incident"
-    full = sorted([*mine, *([alert] if alert is not None and alert not in mine else [])],
-                  key=lambda r: (r.ts, r.id))
+    changes = [r for r in mine if r.kind == SEVERITY]
+    declared_line = (f"{first_severity} declared{' (drill)' if inc.drill else ''} by "
+                     f"{inc.declared_by} at {times.hm(inc.declared_at)}"
+                     + "".join(f", {r.data.get('new')} from {times.hm(r.ts)}" for r in changes))
+    full = sorted({r.id: r for r in [*mine, *starters]}.values(),
+                  key=lambda r: (event_time(r), r.id))
 
     out = [
         f"# Incident Post-Mortem: {inc.title}",
@@ -296,16 +322,15 @@ def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | Non
         "## Summary",
         "Brief description of what happened.",
         "",
-        f"{inc.title}: {inc.severity} {kind} declared by {inc.declared_by} at "
-        f"{times.hm(inc.declared_at)}; affected components: {components}.",
+        f"{inc.title}: {declared_line}; affected components: {components}.",
         "",
         "## Timeline",
-        *_timeline(inc, mine, alert, times),
+        *_timeline(inc, mine, starters[0] if starters else None, times),
         "",
         f"Times in {times.zone(inc.detected)}.",
         "",
         "### Full timeline",
-        *(f"- {times.hms(r.ts)} · {r.actor} · {_line(r, times)}" for r in full),
+        *(line for r in full for line in _line(r, times)),
         "",
         "## Impact",
         IMPACT_PROMPTS,
@@ -341,11 +366,11 @@ def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | Non
 
 
 async def incident_records(log: EventLog, inc: Incident) -> list[LogRecord]:
-    """What `render` needs: the incident's records, with the alerts fired, attached to
-    no incident, between its impact start and its declaration."""
+    """What `render` needs: the incident's records, with the alerts and failed checks,
+    attached to no incident, that happened between its impact start and its declaration."""
     records = await log.records(incident=inc.number)
-    records += [r for r in await log.records(kinds=("alert.fired",))
-                if r.incident is None and inc.started_at <= r.ts <= inc.declared_at]
+    records += [r for r in await log.records(kinds=STARTERS)
+                if r.incident is None and inc.started_at <= event_time(r) <= inc.declared_at]
     return records
 
 

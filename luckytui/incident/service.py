@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from luckytui.incident import clocks as clock_rules
+from luckytui.incident.detection import detect
 from luckytui.incident.model import (
     ACKNOWLEDGED,
     CLOCK,
@@ -48,6 +49,10 @@ class Incidents:
     async def declare(self, title: str, severity: str, *, started_at: datetime | None = None,
                       detected_at: datetime | None = None,
                       components: tuple[str, ...] = (), drill: bool = False) -> Incident:
+        """Record the declaration. Without `detected_at`, detection is what the log says
+        (see luckytui.incident.detection: the first alert that fired or endpoint check
+        that failed, still in force, since the previous incident was resolved), else now.
+        A detection before a given impact start is not taken: the impact start wins."""
         title = " ".join(title.split())
         if not title:
             raise IncidentError("an incident needs a title")
@@ -59,6 +64,11 @@ class Incidents:
             raise IncidentError("the impact cannot start in the future")
         if detected_at is not None and detected_at > now:
             raise IncidentError("the problem cannot be detected in the future")
+        if detected_at is None:  # the first alert fired or endpoint check failed
+            found = await detect(self.log)
+            if found is not None and found.at <= now and (started_at is None
+                                                          or found.at >= started_at):
+                detected_at = found.at
         started = started_at or now
         detected = detected_at or now
         if detected < started:
@@ -183,7 +193,8 @@ class Incidents:
 
     async def record_clocks(self, now: datetime | None = None) -> list[str]:
         """Record every clock result (met or missed) not yet in the log, for every
-        incident; safe from several processes at once (one record per deadline)."""
+        incident; safe from several processes at once (one record per deadline: the
+        response SLA once per incident, whatever severity changes came after)."""
         now = now or self.log.now()
         lines = []
         for inc in (await self.all()).values():
@@ -191,7 +202,7 @@ class Incidents:
                 record = await self.log.append(
                     CLOCK, {"clock": clock.name, "label": clock.label,
                             "due": clock.due.isoformat(), "result": result,
-                            "severity": inc.severity},
+                            "severity": clock.severity or inc.severity},
                     actor=self.actor, incident=inc.number,
                     dedupe=f"{CLOCK}:{inc.number}:{clock.key}")
                 if record is not None:

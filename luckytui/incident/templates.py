@@ -11,7 +11,12 @@
   The plan writes the level as ``P<severity>`` and severities are stored as "P1".."P4",
   so a P2 incident reads ``[P2]``.
 - The customer notification (P1 only): the plan's Chinese text, byte for byte, with
-  影響範圍 and 預計修復時間 filled in.
+  影響範圍 and 預計修復時間 filled in; components by the names customers know
+  ([customer_names] in the config), never an internal id.
+
+Drafts come from the current state: the impact from a fresh triage of the latest
+snapshots in the plan's words (what customers cannot do), the current action from the
+remedies that worked and are still in force, the next update from the status page clock.
 
 Everything here is a pure function of its arguments: the caller reads the log and the
 clock, a human edits the text before it is sent.
@@ -26,6 +31,7 @@ from typing import Any, Protocol
 
 from luckytui.incident.clocks import UPDATE_EVERY, update_clocks
 from luckytui.incident.model import Incident
+from luckytui.incident.triage import Triage
 
 INTENT = "mitigation.intent"  # the kinds luckytui.mitigations.runner writes
 OUTCOME = "mitigation.outcome"
@@ -58,6 +64,8 @@ NEXT_UPDATE_RESOLVED = "none (resolved)"
 NEXT_UPDATE_NONE = "not scheduled"
 NOTICE_ETA_UNKNOWN = "評估中，請參考狀態頁"  # being assessed: see the status page
 NOTICE_IMPACT_UNKNOWN = "部分服務"  # some services
+NOTICE_SLOW = "服務回應緩慢"  # slow responses
+IMPACT_UNKNOWN = "Under assessment"
 
 
 class MitigationRecord(Protocol):
@@ -123,37 +131,29 @@ def default_next_update(inc: Incident, now: datetime) -> datetime | None:
 
 
 def current_action(records: Iterable[MitigationRecord]) -> str:
-    """One line on what is being done, from the latest mitigation in the records.
+    """What we are doing: the last remedy that worked (outcome ok) and is still in force.
 
-    The latest action started decides: its outcome when it has one ("Scale deployment
-    x: done, deployment.apps/x scaled to 10"), "running: <title>" while the intent has
-    no outcome yet, and `DEFAULT_ACTION` when no mitigation was run. Pass the
-    incident's records in log order; other kinds are ignored.
+    An undo is not itself the current action, and the remedy it undid no longer is (the
+    one before it then is); failed, refused and unfinished attempts never are. With none,
+    `DEFAULT_ACTION`. Pass the incident's records in log order; other kinds are ignored.
     """
     intents: dict[int, Mapping[str, Any]] = {}
-    outcomes: dict[int, Mapping[str, Any]] = {}
-    order: list[tuple[str, int]] = []  # ("intent", id) or ("orphan", outcome record id)
-    orphans: dict[int, Mapping[str, Any]] = {}
+    in_force: list[tuple[int, Mapping[str, Any], Mapping[str, Any] | None]] = []
     for r in records:
         if r.kind == INTENT:
             intents[r.id] = r.data
-            order.append(("intent", r.id))
-        elif r.kind == OUTCOME:
+        elif r.kind == OUTCOME and r.data.get("status") == "ok":
+            undone = r.data.get("undo_of")
+            if isinstance(undone, Mapping):
+                in_force = [e for e in in_force if e[0] != undone.get("outcome")]
+                continue
             intent_id = r.data.get("intent")
-            if isinstance(intent_id, int) and intent_id in intents:
-                outcomes[intent_id] = r.data
-            else:  # its intent is not among the records: the outcome alone
-                orphans[r.id] = r.data
-                order.append(("orphan", r.id))
-    if not order:
+            in_force.append((r.id, r.data, intents.get(intent_id)
+                             if isinstance(intent_id, int) else None))
+    if not in_force:
         return DEFAULT_ACTION
-    which, key = order[-1]
-    if which == "orphan":
-        return _outcome_line(orphans[key], None)
-    intent = intents[key]
-    if key in outcomes:
-        return _outcome_line(outcomes[key], intent)
-    return one_line(f"running: {_what(intent)}")
+    _, outcome, intent = in_force[-1]
+    return _outcome_line(outcome, intent)
 
 
 def _what(data: Mapping[str, Any], intent: Mapping[str, Any] | None = None) -> str:
@@ -172,14 +172,55 @@ def _outcome_line(outcome: Mapping[str, Any], intent: Mapping[str, Any] | None) 
 
 
 def default_impact(inc: Incident) -> str:
-    """A first draft of the impact line, from the title and the affected components."""
-    title = one_line(inc.title)
-    components = ", ".join(c for c in (one_line(c) for c in inc.components) if c)
-    if title and components:
-        return f"{title} (affected: {components})"
-    if components:
-        return f"Affected: {components}"
-    return title or "Under assessment"
+    """The impact line when nothing better is known: never a component's internal name."""
+    del inc
+    return IMPACT_UNKNOWN
+
+
+def impact(tri: Triage | None) -> str:
+    """What customers cannot do, in the plan's words, from a triage of the latest
+    snapshots: "Customers cannot log in; Orders are not being processed"."""
+    if tri is None:
+        return IMPACT_UNKNOWN
+    out = []
+    if tri.said_yes("site"):
+        out.append("Customers cannot reach the site")
+    if tri.said_yes("login"):
+        out.append("Customers cannot log in")
+    if tri.said_yes("orders"):
+        out.append("Orders are not being processed")
+    analytics = tri.said_yes("analytics")
+    if analytics:
+        out.append("Analytics dashboards unavailable" if analytics.severity == "P1"
+                   else "Some analytics dashboards unavailable")
+    if tri.said_yes("performance"):
+        out.append(f"Slow responses (p95 {tri.slowest_p95_ms / 1000:.1f} s)"
+                   if tri.slowest_p95_ms else "Slow responses")
+    if not out and tri.said_yes("customer"):
+        out.append("Some customer-facing features failing")
+    return "; ".join(out) or IMPACT_UNKNOWN
+
+
+def customer_name(component: str, names: Mapping[str, str]) -> str | None:
+    """What customers call `component` ("group/name", a name, an alert, a deployment):
+    the whole, then the name, then the group; None when nothing is configured."""
+    group, _, name = component.rpartition("/")
+    for key in (component, name, group):
+        if key and key in names:
+            return names[key]
+    return None
+
+
+def customer_impact(components: Iterable[str], names: Mapping[str, str], *,
+                    slow: bool = False) -> str:
+    """影響範圍 for the customer notice: the affected components by the names customers
+    know (see `customer_name`), 部分服務 for any without one; never an internal id."""
+    found = [customer_name(one_line(c), names) or NOTICE_IMPACT_UNKNOWN
+             for c in components if one_line(c)]
+    text = "、".join(dict.fromkeys(found))
+    if slow:
+        text = f"{text}（{NOTICE_SLOW}）" if text else NOTICE_SLOW
+    return text or NOTICE_IMPACT_UNKNOWN
 
 
 def customer_notice(*, impact: str, eta: str) -> str:

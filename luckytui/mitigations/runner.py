@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from luckytui.mitigations.base import Action, ActionError, Outcome, Plan
@@ -53,8 +54,10 @@ class Mitigator:
         if getattr(action, "mutating", True):
             self.check_allowed()
         incident = self.incident()
-        intent = await self.log.append(INTENT, plan_record(plan), actor=self.actor,
-                                       incident=incident, fsync=True)
+        undo_of = getattr(action, "undo_of", None)  # an Undo: what it undoes
+        extra = {"undo_of": dict(undo_of)} if undo_of else {}
+        intent = await self.log.append(INTENT, {**plan_record(plan), **extra},
+                                       actor=self.actor, incident=incident, fsync=True)
         assert intent is not None
         started = time.monotonic()
         try:
@@ -70,6 +73,7 @@ class Mitigator:
             "status": outcome.status, "detail": outcome.detail,
             "duration_s": outcome.duration_s, "changed": dict(outcome.changed),
             "command": plan.command, "undo": dict(plan.undo) if plan.undo else None,
+            **extra,
         }, actor=self.actor, incident=incident, fsync=True)
         return outcome
 
@@ -80,12 +84,64 @@ def unfinished(records: Sequence[LogRecord]) -> list[LogRecord]:
     return [r for r in records if r.kind == INTENT and r.id not in done]
 
 
+def remedy_summary(action: object, target: object,
+                   changes: Sequence[Mapping[str, Any]] = ()) -> str:
+    """``scale luckygas-backend 3→10``: the action, the target's name, and its changes
+    (``what before→after``; the replica count says no more than its numbers)."""
+    name = str(target or "").rpartition("/")[2]
+    moves = [f"{c.get('before')}→{c.get('after')}" if c.get("what") == "replicas"
+             else f"{c.get('what')} {c.get('before')}→{c.get('after')}" for c in changes]
+    return " ".join(p for p in (str(action or "?"), name, ", ".join(moves)) if p)
+
+
+def undo_of(outcome: LogRecord, intent: LogRecord | None) -> dict[str, Any]:
+    """What an undo records about the remedy it undoes: its outcome and intent ids and
+    its summary (``scale luckygas-backend 3→10``)."""
+    changes = (intent.data.get("changes") if intent is not None else None) or []
+    return {"outcome": outcome.id, "intent": outcome.data.get("intent"),
+            "action": outcome.data.get("action"), "target": outcome.data.get("target"),
+            "summary": remedy_summary(outcome.data.get("action"), outcome.data.get("target"),
+                                      changes)}
+
+
+class Undo:
+    """An action run as the undo of an earlier remedy: the same action, whose plan title
+    and records name what it undoes (``undo of scale luckygas-backend 3→10: ...``)."""
+
+    def __init__(self, action: Action, undone: Mapping[str, Any]) -> None:
+        self.action = action
+        self.undo_of = dict(undone)
+        self.name = action.name
+        self.summary = action.summary
+        self.usage = action.usage
+        self.mutating = getattr(action, "mutating", True)
+
+    async def plan(self, *args: str) -> Plan:
+        plan = await self.action.plan(*args)
+        return replace(plan, title=f"undo of {self.undo_of.get('summary')}: {plan.title}")
+
+    async def execute(self, plan: Plan) -> Outcome:
+        return await self.action.execute(plan)
+
+
+def undo_prefix(data: Mapping[str, Any]) -> str:
+    """``undo of scale luckygas-backend 3→10: `` for an undo's record, else empty."""
+    undone = data.get("undo_of")
+    if not isinstance(undone, Mapping):
+        return ""
+    return f"undo of {undone.get('summary') or undone.get('action')}: "
+
+
 def describe_intent(data: Mapping[str, Any]) -> str:
     changes = ", ".join(f"{c['what']} {c['before']} → {c['after']}"
                         for c in data.get("changes", []))
-    return f"▶ {data.get('title', data.get('action'))}" + (f" ({changes})" if changes else "")
+    title = str(data.get("title", data.get("action")))
+    prefix = undo_prefix(data)
+    title = title if title.startswith(prefix) else prefix + title
+    return f"▶ {title}" + (f" ({changes})" if changes else "")
 
 
 def describe_outcome(data: Mapping[str, Any]) -> str:
     mark = {"ok": "✓", "refused": "⊘", "failed": "✖"}.get(str(data.get("status")), "?")
-    return f"{mark} {data.get('action')} {data.get('target')}: {data.get('detail')}"
+    return (f"{mark} {undo_prefix(data)}{data.get('action')} {data.get('target')}: "
+            f"{data.get('detail')}")

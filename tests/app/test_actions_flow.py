@@ -157,8 +157,25 @@ async def test_one_key_undo(sim: Simulation, tmp_path: Path) -> None:
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
         assert (confirm.plan.changes[0].before, confirm.plan.changes[0].after) == ("6", "2")
+        assert confirm.plan.title.startswith("undo of scale luckygas-frontend 2→6: ")
         await pilot.click("#confirm")
         await until(pilot, lambda: sim.model.deployments["luckygas-frontend"].replicas == 2)
+        # the undo's records and timeline line name what it undid
+        await until(pilot, lambda: any(i.kind == "mitigation.outcome" and "undo of" in i.text
+                                       for _, i in app._timeline))
+        lines = [i.text for _, i in app._timeline if i.kind.startswith("mitigation.")]
+        assert lines[-2] == ("▶ undo of scale luckygas-frontend 2→6: Scale deployment "
+                             "luckygas-frontend (replicas 6 → 2)")
+        assert lines[-1].startswith("✓ undo of scale luckygas-frontend 2→6: scale "
+                                    "deployment/luckygas-frontend: ")
+    from luckytui.store import EventLog
+
+    async with await EventLog.open(log) as events:
+        first, _, intent, outcome = await events.records(
+            kinds=("mitigation.intent", "mitigation.outcome"))
+    for record in (intent, outcome):
+        assert record.data["undo_of"]["summary"] == "scale luckygas-frontend 2→6"
+        assert record.data["undo_of"]["intent"] == first.id
 
 
 async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path) -> None:

@@ -63,6 +63,12 @@ async def test_report_every_month_newest_first(tmp_path: Path) -> None:
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("MTTA = acknowledged − detected")
+    # how the figures are computed, in the output itself
+    assert "MTTR = resolved − detected" in lines[0]
+    assert lines[1].startswith("detected: when the first alert fired or the first endpoint "
+                               "check failed (else the declaration)")
+    assert ("MTTA is the mean over those acknowledged, MTTR over those resolved (open ones "
+            "are left out); drills are listed, never counted") in lines[2]
     nov = out.index("\n2026-11: 2 incidents (rate target < 2: missed)")
     octo = out.index("\n2026-10: 1 incident (rate target < 2: met)")
     assert nov < octo
@@ -92,6 +98,8 @@ async def test_report_one_month_and_json(tmp_path: Path) -> None:
     assert code == 0, err
     doc = json.loads(out)
     assert [m["month"] for m in doc["months"]] == ["2026-11", "2026-10"]
+    assert doc["definitions"]["mttr_over"] == "the month's production incidents resolved"
+    assert doc["definitions"]["drills"] == "not counted"
     nov = doc["months"][0]
     assert nov["count"] == 2 and nov["open"] == 1 and nov["by_severity"]["P1"] == 1
     assert nov["mttr"] == {"mean_s": 45 * 60, "n": 1, "met": 0}

@@ -113,3 +113,63 @@ async def test_record_clocks_once_from_two_processes(tmp_path: Path) -> None:
         records = await one.records(kinds=("incident.clock",))
     assert [(r.data["clock"], r.data["result"]) for r in records] == [
         (RESPONSE, MET), (STATUS_UPDATE, MISSED)]
+
+
+def test_a_downgrade_never_turns_a_missed_p1_ack_into_met() -> None:
+    # P1 from detection; its 15 min passed; downgraded to P2 at +20, acked at +25 (< 30)
+    inc = incident("P2", severities=((T0 + 2 * M, "P1"), (T0 + 20 * M, "P2")),
+                   acknowledged_at=T0 + 25 * M)
+    (response,) = [c for c in clocks(inc, T0 + 60 * M) if c.name == RESPONSE]
+    assert (response.due, response.state, response.severity) == (T0 + 15 * M, MISSED, "P1")
+    # still open at +20 after the downgrade: overdue, not back to running
+    open_ = incident("P2", severities=((T0 + 2 * M, "P1"), (T0 + 20 * M, "P2")))
+    assert by_name(open_, T0 + 21 * M, RESPONSE) == [(T0 + 15 * M, OVERDUE)]
+
+
+def test_a_downgrade_in_time_is_judged_by_the_new_severity() -> None:
+    # P1 for 10 minutes (its deadline not reached), then P2: the ack at +25 meets P2's 30
+    inc = incident("P2", severities=((T0 + 2 * M, "P1"), (T0 + 10 * M, "P2")),
+                   acknowledged_at=T0 + 25 * M)
+    (response,) = [c for c in clocks(inc, T0 + 60 * M) if c.name == RESPONSE]
+    assert (response.due, response.state, response.severity) == (T0 + 30 * M, MET, "P2")
+
+
+def test_an_upgrade_past_the_shorter_sla_is_missed_at_once() -> None:
+    inc = incident("P1", severities=((T0 + 2 * M, "P2"), (T0 + 20 * M, "P1")))
+    assert by_name(inc, T0 + 19 * M, RESPONSE) == [(T0 + 30 * M, RUNNING)]  # P2 still
+    assert by_name(inc, T0 + 20 * M, RESPONSE) == [(T0 + 15 * M, OVERDUE)]
+
+
+def test_status_page_clock_starts_when_the_incident_becomes_p1_or_p2() -> None:
+    inc = incident("P2", severities=((T0 + 2 * M, "P3"), (T0 + 60 * M, "P2")))
+    assert by_name(inc, T0 + 59 * M, STATUS_UPDATE) == []
+    assert by_name(inc, T0 + 61 * M, STATUS_UPDATE) == [(T0 + 75 * M, RUNNING)]
+    # a deadline that passed under P2 stays missed after a downgrade to P3
+    down = incident("P3", severities=((T0 + 2 * M, "P2"), (T0 + 20 * M, "P3")))
+    assert by_name(down, T0 + 30 * M, STATUS_UPDATE) == [(T0 + 15 * M, MISSED)]
+    # downgraded before the deadline: nothing owed
+    early = incident("P3", severities=((T0 + 2 * M, "P2"), (T0 + 10 * M, "P3")))
+    assert by_name(early, T0 + 30 * M, STATUS_UPDATE) == []
+
+
+async def test_the_response_sla_is_recorded_once_through_severity_changes(
+        tmp_path: Path) -> None:
+    now = [T0]
+    async with await EventLog.open(tmp_path / "log.sqlite3", clock=lambda: now[0]) as log:
+        svc = Incidents(log, "amy")
+        inc = await svc.declare("Login failing", "P1", detected_at=T0)
+        now[0] = T0 + 16 * M  # P1's 15 minutes are gone
+        await svc.record_clocks()
+        now[0] = T0 + 17 * M
+        await svc.change_severity("P2", inc.number)
+        await svc.acknowledge(inc.number)  # within P2's 30 minutes, too late for P1's 15
+        now[0] = T0 + 18 * M
+        await svc.change_severity("P1", inc.number)
+        await svc.record_clocks()
+        records = await log.records(kinds=("incident.clock",))
+        final = (await svc.all())[inc.number]
+    response = [r.data for r in records if r.data["clock"] == RESPONSE]
+    assert [(d["result"], d["severity"], d["due"]) for d in response] == [
+        (MISSED, "P1", (T0 + 15 * M).isoformat())]
+    assert final.clocks[RESPONSE] == MISSED
+    assert final.severities[1:] == ((T0 + 17 * M, "P2"), (T0 + 18 * M, "P1"))

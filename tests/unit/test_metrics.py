@@ -140,7 +140,10 @@ def test_text_states_the_definitions_and_marks_the_targets() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("MTTA = acknowledged − detected (target < 5 min), "
                                "MTTR = resolved − detected (target < 30 min)")
-    assert "drills not counted" in lines[0] and "month of detection (UTC)" in lines[0]
+    how = " ".join(lines[:3])
+    assert "detected: when the first alert fired or the first endpoint check failed" in how
+    assert "MTTA is the mean over those acknowledged, MTTR over those resolved" in how
+    assert "drills are listed, never counted" in how and "(of detection, UTC)" in how
     nov = text[text.index("2026-11:"):text.index("2026-10:")]
     assert nov.startswith("2026-11: 3 incidents (rate target < 2: missed) · P1 1 · P2 2 "
                           "· P3 0 · P4 0 · 1 open · 2 drills not counted")

@@ -113,8 +113,8 @@ async def test_every_field_of_the_template_is_filled(tmp_path: Path) -> None:
             "(33 from detection)") in lines
     assert "**Severity**: P1 (declared P2)" in lines
     assert "**Author**: [Name]" in lines
-    assert "Orders failing: P1 incident declared by amy@jump at 11:02; affected components: " \
-           "order-worker, orders-queue." in section(text, "## Summary")
+    assert "Orders failing: P2 declared by amy@jump at 11:02, P1 from 11:11; affected " \
+           "components: order-worker, orders-queue." in section(text, "## Summary")
 
     timeline = section(text, "## Timeline").splitlines()
     assert timeline[:5] == [
@@ -132,6 +132,9 @@ async def test_every_field_of_the_template_is_filled(tmp_path: Path) -> None:
     assert "- 11:21:00 · amy@jump · Note: order-worker caught up queue drained" in full
     assert any(line.startswith("- 11:12:00 · bob@jump · ✖ scale") for line in full)
     assert any(line.startswith("- 11:16:00 · amy@jump · Status update sent") for line in full)
+    # what was sent, quoted under its line
+    sent = full.index(next(line for line in full if "Status update sent" in line))
+    assert full[sent + 1:sent + 3] == ["  > 🚨 INCIDENT UPDATE [P1]", "  > Status: Identified"]
 
     impact = section(text, "## Impact")
     for prompt in ("- **Customer Impact**: X customers affected",
@@ -151,7 +154,8 @@ async def test_every_field_of_the_template_is_filled(tmp_path: Path) -> None:
     assert "- [ ] Data integrity verified (skipped)" in resolution
     assert "- MTTA (acknowledged − detected): 4m 00s — target < 5 min: met" in resolution
     assert "- MTTR (resolved − detected): 33m 00s — target < 30 min: missed" in resolution
-    assert "- Response SLA (P1: acknowledge within 15 min): met" in resolution
+    # acknowledged at 11:04 while P2 (P1 from 11:11): judged by P2's 30 minutes
+    assert "- Response SLA (P2: acknowledge within 30 min): met" in resolution
     assert "- Status updates sent: 1 (11:16)" in resolution
     assert "- Customer notifications sent: 0" in resolution
     assert "- **IC** (Incident Commander): Amy Chen from 11:04, Carol Wu from 11:20" \
@@ -188,7 +192,8 @@ async def test_an_open_incident_without_alert_or_status_changes(tmp_path: Path) 
     assert "**Duration**: ongoing (impact started 03:58)" in lines
     assert "**Severity**: P3" in lines and any(line.startswith("**Drill**: yes") for line in lines)
     assert section(text, "## Timeline").splitlines()[:5] == [
-        "- 03:58 - Alert triggered (detected)",
+        "- 03:58 - Detected (no alert or failed check recorded; the declaration's detection "
+        "time)",
         "- --:-- - Engineer acknowledged (not recorded)",
         "- --:-- - Root cause identified (not recorded)",
         "- 04:04 - Fix deployed (scale deployment/luckygas-backend, bob@jump)",
@@ -211,3 +216,85 @@ async def test_the_date_is_the_day_of_detection_in_the_zone(tmp_path: Path) -> N
         records = await log.records()
     assert "**Date**: 2026-11-26" in render(inc, records, tz=UTC).splitlines()
     assert "**Date**: 2026-11-27" in render(inc, records, tz=TAIPEI).splitlines()
+
+
+async def test_the_full_timeline_is_in_time_order_with_each_kind_true(tmp_path: Path) -> None:
+    """A failed check started it (before the alert fired); a P1 drill; each step's line
+    is the timeline's own; an undo names what it undid."""
+    from luckytui.mitigations.runner import Undo, undo_of
+    from luckytui.signals import describe
+
+    clock = ManualClock(T0.timestamp())
+    async with await EventLog.open(tmp_path / "log.sqlite3", clock=clock.now) as log:
+        svc = Incidents(log, "amy@jump")
+        # recorded at 03:01, the check first failed at 03:00:30
+        at(clock, 1)
+        await log.append("endpoint.down", {"endpoint": "financial", "group": "analytics",
+                                           "ordinal": 1, "status": 500, "error": "HTTP 500",
+                                           "since": (T0 + timedelta(seconds=30)).isoformat()},
+                         actor="room")
+        # recorded at 03:03 (a late poll), it fired at 03:02 (pending from 02:57)
+        at(clock, 3)
+        await log.append("alert.fired", {"alert": "AnalyticsEndpointDown",
+                                         "severity": "critical", "summary": "financial 500",
+                                         "active_at": (T0 - 3 * timedelta(minutes=1))
+                                         .isoformat(),
+                                         "fired_at": (T0 + timedelta(minutes=2)).isoformat()},
+                         actor="room")
+        at(clock, 4)
+        inc = await svc.declare("Analytics down", "P1", drill=True)
+        at(clock, 5)
+        await svc.acknowledge()
+        await svc.assign("IC", "Amy Chen")
+        mit = Mitigator(log, "bob@jump", incident=lambda: inc.number)
+        at(clock, 6)
+        await mit.run(Scale(Outcome("ok", "replicas 3 → 10")), scale_plan())
+        first = (await log.records(kinds=("mitigation.intent", "mitigation.outcome")))
+        at(clock, 7)
+        back = Plan(action="scale", title="Scale deployment luckygas-backend",
+                    target="deployment/luckygas-backend", identity={},
+                    changes=(Change("replicas", "10", "3"),), command="kubectl scale",
+                    args={"replicas": 3})
+        undo = Undo(Back(Outcome("ok", "replicas 10 → 3"), back), undo_of(first[1], first[0]))
+        await mit.run(undo, await undo.plan("luckygas-backend", "3"))
+        at(clock, 8)
+        await svc.change_severity("P2")
+        await svc.record_sent("customer", "親愛的客戶您好，\n影響範圍：數據分析")
+        at(clock, 9)
+        await svc.resolve({item: True for item in RESOLUTION_CHECKLIST})
+        inc = await svc.get(inc.number)
+        records = await log.records()
+        text = render(inc, records, tz=UTC)
+    assert section(text, "## Timeline").splitlines()[0] == \
+        "- 03:00 - Endpoint check failed (analytics/financial)"
+    assert "Analytics down: P1 declared (drill) by amy@jump at 03:04, P2 from 03:08" in text
+    full = section(text, "### Full timeline").splitlines()
+    entries = [line for line in full if line.startswith("- ")]
+    assert [e[2:10] for e in entries] == sorted(e[2:10] for e in entries)  # time order
+    assert entries[0].startswith("- 03:00:30 · room · ▼ analytics/financial DOWN: HTTP 500")
+    assert entries[1].startswith("- 03:02:00 · room · ▲ AnalyticsEndpointDown firing")
+    assert entries[2] == "- 03:04:00 · amy@jump · Declared P1 (drill): Analytics down"
+    assert "- 03:05:00 · amy@jump · Acknowledged" in entries
+    assert "- 03:05:00 · amy@jump · IC: Amy Chen" in entries
+    assert ("- 03:07:00 · bob@jump · ▶ undo of scale luckygas-backend 3→10: Scale deployment "
+            "luckygas-backend (replicas 10 → 3)") in entries
+    assert "- 03:08:00 · amy@jump · Severity P1 → P2" in entries
+    assert "  > 影響範圍：數據分析" in full
+    # one vocabulary: every entry is the timeline's line for its record
+    by_time = {r.id: r for r in records}
+    for r in by_time.values():
+        if r.incident == inc.number:
+            assert any(e.endswith(describe(r.kind, dict(r.data), tz=UTC).split("\n")[0])
+                       for e in entries), r.kind
+    assert "undo of scale luckygas-backend 3→10: scale deployment/luckygas-backend: **ok**" \
+        in section(text, "## Resolution")
+
+
+
+class Back(Scale):
+    def __init__(self, outcome: Outcome, plan: Plan) -> None:
+        super().__init__(outcome)
+        self.back = plan
+
+    async def plan(self, *args: str) -> Plan:
+        return self.back

@@ -333,3 +333,53 @@ def test_describe_keeps_the_existing_lines() -> None:
                                     "summary": "s"}) == "▲ A firing (critical): s"
     assert describe("incident.note", {"text": "hi"}) == "Note: hi"
     assert describe("something.else", {"text": "t"}) == "something.else t"
+
+
+# --- flapping ------------------------------------------------------------------------------
+
+
+def test_a_flapping_endpoint_becomes_one_line_until_stable() -> None:
+    from luckytui.signals import ENDPOINT_FLAPPING, ENDPOINT_STABLE
+
+    probe = Probes()
+    probe(True)
+    seen: list[EndpointChange] = []
+    for _ in range(8):  # down (two failures) and up, eight times, 45 s a round
+        seen += probe(False) + probe(False) + probe(True)
+    kinds = [c.kind for c in seen]
+    # the first two outages as they are; the third makes it flapping; then nothing
+    assert kinds == [ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_FLAPPING]
+    assert seen[-1].flaps == 3 and seen[-1].since == T0 + STEP  # the first failed probe
+    quiet = []
+    for _ in range(int(timedelta(minutes=5) / STEP)):  # up for five minutes
+        quiet += probe(True)
+    assert [(c.kind, c.flaps, c.state) for c in quiet] == [(ENDPOINT_STABLE, 8, "up")]
+    # and a later outage is an ordinary one again
+    assert [c.kind for c in probe(False) + probe(False)] == [ENDPOINT_DOWN]
+
+
+async def test_flapping_is_recorded_once_from_two_processes(tmp_path: Path) -> None:
+    from luckytui.signals import ENDPOINT_FLAPPING, ENDPOINT_STABLE
+
+    path = tmp_path / "log.sqlite3"
+    async with await EventLog.open(path) as one, await EventLog.open(path) as two:
+        rooms = [(one, EndpointWatch()), (two, EndpointWatch())]
+        at = T0
+        pattern = [True] + [False, False, True] * 6 + [False] * 24  # then down for good
+        for ok in pattern:
+            for log, watch in rooms:
+                changes = watch.feed(snap(at, result(ok, at)))
+                await record_endpoint_changes(log, changes, actor="room", incident=None)
+            at += STEP
+        records = await one.records()
+        assert await logged_endpoints_down(one) == {"analytics/executive": T0 + STEP}
+    assert [r.kind for r in records] == [ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_DOWN, ENDPOINT_UP,
+                                         ENDPOINT_FLAPPING, ENDPOINT_STABLE]
+    flapping, stable = records[-2:]
+    assert flapping.data["flaps"] == 3 and stable.data["flaps"] == 7
+    assert stable.data["state"] == "down" and stable.data["error"] == "HTTP 500"
+    assert describe(flapping.kind, dict(flapping.data)) == (
+        "↯ analytics/executive FLAPPING: down 3 times since 03:00; one line until it is "
+        "stable")
+    assert describe(stable.kind, dict(stable.data)) == (
+        "▼ analytics/executive stable after 7 flaps: DOWN: HTTP 500")

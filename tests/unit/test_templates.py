@@ -9,20 +9,27 @@ from typing import Any
 
 import pytest
 
+from luckytui.config import CUSTOMER_NAMES, ConfigError, parse_settings
 from luckytui.incident import clocks
 from luckytui.incident.model import Incident, fold
 from luckytui.incident.service import Incidents
 from luckytui.incident.templates import (
     DEFAULT_ACTION,
     current_action,
+    customer_impact,
     customer_notice,
     default_impact,
     default_next_update,
     format_time,
+    impact,
     notice_allowed,
     status_update,
 )
+from luckytui.incident.triage import triage
+from luckytui.snapshots import Alert, AlertsSnapshot, EndpointResult, EndpointsSnapshot
 from luckytui.store import EventLog
+
+ANALYTICS = ("executive", "operations", "financial", "performance")
 
 # The plan, "4. Communication", copied verbatim: the reference the output is held to.
 PLAN_UPDATE_TEMPLATE = """\
@@ -147,9 +154,40 @@ def test_fields_stay_on_their_line_and_empty_fields_get_defaults() -> None:
     assert blank.split("\n")[2] == f"Impact: {default_impact(inc)}"
 
 
-def test_default_impact_from_title_and_components() -> None:
-    assert default_impact(incident()) == "Orders failing (affected: luckygas-backend)"
-    assert default_impact(incident(components=())) == "Orders failing"
+def test_default_impact_names_no_internal_component() -> None:
+    assert default_impact(incident()) == "Under assessment"
+    assert "luckygas-backend" not in status_update(incident(), impact="", action="",
+                                                   next_update=None, tz=UTC)
+
+
+def probe(group: str, name: str, *, ok: bool = True, p95: float = 120.0) -> EndpointResult:
+    return EndpointResult(name, group, "GET", f"https://api/{name}", 200 if ok else 500,
+                          p95, p95, ok, None if ok else "HTTP 500", T0)
+
+
+def production(*changed: EndpointResult) -> EndpointsSnapshot:
+    probes = {(e.group, e.name): e for e in (
+        probe("site", "health"), probe("login", "login"), probe("orders", "orders"),
+        *(probe("analytics", n) for n in ANALYTICS))}
+    probes |= {(e.group, e.name): e for e in changed}
+    return EndpointsSnapshot(T0, tuple(probes.values()))
+
+
+def test_impact_is_what_customers_cannot_do() -> None:
+    assert impact(triage(production(), None)) == "Under assessment"
+    assert impact(triage(production(probe("login", "login", ok=False)), None)) == (
+        "Customers cannot log in")
+    both = triage(production(probe("orders", "orders", ok=False)),
+                  AlertsSnapshot(T0, (Alert("NoOrdersProcessed", "firing", "critical", T0,
+                                            "no orders"),)))
+    assert impact(both) == "Orders are not being processed"
+    every = triage(production(*(probe("analytics", n, ok=False) for n in ANALYTICS)), None)
+    assert impact(every) == "Analytics dashboards unavailable"
+    slow = triage(production(probe("analytics", "executive", p95=3200.0)), None)
+    assert impact(slow) == "Slow responses (p95 3.2 s)"
+    text = status_update(incident(), impact=impact(slow), action="", next_update=None,
+                         tz=UTC)
+    assert text.split("\n")[2] == "Impact: Slow responses (p95 3.2 s)"
 
 
 # -- the next update, from the status page clock -----------------------------------------
@@ -222,38 +260,47 @@ def test_current_action_without_mitigations() -> None:
         "Investigating the cause")
 
 
-def test_current_action_from_the_latest_outcome() -> None:
+def test_current_action_is_the_last_remedy_that_worked() -> None:
     records = [
         intent(1, "Scale deployment luckygas-backend"),
         outcome(2, 1, "ok", "deployment.apps/luckygas-backend scaled to 10"),
     ]
-    assert current_action(records) == (
-        "Scale deployment luckygas-backend: done, deployment.apps/luckygas-backend "
-        "scaled to 10")
+    worked = ("Scale deployment luckygas-backend: done, deployment.apps/luckygas-backend "
+              "scaled to 10")
+    assert current_action(records) == worked
+    # failed, refused and unfinished attempts are never what we are doing
     records += [intent(3, "Rollout restart deployment luckygas-backend", "restart"),
-                outcome(4, 3, "failed", "the API answered 503:\n  try again")]
-    assert current_action(records) == (
-        "Rollout restart deployment luckygas-backend: failed, the API answered 503: "
-        "try again")
-    records += [intent(5, "Put database luckygas_prod in read-only mode", "read-only",
+                outcome(4, 3, "failed", "the API answered 503:\n  try again"),
+                intent(5, "Put database luckygas_prod in read-only mode", "read-only",
                        "database/luckygas_prod"),
                 outcome(6, 5, "refused", "luckytui runs read-only", "read-only",
-                        "database/luckygas_prod")]
-    assert current_action(records) == (
-        "Put database luckygas_prod in read-only mode: refused, luckytui runs read-only")
+                        "database/luckygas_prod"),
+                intent(7, "Rollout restart deployment luckygas-backend", "restart")]
+    assert current_action(records) == worked
 
 
-def test_current_action_intent_without_outcome_is_running() -> None:
+def test_an_undone_remedy_is_no_longer_the_current_action() -> None:
     records = [
-        intent(1, "Scale deployment luckygas-backend"),
-        outcome(2, 1, "ok", "scaled to 10"),
-        intent(3, "Rollout restart deployment luckygas-backend", "restart"),
+        intent(1, "Set CACHE_TTL=300 on deployment luckygas-backend", "set-env"),
+        outcome(2, 1, "ok", "CACHE_TTL set to 300", "set-env"),
+        intent(3, "Scale deployment luckygas-backend"),
+        outcome(4, 3, "ok", "scaled to 10"),
     ]
-    assert current_action(records) == "running: Rollout restart deployment luckygas-backend"
-    # an earlier action finishing later does not hide the one still running
-    records = [intent(1, "Scale deployment a"), intent(2, "Scale deployment b"),
-               outcome(3, 1, "ok", "scaled")]
-    assert current_action(records) == "running: Scale deployment b"
+    assert current_action(records).startswith("Scale deployment luckygas-backend: done")
+    undo = {"outcome": 4, "intent": 3, "summary": "scale luckygas-backend 3→10"}
+    records += [Rec(T0, "mitigation.intent", N, {"action": "scale", "title": "undo of x",
+                                                 "undo_of": undo}, id=5),
+                Rec(T0, "mitigation.outcome", N, {"intent": 5, "action": "scale",
+                                                  "status": "ok", "detail": "scaled to 3",
+                                                  "undo_of": undo}, id=6)]
+    # the undo is not the action, and what it undid is gone: the one before it
+    assert current_action(records) == (
+        "Set CACHE_TTL=300 on deployment luckygas-backend: done, CACHE_TTL set to 300")
+    undo_first = {"outcome": 2, "intent": 1, "summary": "set-env"}
+    records += [Rec(T0, "mitigation.outcome", N, {"intent": 7, "action": "set-env",
+                                                  "status": "ok", "detail": "unset",
+                                                  "undo_of": undo_first}, id=8)]
+    assert current_action(records) == DEFAULT_ACTION
 
 
 def test_current_action_outcome_whose_intent_is_not_given() -> None:
@@ -306,3 +353,38 @@ def test_customer_notice_blanks_stay_on_their_lines() -> None:
                          [("P1", True), ("P2", False), ("P3", False), ("P4", False)])
 def test_notice_is_for_p1_only(severity: str, allowed: bool) -> None:
     assert notice_allowed(incident(severity)) is allowed
+
+
+def test_the_customer_notice_names_components_as_customers_know_them() -> None:
+    import re
+
+    from luckytui.sim.model import EXTRA_RESOURCES, PLAN_ENDPOINTS
+
+    internal = [f"{group}/{name}" for name, group, *_ in PLAN_ENDPOINTS]
+    internal += [f"api/{name}" for name in EXTRA_RESOURCES]
+    internal += ["NoOrdersProcessed", "AnalyticsEndpointDown", "HighAPIResponseTime",
+                 "DatabaseConnectionPoolExhausted", "luckygas-backend", "order-worker",
+                 "some-new-deployment", "kafka/ingest"]
+    text = customer_notice(impact=customer_impact(internal, CUSTOMER_NAMES), eta="")
+    scope = next(line for line in text.split("\n") if line.startswith("影響範圍："))
+    assert not re.search(r"[A-Za-z]", scope), scope  # no internal id, in any form
+    for name in internal:
+        assert name not in text and name.rpartition("/")[2] not in scope
+    assert scope.startswith("影響範圍：網站、會員登入、經營數據報表、")
+    assert "部分服務" in scope  # what has no configured name reads generically
+    # the plan's own words around it are untouched
+    assert text.split("\n")[0] == "Subject: LuckyGas 服務異常通知"
+
+
+def test_customer_names_from_the_config() -> None:
+    settings = parse_settings(
+        {"customer_names": {"orders": "瓦斯訂購", "kafka/ingest": "訂單同步"}}, "config.toml")
+    scope = customer_impact(["orders/orders", "kafka/ingest", "login/login"],
+                            settings.customer_names, slow=True)
+    assert scope == "瓦斯訂購、訂單同步、會員登入（服務回應緩慢）"
+    assert customer_impact([], settings.customer_names) == "部分服務"
+    for bad, problem in (({"orders": ""}, "must be a name customers know"),
+                         ({"orders": 3}, "must be a name customers know"),
+                         ({"orders": "訂\n購"}, "must be one line")):
+        with pytest.raises(ConfigError, match=f"customer_names.orders: {problem}"):
+            parse_settings({"customer_names": bad}, "config.toml")

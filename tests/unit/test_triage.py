@@ -51,26 +51,69 @@ def test_site_down_is_p1() -> None:
 
 
 def test_every_analytics_endpoint_down_is_p1_one_is_p2() -> None:
-    every = production(**{n: probe("analytics", n, ok=False) for n in ANALYTICS})
-    assert triage(every, None).suggested == "P1"
+    every = triage(production(**{n: probe("analytics", n, ok=False) for n in ANALYTICS}), None)
+    assert every.suggested == "P1"
+    assert every.decided is not None and every.decided.key == "analytics"
+    assert "all 4 analytics endpoints down (a P1 example in the plan)" in every.reason
+    assert answers(every)["site"] is False and answers(every)["orders"] is False
     one = triage(production(financial=probe("analytics", "financial", ok=False)), None)
     assert one.suggested == "P2"
-    assert answers(one)["orders"] is True and answers(one)["site"] is False
-    assert "analytics/financial" in one.reason
+    assert "1 of 4 analytics endpoints down (P2 in the plan): analytics/financial HTTP 500" \
+        in one.reason
+    # an analytics endpoint down is not orders failing, nor the site down
+    assert answers(one)["orders"] is False and answers(one)["site"] is False
 
 
-def test_login_failing_suggests_p2_and_says_when_p1() -> None:
-    result = triage(production(login=probe("login", "login", ok=False)), None)
-    assert result.suggested == "P2"
-    login = next(a for a in result.answers if a.key == "login")
-    assert login.implies == "P1/P2" and "P1 if" in login.why
+def test_site_down_by_its_health_probe_or_when_nothing_answers() -> None:
+    health = triage(production(health=probe("health", "health", ok=False)), None)
+    assert health.suggested == "P1" and "every site probe down: health/health" in health.reason
+    nothing = production(**{n: probe(g, n, ok=False) for g, n in (
+        ("site", "health"), ("login", "login"), ("orders", "orders"),
+        *(("analytics", a) for a in ANALYTICS))})
+    assert triage(nothing, None).decided.key == "site"  # type: ignore[union-attr]
+
+
+def test_login_failing_is_p1_when_nobody_can_log_in_p2_otherwise() -> None:
+    # the only login probe answers 500: no user can log in; the analytics probes behind
+    # the login were not sent, and count as nothing (not as "all analytics down")
+    not_checked = {n: EndpointResult(n, "analytics", "GET", f"https://api/{n}", None, None,
+                                     None, False, "not checked: login failed", T0)
+                   for n in ANALYTICS}
+    result = triage(production(login=probe("login", "login", ok=False), **not_checked),
+                    None)
+    assert result.suggested == "P1"
+    assert result.reason == ("Are users unable to login? yes: no user can log in: every "
+                             "login probe failing (login/login HTTP 500)")
+    assert answers(result)["analytics"] is None  # none of them was checked: unknown
+    assert not any(c.startswith("analytics/") for c in result.components)
+    # the probe's credentials refused: login failing, P2, and the reason says so
+    denied = EndpointResult("login", "login", "POST", "https://api/login", 401, 80.0, 80.0,
+                            False, "HTTP 401", T0)
+    refused = triage(production(login=denied), None)
+    login = next(a for a in refused.answers if a.key == "login")
+    assert refused.suggested == "P2" and login.implies == "P1/P2"
+    assert login.why.startswith("login failing: login/login HTTP 401")
+    assert "credentials refused" in login.why and "P1 if no user can log in" in login.why
 
 
 def test_orders_failing_by_probe_or_alert_is_p2() -> None:
     assert triage(production(orders=probe("orders", "orders", ok=False)), None).suggested == "P2"
     by_alert = triage(production(), alerts("NoOrdersProcessed"))
-    assert by_alert.suggested == "P2"
-    assert by_alert.detected_at == T0 - timedelta(minutes=4)  # the alert's start
+    assert by_alert.suggested == "P2" and answers(by_alert)["orders"] is True
+    assert by_alert.reason == "Are orders failing? yes: NoOrdersProcessed firing"
+    # detection is not the alert's pending start: it comes from the log, passed through
+    assert by_alert.detected_at is None
+    fired = T0 - timedelta(minutes=1)
+    assert triage(production(), alerts("NoOrdersProcessed"),
+                  detected_at=fired).detected_at == fired
+
+
+def test_orders_not_failing_because_another_endpoint_is_down() -> None:
+    result = triage(production(health=probe("site", "health", ok=False),
+                               executive=probe("analytics", "executive", ok=False)),
+                    alerts("HighAPIResponseTime", severity="warning"))
+    orders = next(a for a in result.answers if a.key == "orders")
+    assert orders.answer is False and orders.why == "orders answering"
 
 
 def test_slow_2_to_5_s_is_p3_beyond_is_p2() -> None:
