@@ -339,8 +339,19 @@ def _terminal_safe_output() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: a usage error is one line and exit 2, a log that cannot be read
+    or written one line and exit 1, and nothing unforeseen ever prints a traceback (it
+    goes to --debug-log, when one is given)."""
     with _terminal_safe_output():
-        return _main(argv)
+        try:
+            return _main(argv)
+        except Exception as exc:
+            if type(exc).__name__ == "LogError":  # luckytui.store, not imported up front
+                say_error(exc)
+                return 1
+            logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+            say_error(f"unexpected error: {type(exc).__name__}: {exc}")
+            return 1
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -124,8 +124,9 @@ class DeclareScreen(ModalScreen[Declaration | None]):
                 yield Input(id="started", placeholder="empty = when detected; HH:MM, "
                             "or 15m ago", compact=True)
             if t is not None and t.detected_at is not None:
-                yield Static(f"Detected {self._format(t.detected_at)} (the first firing "
-                             "alert): MTTA and MTTR count from there.", classes="hint")
+                yield Static(f"Detected {self._format(t.detected_at)} (the first alert that "
+                             "fired or check that failed): MTTA and MTTR count from there.",
+                             classes="hint")
             yield TickBox("Drill (kept out of production metrics)", id="drill", compact=True)
             yield Static("", id="problem", classes="hint")
             with Horizontal():

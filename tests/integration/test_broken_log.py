@@ -1,0 +1,67 @@
+"""A log that cannot be read or written: `luckytui act` says so in one line and exits 1,
+changes nothing in production (nothing runs unrecorded), and what was recorded before
+is still there."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import signal
+import sys
+from pathlib import Path
+
+from luckytui.sim.runner import Simulation
+from luckytui.store import EventLog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def act(sim: Simulation, log: Path, *args: str,
+              file_size_limit: int | None = None) -> tuple[int, str, str]:
+    def limit_writes() -> None:  # in the child: a disk that is full past this size
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        if file_size_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "luckytui", "act", "--config", str(sim.config_path),
+        "--log", str(log), "--as", "amy", *args, cwd=ROOT, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        preexec_fn=limit_writes)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _one_line(err: str) -> None:
+    assert err.startswith("luckytui: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+async def test_a_corrupt_log_refuses_the_action(sim: Simulation, tmp_path: Path) -> None:
+    log = tmp_path / "log.sqlite3"
+    log.write_bytes(b"not a database at all\n" * 100)
+    code, _, err = await act(sim, log, "scale", "luckygas-backend", "5", "--yes")
+    assert code == 1
+    _one_line(err)
+    assert "not a luckytui event log" in err
+    assert sim.model.deployments["luckygas-backend"].replicas == 3
+    assert log.read_bytes() == b"not a database at all\n" * 100  # left as it was
+
+
+async def test_a_full_disk_refuses_the_action_and_keeps_what_was_recorded(
+        sim: Simulation, tmp_path: Path) -> None:
+    log = tmp_path / "log.sqlite3"
+    code, _, err = await act(sim, log, "scale", "luckygas-backend", "4", "--yes")
+    assert code == 0, err
+    # no byte more can be written to the log's files: the next intent cannot be recorded
+    code, _, err = await act(sim, log, "scale", "luckygas-backend", "6", "--yes",
+                             file_size_limit=1)
+    assert code == 1
+    _one_line(err)
+    assert "cannot" in err and str(log) in err
+    assert sim.model.deployments["luckygas-backend"].replicas == 4  # not run unrecorded
+    async with await EventLog.open(log) as opened:
+        kinds = [r.kind for r in await opened.records()]
+        assert kinds == ["mitigation.intent", "mitigation.outcome"]
+        assert (await opened.verify()).ok
