@@ -104,7 +104,8 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
 
     step = args.incident_command
     now = datetime.now(UTC)
-    async with await EventLog.open(log_file) as log:
+    # only declaring starts a log; every other step needs one that exists
+    async with await EventLog.open(log_file, create=step == "declare") as log:
         svc = Incidents(log, args.actor or actor)
         try:
             if step == "declare":

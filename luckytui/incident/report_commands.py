@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, log_file: Path) -> int:
 async def _incidents(log_file: Path) -> dict[str, Incident]:
     from luckytui.store import EventLog
 
-    async with await EventLog.open(log_file) as log:
+    async with await EventLog.open(log_file, create=False) as log:  # reading only
         return fold(await log.records(kinds=INCIDENT_KINDS))
 
 
@@ -76,7 +76,7 @@ async def _incident(log_file: Path, number: str | None) -> tuple[Incident, list[
     alerts fired, attached to no incident, between its impact start and declaration."""
     from luckytui.store import EventLog
 
-    async with await EventLog.open(log_file) as log:
+    async with await EventLog.open(log_file, create=False) as log:  # reading only
         incidents = fold(await log.records(kinds=INCIDENT_KINDS))
         if number is not None and number not in incidents:
             raise _Refused(f"no incident {number} in the log ({log_file})")

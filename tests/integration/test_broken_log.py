@@ -65,3 +65,27 @@ async def test_a_full_disk_refuses_the_action_and_keeps_what_was_recorded(
         kinds = [r.kind for r in await opened.records()]
         assert kinds == ["mitigation.intent", "mitigation.outcome"]
         assert (await opened.verify()).ok
+
+
+def test_reading_commands_create_no_log(tmp_path: Path, capsys: object) -> None:
+    """Reports, post-mortems and incident lists read a log; a mistyped path is said, and
+    no empty log appears there (only declaring an incident starts a log)."""
+    import pytest
+
+    from luckytui.cli import main
+
+    missing = tmp_path / "typo.sqlite3"
+    assert isinstance(capsys, pytest.CaptureFixture)
+    assert main(["report", "--log", str(missing)]) == 0  # no log yet: no incidents
+    assert capsys.readouterr().out == f"no incidents in the log ({missing})\n"
+    assert not missing.exists()
+    for argv in (["postmortem"], ["incident", "list"], ["incident", "show"],
+                 ["incident", "ack"], ["incident", "note", "x"]):
+        assert main([*argv, "--log", str(missing)]) == 1, argv
+        err = capsys.readouterr().err
+        assert err.startswith("luckytui: ") and err.count("\n") == 1, argv
+        assert str(missing) in err and ("no event log here" in err or "no incidents" in err)
+        assert not missing.exists()
+    assert main(["incident", "declare", "--title", "db down", "--severity", "P2",
+                 "--log", str(missing)]) == 0
+    assert missing.exists()
