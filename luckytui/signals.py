@@ -32,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 from luckytui.incident.clocks import RESPONSE, STATUS_UPDATE
 from luckytui.mitigations.runner import describe_intent, describe_outcome
 from luckytui.snapshots import Alert, AlertsSnapshot, EndpointResult, EndpointsSnapshot
+from luckytui.text import visible
 
 if TYPE_CHECKING:
     from luckytui.store.log import EventLog, LogRecord
@@ -435,7 +436,13 @@ def _endpoint_name(data: Mapping[str, Any]) -> str:
 
 def describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str:
     """One line for the timeline. Times in it (HH:MM) are shown in ``tz``; None means
-    the local zone."""
+    the local zone. Whatever the record holds (a note, an alert's summary, an error), the
+    line is one line and carries nothing a terminal would obey: line breaks and runs of
+    whitespace are one space, other control characters are shown."""
+    return visible(" ".join(_describe(kind, data, tz=tz).split()))
+
+
+def _describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str:
     if kind == "alert.fired":
         return f"▲ {data.get('alert')} firing ({data.get('severity')}): {data.get('summary', '')}"
     if kind == "alert.resolved":

@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,8 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static, TextArea
 
 from luckytui.incident.model import Incident
+from luckytui.text import visible
 from screens.confirm import BACK
 from screens.incident import FORM_CSS
+from widgets.safe import markup_safe as escape
 
 SEND_HINT = ("Copy & record (ctrl+s): copies to the clipboard (OSC 52: works over SSH; "
              "in tmux needs set-clipboard on) and records it as sent. Esc goes back "
@@ -113,7 +114,7 @@ class ComposerScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(escape(self.heading), classes="title")
-            yield TextArea(self.text, id="text", soft_wrap=True)
+            yield TextArea(visible(self.text, multiline=True), id="text", soft_wrap=True)
             yield Static(escape(self.hint), classes="hint")
             yield Static("", id="problem")
             with Horizontal():

@@ -7,7 +7,7 @@ never by a word the dialog's question could also mean, such as Cancel.
 
 from __future__ import annotations
 
-from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -15,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from luckytui.mitigations.base import Plan
+from luckytui.text import visible
+from widgets.safe import markup_safe as escape
 
 BACK = "Back"
 """The label of every dialog's way back (Esc): never a word an action could mean."""
@@ -115,9 +117,9 @@ class AskScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(Text(visible(self.question)))  # names from the cluster: not markup
             # the current value selected: typing replaces it
-            yield Input(self.value, placeholder=self.placeholder, id="answer",
+            yield Input(visible(self.value), placeholder=self.placeholder, id="answer",
                         select_on_focus=True)
             yield Label("Enter to continue (nothing changes before the confirmation), "
                         "Esc to go back", classes="hint")

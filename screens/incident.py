@@ -15,7 +15,9 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 
 from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, parse_when
 from luckytui.incident.triage import Triage
+from luckytui.text import visible
 from screens.confirm import BACK
+from widgets.safe import safe_text
 
 SEVERITY_HELP = {
     "P1": "Critical: site down, data loss risk, security breach (respond in 15 min)",
@@ -73,7 +75,7 @@ def tree_lines(result: Triage) -> Text:
         text.append(a.why + "\n", style="" if a.answer else "dim")
     text.append(f"Suggested {result.suggested}: ", style="bold")
     text.append(result.reason)
-    return text
+    return safe_text(text)  # the evidence quotes endpoint names and errors
 
 
 class DeclareScreen(ModalScreen[Declaration | None]):
@@ -103,7 +105,7 @@ class DeclareScreen(ModalScreen[Declaration | None]):
         t = self.triage
         with VerticalScroll():
             yield Label("Declare an incident", classes="title")
-            yield Input(t.title_hint if t else "",
+            yield Input(visible(t.title_hint) if t else "",
                         placeholder="What is happening? e.g. Orders failing since 03:10",
                         id="title", compact=True)
             yield Label("The plan's escalation decision tree, answered from what the war "
@@ -117,7 +119,7 @@ class DeclareScreen(ModalScreen[Declaration | None]):
                                      value=sev == self.suggested)
             with Horizontal(classes="row"):
                 yield Label("Affected")
-                yield Input(", ".join(t.components) if t else "", id="components",
+                yield Input(visible(", ".join(t.components)) if t else "", id="components",
                             placeholder="components, comma separated", compact=True)
             with Horizontal(classes="row"):
                 yield Label("Impact started")
@@ -190,7 +192,8 @@ class ResolveScreen(ModalScreen[dict[str, bool] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Resolve {self.number}: {self.incident_title}", classes="title")
+            yield Label(Text(f"Resolve {self.number}: {visible(self.incident_title)}"),
+                        classes="title")
             for i, item in enumerate(RESOLUTION_CHECKLIST):
                 yield TickBox(item, id=f"item-{i}", compact=True)
             yield Static("Unticked items are recorded as skipped.", classes="hint")

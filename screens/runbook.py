@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,6 +12,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from luckytui.runbooks import Runbook, Step
+from widgets.safe import markup_safe as escape
 
 KIND_HINT = {"check": "Enter shows the pane", "action": "Enter plans the remedy (confirmed)",
              "note": "outside luckytui"}

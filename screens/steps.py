@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,7 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from luckytui.text import visible
 from screens.confirm import BACK
+from widgets.safe import markup_safe as escape
 
 ROLE_HELP = {
     "IC": "Incident Commander: coordinates, decides, assigns roles",
@@ -100,7 +101,7 @@ class RolesScreen(ModalScreen[dict[str, str] | None]):
             for role, meaning in ROLE_HELP.items():
                 with Horizontal(classes="row"):
                     yield Label(role)
-                    yield Input(self.roles.get(role, ""), id=f"role-{role}",
+                    yield Input(visible(self.roles.get(role, "")), id=f"role-{role}",
                                 placeholder="nobody", compact=True)
                     yield Static(meaning)
             yield Static(f"Handovers are recorded (who held it before). An empty name frees "

@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from luckytui.snapshots import SourceState, SourceStatus
+from luckytui.text import visible
 from widgets.pane import Clock, format_age, text_signature, utc_now
 
 SEVERITY_STYLES = {
@@ -168,7 +169,7 @@ class Banner(Widget):
                      clocks: Sequence[tuple[str, str]] = ()) -> None:
         """``text`` like "INC-2026-11-26-001 · P2 · Investigating · 00:12:34", or None;
         ``clocks`` the plan's open clocks as (text, state): running, near or overdue."""
-        self._incident = text
+        self._incident = visible(text) if text is not None else None
         self._severity = severity
         self._clocks = tuple(clocks)
         self._update()

@@ -24,6 +24,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from luckytui.snapshots import SourceState, SourceStatus
+from luckytui.text import visible
+from widgets.safe import safe_text
 
 T = TypeVar("T")
 
@@ -81,8 +83,8 @@ class WordCut:
         return self.text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(cut_words(self.text, options.max_width), style=self.style, no_wrap=True,
-                   end="")
+        yield Text(visible(cut_words(self.text, options.max_width)), style=self.style,
+                   no_wrap=True, end="")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(1, cell_len(" ".join(self.text.split())))
@@ -106,7 +108,7 @@ def status_text(state: SourceState | None, now: datetime, has_data: bool) -> Tex
     if state.status is SourceStatus.STALE:
         return Text(f"⚠ stale{age_part}", style="bold yellow")
     if state.status is SourceStatus.FAILING:
-        error = cut_words(state.error or "no answer", 60)
+        error = visible(cut_words(state.error or "no answer", 60))
         return Text(f"✖ failing: {error}{age_part}", style="bold red")
     return None
 
@@ -135,6 +137,7 @@ class TextLine(Static):
         return self._text
 
     def set_text(self, text: Text) -> None:
+        text = safe_text(text)  # summaries quote outside text: names, errors, labels
         signature = text_signature(text)
         if signature != self._signature:
             self._signature = signature

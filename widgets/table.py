@@ -35,6 +35,8 @@ from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import Column, RowKey
 
+from luckytui.text import visible
+
 CELL_CACHE = 2048  # rendered cells kept: a tall screen of a wide table, twice over
 ROW_CACHE = 256  # rendered rows and lines kept
 
@@ -61,8 +63,10 @@ class ColumnSpec:
 
 
 def cell(value: str, style: str = "", *, align: Align = "left") -> Text:
-    """A one-line table cell (never parsed as markup, cut with an ellipsis)."""
-    return Text(value, style=style, justify=align, no_wrap=True, overflow="ellipsis", end="")
+    """A one-line table cell (never parsed as markup, cut with an ellipsis; control
+    characters in outside text shown, never sent to the terminal)."""
+    return Text(visible(value), style=style, justify=align, no_wrap=True, overflow="ellipsis",
+                end="")
 
 
 def rcell(value: str, style: str = "") -> Text:
