@@ -106,7 +106,9 @@ class LuckyApp(IncidentRoom):
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
         self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
-        self._timeline: list[tuple[str | None, TimelineItem]] = []
+        # what the timeline shows, by record id (in id order): a record is there once
+        self._shown: dict[int, tuple[str | None, TimelineItem]] = {}
+        self._follow_lock = asyncio.Lock()  # one reader of the log at a time
         self.incidents: Incidents | None = None
         self.actions: dict[str, Any] = {}
         self.runbooks: tuple[Runbook, ...] = load_runbooks(settings.runbooks)
@@ -266,35 +268,61 @@ class LuckyApp(IncidentRoom):
     def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
         return self._last_endpoints, self._last_alerts
 
+    @property
+    def _timeline(self) -> list[tuple[str | None, TimelineItem]]:
+        """(incident, item) of every record the timeline holds, oldest first."""
+        return list(self._shown.values())
+
     def _follow_log_later(self) -> None:
-        """Twice a second: read the log only if some process wrote to it."""
-        if self.event_log is None or self.event_log.signature() == self._log_signature:
+        """Twice a second: read the log only if some process wrote to it. A read under
+        way set the signature before it read, so a write after it is seen next time."""
+        if (self.event_log is None or self._follow_lock.locked()
+                or self.event_log.signature() == self._log_signature):
             return
-        self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
+        self.run_worker(self._follow_log(), name="follow the log", group="log-follow",
                         exit_on_error=False)
 
     async def _follow_log(self) -> None:
+        """Show what the log got since the last record shown.
+
+        The one way the log is read for the timeline: the timer and every step that
+        wrote to the log await it. Callers take turns (a lock), each reads strictly
+        after the last id seen, and the timeline holds records by id, so a record is
+        never read or shown twice."""
         if self.event_log is None:
             return
-        self._log_signature = self.event_log.signature()  # before reading: nothing missed
-        records = await self.event_log.records(after_id=self._last_record, limit=500)
+        async with self._follow_lock:
+            await self._read_new_records(self.event_log)
+
+    async def _read_new_records(self, event_log: Any) -> None:
+        self._log_signature = event_log.signature()  # before reading: nothing missed
+        records = [r for r in await event_log.records(after_id=self._last_record, limit=500)
+                   if r.id > self._last_record]
         if not records:
             return
         if len(records) == 500:
             self._log_signature = ()  # more to read at the next tick
         self._last_record = records[-1].id
-        self._timeline += [
-            (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,
-                                      ("⚠ OUTCOME UNKNOWN (luckytui stopped before it "
-                                       "finished): " if r.id in self._unknown else "")
-                                      + describe(r.kind, dict(r.data), tz=self._tz)))
-            for r in records]
-        self._timeline = self._timeline[-TIMELINE_KEEP:]
+        for r in records:
+            self._shown[r.id] = (r.incident, self._timeline_item(r))
+        for old in list(self._shown)[:-TIMELINE_KEEP]:
+            del self._shown[old]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
             self.active_incident = await self.incidents.active()
         if self._showing:
             self._show_timeline()
             self._show_incident(self.clock())
+
+    def _timeline_item(self, r: Any) -> TimelineItem:
+        """A log record as a timeline line (what another process wrote included)."""
+        try:
+            text = describe(r.kind, dict(r.data), tz=self._tz)
+        except Exception as exc:  # a record this version cannot read: say so, go on
+            log.debug("record %s (%s) not described", r.id, r.kind, exc_info=exc)
+            text = f"{r.kind} (not readable here: {one_line(exc)})"
+        if r.id in self._unknown:
+            text = "⚠ OUTCOME UNKNOWN (luckytui stopped before it finished): " + text
+        return TimelineItem(r.id, r.ts, r.kind, r.actor, text)
 
     def timeline_items(self) -> tuple[list[TimelineItem], str]:
         """The active incident's events; without one, the signals seen since."""
@@ -303,7 +331,7 @@ class LuckyApp(IncidentRoom):
         title = f"{inc.number} · {inc.severity} · {inc.status} · {inc.title}" if inc else ""
         # with the signals that led to it: those recorded since the impact started
         since = min(inc.started_at, inc.detected) if inc else None
-        return [item for n, item in self._timeline
+        return [item for n, item in self._shown.values()
                 if n == number or (since is not None and n is None and item.ts >= since)], title
 
     def _show_timeline(self) -> None:

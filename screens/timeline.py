@@ -140,8 +140,10 @@ class TimelineScreen(Screen[None]):
     def set_items(self, items: Sequence[TimelineItem], title: str) -> None:
         """Show ``items`` (any order; shown oldest first) under ``title`` ("" when no
         incident is active). Called on every log follow: new records are appended,
-        unchanged ones are not touched, and the filters stay as they are."""
-        self._items = tuple(sorted(items, key=lambda r: (r.ts, r.id)))
+        unchanged ones are not touched, and the filters stay as they are. A record id
+        given twice is shown once, as given last."""
+        unique = {item.id: item for item in items}.values()
+        self._items = tuple(sorted(unique, key=lambda r: (r.ts, r.id)))
         self._title = title
         if self.is_mounted:
             self._apply()

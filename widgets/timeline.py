@@ -106,8 +106,10 @@ class TimelinePane(Widget):
         self._apply()
 
     def set_records(self, records: Sequence[TimelineItem], incident: str | None) -> None:
-        """Show ``records`` (any order; shown oldest first) for ``incident``."""
-        self._records = tuple(sorted(records, key=lambda r: (r.ts, r.id)))
+        """Show ``records`` (any order; shown oldest first) for ``incident``. A record
+        id given twice is shown once, as given last."""
+        unique = {r.id: r for r in records}.values()
+        self._records = tuple(sorted(unique, key=lambda r: (r.ts, r.id)))
         if incident != self._incident:
             self._incident = incident
             self.border_subtitle = Text(incident, style="bold") if incident else None
