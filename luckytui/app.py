@@ -53,6 +53,7 @@ from screens.incident_flow import IncidentRoom
 from screens.palette import ActionsProvider
 from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
 from widgets.alerts import AlertsPane
+from widgets.guard import contained, guarded, report
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,10 @@ class LuckyApp(IncidentRoom):
         # the first frame first; sources, imports and the simulation after it
         self.call_after_refresh(self._boot_later)
 
+    @contained("Start-up")
     def _boot_later(self) -> None:
         log.debug("first frame drawn; starting sources")
-        self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
+        self.run_worker(self._boot(), name="Start-up", group="boot", exit_on_error=False)
 
     async def _boot(self) -> None:
         await self._open_log()  # before any source, so no signal goes unrecorded
@@ -214,27 +216,38 @@ class LuckyApp(IncidentRoom):
         return self.is_running and self.dashboard.is_attached
 
     def on_lucky_app_source_updated(self, message: SourceUpdated) -> None:
+        """Show the update, and record the signals in it: each contained apart, so that
+        neither a display error stops the log nor a bad signal the panes."""
         if not self._showing:
             return
         update = message.update
         if update.source not in self.states or self.states[update.source].last_ok is None:
             log.debug("first answer from %s: %s", update.source, update.state.status)
         self.states[update.source] = update.state
+        self._show_update(update)
+        self._record_signals(update)
+
+    @contained("Showing a source's update")
+    def _show_update(self, update: Update[Any]) -> None:
         now = self.clock()
-        self.dashboard.apply(update, now)
+        self.dashboard.apply(update, now)  # each pane contains its own drawing errors
         self.dashboard.show_states(list(self.states.values()), now)
+
+    @contained("Recording signals")
+    def _record_signals(self, update: Update[Any]) -> None:
         if isinstance(update.snapshot, EndpointsSnapshot):
             self._last_endpoints = update.snapshot
             changes = self._endpoint_watch.feed(update.snapshot) if self._endpoint_watch \
                 else []
             if changes and self.event_log is not None:
-                self.run_worker(self._record_endpoints(changes), group="log",
-                                exit_on_error=False)
+                self.run_worker(self._record_endpoints(changes), name="Recording endpoints",
+                                group="log", exit_on_error=False)
         if isinstance(update.snapshot, AlertsSnapshot):
             signals = alert_signals(self._last_alerts, update.snapshot)
             self._last_alerts = update.snapshot
             if signals and self.event_log is not None:
-                self.run_worker(self._record(signals), group="log", exit_on_error=False)
+                self.run_worker(self._record(signals), name="Recording alerts", group="log",
+                                exit_on_error=False)
 
     async def _record_endpoints(self, changes: Sequence[EndpointChange]) -> None:
         incident = self.active_incident.number if self.active_incident else None
@@ -249,6 +262,7 @@ class LuckyApp(IncidentRoom):
                                         incident=incident, dedupe=sig.dedupe)
         await self._follow_log()
 
+    @contained("Clock tick")
     def _tick(self) -> None:
         """Once a second: age and staleness on screen (cheap; panes skip fresh data)."""
         if not self._showing:
@@ -262,7 +276,15 @@ class LuckyApp(IncidentRoom):
         self._show_incident(now)
 
     def _show_incident(self, now: datetime) -> None:
+        self._show_banner(now)
+        self._record_clocks(now)
+
+    @contained("Showing the incident")
+    def _show_banner(self, now: datetime) -> None:
         self.dashboard.show_incident(*self.incident_banner(now))
+
+    @contained("Recording the incident's clocks")
+    def _record_clocks(self, now: datetime) -> None:
         self.record_clocks_if_due(now)
 
     def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
@@ -273,13 +295,14 @@ class LuckyApp(IncidentRoom):
         """(incident, item) of every record the timeline holds, oldest first."""
         return list(self._shown.values())
 
+    @contained("Following the log")
     def _follow_log_later(self) -> None:
         """Twice a second: read the log only if some process wrote to it. A read under
         way set the signature before it read, so a write after it is seen next time."""
         if (self.event_log is None or self._follow_lock.locked()
                 or self.event_log.signature() == self._log_signature):
             return
-        self.run_worker(self._follow_log(), name="follow the log", group="log-follow",
+        self.run_worker(self._follow_log(), name="Following the log", group="log-follow",
                         exit_on_error=False)
 
     async def _follow_log(self) -> None:
@@ -341,11 +364,21 @@ class LuckyApp(IncidentRoom):
         self.show_timeline_screen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker: one error line naming the work; the traceback to the debug log."""
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
-            log.debug("worker %s failed", worker.name, exc_info=worker.error)
-            self.notify(f"{worker.name}: {one_line(worker.error)}", severity="error",
-                        timeout=10)
+            report(self, worker.name or worker.group, worker.error)
+
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        """Every key, palette entry and click runs its action through here: an action that
+        raises is reported in one line naming it, and the war room goes on."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            report(self, f"Action {name.removeprefix('app.')}", exc)
+            return True
 
     # --- actions ----------------------------------------------------------------
 
@@ -385,7 +418,8 @@ class LuckyApp(IncidentRoom):
                     self._start_action("scale", [pod.deployment, answer])
 
             self.push_screen(AskScreen(f"Scale deployment {pod.deployment} to how many "
-                                       f"replicas? (now {current})", str(current)), replicas)
+                                       f"replicas? (now {current})", str(current)),
+                             guarded(self, "Scale", replicas))
             return
         self._start_action(name, [pod.deployment])
 
@@ -401,17 +435,20 @@ class LuckyApp(IncidentRoom):
         def chosen(runbook_id: str | None) -> None:
             book = next((r for r in self.runbooks if r.id == runbook_id), None)
             if book is not None:
-                self.run_worker(self._open_runbook(book), group="runbook",
+                self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
                                 exit_on_error=False)
 
-        self.push_screen(RunbookPicker(self.runbooks, self._firing()), chosen)
+        self.push_screen(RunbookPicker(self.runbooks, self._firing()),
+                         guarded(self, "Runbooks", chosen))
 
+    @contained("Opening the alert's runbook")
     def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:
         book = for_alert(self.runbooks, message.alert.name)
         if book is None:
             self.notify("No runbook for this alert; b lists every runbook.", timeout=4)
             return
-        self.run_worker(self._open_runbook(book), group="runbook", exit_on_error=False)
+        self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
+                        exit_on_error=False)
 
     async def _open_runbook(self, book: Runbook) -> None:
         incident = self.active_incident.number if self.active_incident else None
@@ -427,10 +464,11 @@ class LuckyApp(IncidentRoom):
             self.run_worker(self.event_log.append(RUNBOOK_STEP, {
                 "runbook": book.id, "title": book.title, "step": step,
                 "text": book.steps[step].text, "ticked": now}, actor=self._actor,
-                incident=incident), group="log", exit_on_error=False)
+                incident=incident), name="Runbook step", group="log", exit_on_error=False)
 
         choice = await self.push_screen_wait(
-            RunbookScreen(book, {i for i, t in ticked.items() if t}, tick))
+            RunbookScreen(book, {i for i, t in ticked.items() if t},
+                          guarded(self, "Runbook step", tick)))
         if not choice:
             return
         if choice[0] == "pane":
@@ -459,10 +497,12 @@ class LuckyApp(IncidentRoom):
             hint = (" · the plan's presets: CACHE_TTL=300, QUERY_CACHE_TTL=300, "
                     "DB_POOL_SIZE=150" if action.name == "set-env" else "")
             self.push_screen(AskScreen(f"{action.name} {action.usage}{hint}", "",
-                                       placeholder=action.usage), typed)
+                                       placeholder=action.usage),
+                             guarded(self, f"Remedy {action.name}", typed))
 
         self.push_screen(ActionPicker([(a.name, a.usage, a.summary)
-                                       for a in self.actions.values()]), picked)
+                                       for a in self.actions.values()]),
+                         guarded(self, "Remedies", picked))
 
     def action_undo(self) -> None:
         self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)
@@ -501,8 +541,8 @@ class LuckyApp(IncidentRoom):
             self.notify(f"{name}: not available here (configure [kubernetes] and "
                         "[[databases]])", severity="warning")
             return
-        self.run_worker(self._plan_and_confirm(action, args), group="action",
-                        exclusive=True, exit_on_error=False)
+        self.run_worker(self._plan_and_confirm(action, args), name=f"Remedy {name}",
+                        group="action", exclusive=True, exit_on_error=False)
 
     async def _plan_and_confirm(self, action: Any, args: list[str]) -> None:
         from luckytui.mitigations.base import ActionError

@@ -79,7 +79,8 @@ class IncidentRoom(App[int]):
                 self.notify(message, timeout=4)
             await self._follow_log()
 
-        self.run_worker(run(), group="incident", exit_on_error=False)
+        # an unexpected error fails the worker: reported in one line, the room goes on
+        self.run_worker(run(), name="Incident step", group="incident", exit_on_error=False)
 
     def incident_banner(self, now: datetime) -> tuple[str | None, str | None,
                                                       list[tuple[str, str]]]:

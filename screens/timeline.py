@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
+from widgets.guard import error_line, log_once
 from widgets.pane import TextLine
 from widgets.table import ColumnSpec, DiffTable, cell
 from widgets.timeline import TimelineItem, kind_style
@@ -108,6 +109,8 @@ class TimelineScreen(Screen[None]):
         self._by_key: dict[str, TimelineItem] = {}
         self._cells: dict[int, tuple[TimelineItem, Row]] = {}
         self._shown = 0
+        self.display_error: str | None = None  # why the records could not be drawn
+        self._logged: dict[str, str] = {}
         self.header = TextLine(id="timeline-title")
         self.filter_line = TextLine(id="timeline-filter")
         self.search = Input(placeholder="/ text to look for (Enter keeps it, Esc clears it)",
@@ -183,6 +186,18 @@ class TimelineScreen(Screen[None]):
         )
 
     def _apply(self) -> None:
+        """Draw the rows; an error is shown below the table and logged, never raised."""
+        try:
+            self._sync()
+        except Exception as exc:
+            self.display_error = f"display error: {error_line(exc)}"
+            log_once(self._logged, "timeline", self.display_error, exc)
+            self.detail.set_text(Text(f"✖ {self.display_error}", style="bold red", end=""))
+        else:
+            self.display_error = None
+            self._logged.clear()
+
+    def _sync(self) -> None:
         patterns = KIND_FILTERS[self.kind_filter][1]
         needle = self.text_filter
         table = self.table
