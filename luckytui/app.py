@@ -50,6 +50,7 @@ from screens.confirm import AskScreen, ConfirmScreen
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident_flow import IncidentRoom
+from screens.incidents import incident_title
 from screens.palette import ActionsProvider
 from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
 from widgets.alerts import AlertsPane
@@ -72,6 +73,8 @@ class LuckyApp(IncidentRoom):
         Binding("q", "quit", "Quit", id="quit", show=False, tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", show=False,
                 tooltip="Show every key"),
+        Binding("I", "incidents", "Incidents", id="incidents", show=False,
+                tooltip="Every incident, resolved ones too: its timeline and post-mortem"),
     ]
     MUTATING = frozenset({"act", "act_db", "undo"})  # "remedies" stays: read-only may list
     # the commands that change nothing
@@ -351,7 +354,7 @@ class LuckyApp(IncidentRoom):
         """The active incident's events; without one, the signals seen since."""
         inc = self.active_incident
         number = inc.number if inc else None
-        title = f"{inc.number} · {inc.severity} · {inc.status} · {inc.title}" if inc else ""
+        title = incident_title(inc) if inc else ""
         # with the signals that led to it: those recorded since the impact started
         since = min(inc.started_at, inc.detected) if inc else None
         return [item for n, item in self._shown.values()

@@ -92,13 +92,17 @@ class TimelineScreen(Screen[None]):
         utc: bool = False,
         on_note: Callable[[str], None] | None = None,
         on_export: Callable[[], None] | None = None,
+        live: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """``on_note`` receives a note's text (stripped, never empty); ``on_export`` is
-        called for ``P``. Without them those keys are not offered."""
+        called for ``P``. Without them those keys are not offered. ``live``: the war
+        room's own timeline, given new records as they come (else a past incident's,
+        shown as read)."""
         super().__init__(name=name, id=id, classes=classes)
+        self.live = live
         self.utc = utc
         self.on_note = on_note
         self.on_export = on_export
