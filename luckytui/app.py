@@ -46,13 +46,16 @@ from luckytui.snapshots import (
     SourceStatus,
 )
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
+from luckytui.text import visible
 from screens.confirm import AskScreen, ConfirmScreen
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident_flow import IncidentRoom
+from screens.incidents import incident_title
 from screens.palette import ActionsProvider
 from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
 from widgets.alerts import AlertsPane
+from widgets.guard import contained, guarded, report
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,8 @@ class LuckyApp(IncidentRoom):
         Binding("q", "quit", "Quit", id="quit", show=False, tooltip="Leave the war room"),
         Binding("question_mark", "help", "Keys", id="help", show=False,
                 tooltip="Show every key"),
+        Binding("I", "incidents", "Incidents", id="incidents", show=False,
+                tooltip="Every incident, resolved ones too: its timeline and post-mortem"),
     ]
     # changes to production: with --read-only none is offered (key, footer, help, palette);
     # "remedies" stays only when the config has commands that change nothing
@@ -107,7 +112,9 @@ class LuckyApp(IncidentRoom):
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
         self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
-        self._timeline: list[tuple[str | None, TimelineItem]] = []
+        # what the timeline shows, by record id (in id order): a record is there once
+        self._shown: dict[int, tuple[str | None, TimelineItem]] = {}
+        self._follow_lock = asyncio.Lock()  # one reader of the log at a time
         self.incidents: Incidents | None = None
         self.actions: dict[str, Any] = {}
         self.runbooks: tuple[Runbook, ...] = load_runbooks(settings.runbooks)
@@ -128,9 +135,10 @@ class LuckyApp(IncidentRoom):
         # the first frame first; sources, imports and the simulation after it
         self.call_after_refresh(self._boot_later)
 
+    @contained("Start-up")
     def _boot_later(self) -> None:
         log.debug("first frame drawn; starting sources")
-        self.run_worker(self._boot(), name="boot", group="boot", exit_on_error=False)
+        self.run_worker(self._boot(), name="Start-up", group="boot", exit_on_error=False)
 
     async def _boot(self) -> None:
         await self._open_log()  # before any source, so no signal goes unrecorded
@@ -213,27 +221,38 @@ class LuckyApp(IncidentRoom):
         return self.is_running and self.dashboard.is_attached
 
     def on_lucky_app_source_updated(self, message: SourceUpdated) -> None:
+        """Show the update, and record the signals in it: each contained apart, so that
+        neither a display error stops the log nor a bad signal the panes."""
         if not self._showing:
             return
         update = message.update
         if update.source not in self.states or self.states[update.source].last_ok is None:
             log.debug("first answer from %s: %s", update.source, update.state.status)
         self.states[update.source] = update.state
+        self._show_update(update)
+        self._record_signals(update)
+
+    @contained("Showing a source's update")
+    def _show_update(self, update: Update[Any]) -> None:
         now = self.clock()
-        self.dashboard.apply(update, now)
+        self.dashboard.apply(update, now)  # each pane contains its own drawing errors
         self.dashboard.show_states(list(self.states.values()), now)
+
+    @contained("Recording signals")
+    def _record_signals(self, update: Update[Any]) -> None:
         if isinstance(update.snapshot, EndpointsSnapshot):
             self._last_endpoints = update.snapshot
             changes = self._endpoint_watch.feed(update.snapshot) if self._endpoint_watch \
                 else []
             if changes and self.event_log is not None:
-                self.run_worker(self._record_endpoints(changes), group="log",
-                                exit_on_error=False)
+                self.run_worker(self._record_endpoints(changes), name="Recording endpoints",
+                                group="log", exit_on_error=False)
         if isinstance(update.snapshot, AlertsSnapshot):
             signals = alert_signals(self._last_alerts, update.snapshot)
             self._last_alerts = update.snapshot
             if signals and self.event_log is not None:
-                self.run_worker(self._record(signals), group="log", exit_on_error=False)
+                self.run_worker(self._record(signals), name="Recording alerts", group="log",
+                                exit_on_error=False)
 
     async def _record_endpoints(self, changes: Sequence[EndpointChange]) -> None:
         incident = self.active_incident.number if self.active_incident else None
@@ -248,6 +267,7 @@ class LuckyApp(IncidentRoom):
                                         incident=incident, dedupe=sig.dedupe)
         await self._follow_log()
 
+    @contained("Clock tick")
     def _tick(self) -> None:
         """Once a second: age and staleness on screen (cheap; panes skip fresh data)."""
         if not self._showing:
@@ -261,50 +281,85 @@ class LuckyApp(IncidentRoom):
         self._show_incident(now)
 
     def _show_incident(self, now: datetime) -> None:
+        self._show_banner(now)
+        self._record_clocks(now)
+
+    @contained("Showing the incident")
+    def _show_banner(self, now: datetime) -> None:
         self.dashboard.show_incident(*self.incident_banner(now))
+
+    @contained("Recording the incident's clocks")
+    def _record_clocks(self, now: datetime) -> None:
         self.record_clocks_if_due(now)
 
     def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
         return self._last_endpoints, self._last_alerts
 
+    @property
+    def _timeline(self) -> list[tuple[str | None, TimelineItem]]:
+        """(incident, item) of every record the timeline holds, oldest first."""
+        return list(self._shown.values())
+
+    @contained("Following the log")
     def _follow_log_later(self) -> None:
-        """Twice a second: read the log only if some process wrote to it."""
-        if self.event_log is None or self.event_log.signature() == self._log_signature:
+        """Twice a second: read the log only if some process wrote to it. A read under
+        way set the signature before it read, so a write after it is seen next time."""
+        if (self.event_log is None or self._follow_lock.locked()
+                or self.event_log.signature() == self._log_signature):
             return
-        self.run_worker(self._follow_log(), group="log-follow", exclusive=True,
+        self.run_worker(self._follow_log(), name="Following the log", group="log-follow",
                         exit_on_error=False)
 
     async def _follow_log(self) -> None:
+        """Show what the log got since the last record shown.
+
+        The one way the log is read for the timeline: the timer and every step that
+        wrote to the log await it. Callers take turns (a lock), each reads strictly
+        after the last id seen, and the timeline holds records by id, so a record is
+        never read or shown twice."""
         if self.event_log is None:
             return
-        self._log_signature = self.event_log.signature()  # before reading: nothing missed
-        records = await self.event_log.records(after_id=self._last_record, limit=500)
+        async with self._follow_lock:
+            await self._read_new_records(self.event_log)
+
+    async def _read_new_records(self, event_log: Any) -> None:
+        self._log_signature = event_log.signature()  # before reading: nothing missed
+        records = [r for r in await event_log.records(after_id=self._last_record, limit=500)
+                   if r.id > self._last_record]
         if not records:
             return
         if len(records) == 500:
             self._log_signature = ()  # more to read at the next tick
         self._last_record = records[-1].id
-        self._timeline += [
-            (r.incident, TimelineItem(r.id, r.ts, r.kind, r.actor,
-                                      ("⚠ OUTCOME UNKNOWN (luckytui stopped before it "
-                                       "finished): " if r.id in self._unknown else "")
-                                      + describe(r.kind, dict(r.data), tz=self._tz)))
-            for r in records]
-        self._timeline = self._timeline[-TIMELINE_KEEP:]
+        for r in records:
+            self._shown[r.id] = (r.incident, self._timeline_item(r))
+        for old in list(self._shown)[:-TIMELINE_KEEP]:
+            del self._shown[old]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
             self.active_incident = await self.incidents.active()
         if self._showing:
             self._show_timeline()
             self._show_incident(self.clock())
 
+    def _timeline_item(self, r: Any) -> TimelineItem:
+        """A log record as a timeline line (what another process wrote included)."""
+        try:
+            text = describe(r.kind, dict(r.data), tz=self._tz)
+        except Exception as exc:  # a record this version cannot read: say so, go on
+            log.debug("record %s (%s) not described", r.id, r.kind, exc_info=exc)
+            text = f"{r.kind} (not readable here: {one_line(exc)})"
+        if r.id in self._unknown:
+            text = "⚠ OUTCOME UNKNOWN (luckytui stopped before it finished): " + text
+        return TimelineItem(r.id, r.ts, r.kind, r.actor, text)
+
     def timeline_items(self) -> tuple[list[TimelineItem], str]:
         """The active incident's events; without one, the signals seen since."""
         inc = self.active_incident
         number = inc.number if inc else None
-        title = f"{inc.number} · {inc.severity} · {inc.status} · {inc.title}" if inc else ""
+        title = incident_title(inc) if inc else ""
         # with the signals that led to it: those recorded since the impact started
         since = min(inc.started_at, inc.detected) if inc else None
-        return [item for n, item in self._timeline
+        return [item for n, item in self._shown.values()
                 if n == number or (since is not None and n is None and item.ts >= since)], title
 
     def _show_timeline(self) -> None:
@@ -314,11 +369,28 @@ class LuckyApp(IncidentRoom):
         self.show_timeline_screen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker: one error line naming the work; the traceback to the debug log."""
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
-            log.debug("worker %s failed", worker.name, exc_info=worker.error)
-            self.notify(f"{worker.name}: {one_line(worker.error)}", severity="error",
-                        timeout=10)
+            report(self, worker.name or worker.group, worker.error)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification quotes outside text (names, errors, answers): never markup,
+        control characters shown."""
+        super().notify(visible(message, multiline=True), title=visible(title),
+                       severity=severity, timeout=timeout, markup=markup)
+
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        """Every key, palette entry and click runs its action through here: an action that
+        raises is reported in one line naming it, and the war room goes on."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            report(self, f"Action {name.removeprefix('app.')}", exc)
+            return True
 
     # --- actions ----------------------------------------------------------------
 
@@ -362,7 +434,8 @@ class LuckyApp(IncidentRoom):
                     self._start_action("scale", [pod.deployment, answer])
 
             self.push_screen(AskScreen(f"Scale deployment {pod.deployment} to how many "
-                                       f"replicas? (now {current})", str(current)), replicas)
+                                       f"replicas? (now {current})", str(current)),
+                             guarded(self, "Scale", replicas))
             return
         self._start_action(name, [pod.deployment])
 
@@ -378,17 +451,20 @@ class LuckyApp(IncidentRoom):
         def chosen(runbook_id: str | None) -> None:
             book = next((r for r in self.runbooks if r.id == runbook_id), None)
             if book is not None:
-                self.run_worker(self._open_runbook(book), group="runbook",
+                self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
                                 exit_on_error=False)
 
-        self.push_screen(RunbookPicker(self.runbooks, self._firing()), chosen)
+        self.push_screen(RunbookPicker(self.runbooks, self._firing()),
+                         guarded(self, "Runbooks", chosen))
 
+    @contained("Opening the alert's runbook")
     def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:
         book = for_alert(self.runbooks, message.alert.name)
         if book is None:
             self.notify("No runbook for this alert; b lists every runbook.", timeout=4)
             return
-        self.run_worker(self._open_runbook(book), group="runbook", exit_on_error=False)
+        self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
+                        exit_on_error=False)
 
     async def _open_runbook(self, book: Runbook) -> None:
         incident = self.active_incident.number if self.active_incident else None
@@ -407,9 +483,11 @@ class LuckyApp(IncidentRoom):
 
         def tick(step: int, now: bool) -> None:
             if self.event_log is not None:
-                self.run_worker(record_tick(step, now), group="log", exit_on_error=False)
+                self.run_worker(record_tick(step, now), name="Runbook step", group="log",
+                                exit_on_error=False)
 
-        screen = RunbookScreen(book, {i for i, t in ticked.items() if t}, tick,
+        screen = RunbookScreen(book, {i for i, t in ticked.items() if t},
+                               guarded(self, "Runbook step", tick),
                                remedies=not self.settings.read_only)
         choice = await self.push_screen_wait(screen)
         if not choice:
@@ -455,10 +533,12 @@ class LuckyApp(IncidentRoom):
             hint = (" · the plan's presets: CACHE_TTL=300, QUERY_CACHE_TTL=300, "
                     "DB_POOL_SIZE=150" if action.name == "set-env" else "")
             self.push_screen(AskScreen(f"{action.name} {action.usage}{hint}", "",
-                                       placeholder=action.usage), typed)
+                                       placeholder=action.usage),
+                             guarded(self, f"Remedy {action.name}", typed))
 
         self.push_screen(ActionPicker([(a.name, a.usage, a.summary)
-                                       for a in self.actions.values()]), picked)
+                                       for a in self.actions.values()]),
+                         guarded(self, "Remedies", picked))
 
     def action_undo(self) -> None:
         self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)
@@ -510,8 +590,8 @@ class LuckyApp(IncidentRoom):
             self.notify(f"{name}: not available here (configure [kubernetes] and "
                         "[[databases]])", severity="warning")
             return None
-        return self.run_worker(self._plan_and_confirm(action, args), group="action",
-                               exclusive=True, exit_on_error=False)
+        return self.run_worker(self._plan_and_confirm(action, args), name=f"Remedy {name}",
+                               group="action", exclusive=True, exit_on_error=False)
 
     async def _plan_and_confirm(self, action: Any, args: list[str]) -> None:
         from luckytui.mitigations.base import ActionError

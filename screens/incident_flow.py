@@ -23,6 +23,12 @@ from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
 from screens.composer import ComposerScreen, clipboard_reachable, save_new
 from screens.confirm import AskScreen
 from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
+from screens.incidents import (
+    IncidentListScreen,
+    ResolveAnywayScreen,
+    incident_title,
+    still_wrong,
+)
 from screens.steps import ChoiceScreen, RolesScreen
 from screens.timeline import TimelineScreen
 
@@ -80,7 +86,8 @@ class IncidentRoom(App[int]):
                 self.notify(message, timeout=4)
             await self._follow_log()
 
-        self.run_worker(run(), group="incident", exit_on_error=False)
+        # an unexpected error fails the worker: reported in one line, the room goes on
+        self.run_worker(run(), name="Incident step", group="incident", exit_on_error=False)
 
     def incident_banner(self, now: datetime) -> tuple[str | None, str | None,
                                                       list[tuple[str, str]]]:
@@ -315,7 +322,7 @@ class IncidentRoom(App[int]):
 
     def show_timeline_screen(self) -> None:
         """Called after each log follow: the open full-screen timeline gets the new rows."""
-        if isinstance(self.screen, TimelineScreen):
+        if isinstance(self.screen, TimelineScreen) and self.screen.live:
             self.screen.set_items(*self.timeline_items())
 
     def action_postmortem(self) -> None:
@@ -325,13 +332,14 @@ class IncidentRoom(App[int]):
         if service is not None:
             self.run_worker(self._postmortem(service), group="incident", exit_on_error=False)
 
-    async def _postmortem(self, service: Incidents) -> None:
+    async def _postmortem(self, service: Incidents, number: str | None = None) -> None:
         from pathlib import Path
 
         from luckytui.incident.postmortem import free_path, incident_records, render
 
         incidents = await service.all()
-        inc = self.active_incident or latest_incident(incidents)
+        inc = incidents.get(number) if number else (self.active_incident
+                                                    or latest_incident(incidents))
         if inc is None:
             self.notify("No incident in the log yet: nothing to write up.", timeout=4)
             return
@@ -349,6 +357,8 @@ class IncidentRoom(App[int]):
     # --- resolve ------------------------------------------------------------------
 
     def action_resolve(self) -> None:
+        """The plan's checklist; first, while critical alerts still fire or endpoints
+        still fail, a question that names them (No by default)."""
         found = self._open_incident("resolve")
         if found is None:
             return
@@ -359,5 +369,60 @@ class IncidentRoom(App[int]):
                 self._step(service.resolve(checklist, inc.number),
                            lambda i: f"Resolved {i.number}")
 
-        self.push_screen(ResolveScreen(inc.number, inc.title), answered)
+        def checklist() -> None:
+            self.push_screen(ResolveScreen(inc.number, inc.title), answered)
+
+        still = still_wrong(*self._snapshots())
+        if not still:
+            checklist()
+            return
+
+        def anyway(yes: bool | None) -> None:
+            if yes:
+                checklist()
+            else:
+                self.notify(f"{inc.number} stays open.", timeout=3)
+
+        self.push_screen(ResolveAnywayScreen(inc.number, still), anyway)
+
+    # --- every incident, resolved ones too ----------------------------------------
+
+    def _timeline_item(self, record: Any) -> Any:
+        raise NotImplementedError
+
+    def action_incidents(self) -> None:
+        """The incident list: each incident's timeline and post-mortem, resolved or not."""
+        if isinstance(self.screen, IncidentListScreen):
+            self.screen.dismiss()
+            return
+        service = self._incident_service()
+        if service is not None:
+            self.run_worker(self._open_incidents(service), name="Incident list",
+                            group="incident", exclusive=True, exit_on_error=False)
+
+    async def _open_incidents(self, service: Incidents) -> None:
+        incidents = await service.all()
+
+        def open_timeline(number: str) -> None:
+            self.run_worker(self._open_incident_timeline(service, number),
+                            name=f"Timeline of {number}", group="incident",
+                            exit_on_error=False)
+
+        self.push_screen(IncidentListScreen(
+            list(incidents.values()), utc=self.utc, on_open=open_timeline,
+            on_postmortem=lambda number: self._postmortem_of(service, number)))
+
+    def _postmortem_of(self, service: Incidents, number: str) -> None:
+        self.run_worker(self._postmortem(service, number), name="Post-mortem",
+                        group="incident", exit_on_error=False)
+
+    async def _open_incident_timeline(self, service: Incidents, number: str) -> None:
+        """One incident's records from the log (with the alerts that led to it), read-only."""
+        from luckytui.incident.postmortem import incident_records
+
+        inc = await service.get(number)
+        items = [self._timeline_item(r) for r in await incident_records(service.log, inc)]
+        self.push_screen(TimelineScreen(
+            items, incident_title(inc), utc=self.utc, live=False,
+            on_export=lambda: self._postmortem_of(service, number)))
 

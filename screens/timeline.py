@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
+from widgets.guard import error_line, log_once
 from widgets.pane import TextLine
 from widgets.table import ColumnSpec, DiffTable, cell
 from widgets.timeline import TimelineItem, kind_style
@@ -91,13 +92,17 @@ class TimelineScreen(Screen[None]):
         utc: bool = False,
         on_note: Callable[[str], None] | None = None,
         on_export: Callable[[], None] | None = None,
+        live: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """``on_note`` receives a note's text (stripped, never empty); ``on_export`` is
-        called for ``P``. Without them those keys are not offered."""
+        called for ``P``. Without them those keys are not offered. ``live``: the war
+        room's own timeline, given new records as they come (else a past incident's,
+        shown as read)."""
         super().__init__(name=name, id=id, classes=classes)
+        self.live = live
         self.utc = utc
         self.on_note = on_note
         self.on_export = on_export
@@ -108,6 +113,8 @@ class TimelineScreen(Screen[None]):
         self._by_key: dict[str, TimelineItem] = {}
         self._cells: dict[int, tuple[TimelineItem, Row]] = {}
         self._shown = 0
+        self.display_error: str | None = None  # why the records could not be drawn
+        self._logged: dict[str, str] = {}
         self.header = TextLine(id="timeline-title")
         self.filter_line = TextLine(id="timeline-filter")
         self.search = Input(placeholder="/ text to look for (Enter keeps it, Esc clears it)",
@@ -140,8 +147,10 @@ class TimelineScreen(Screen[None]):
     def set_items(self, items: Sequence[TimelineItem], title: str) -> None:
         """Show ``items`` (any order; shown oldest first) under ``title`` ("" when no
         incident is active). Called on every log follow: new records are appended,
-        unchanged ones are not touched, and the filters stay as they are."""
-        self._items = tuple(sorted(items, key=lambda r: (r.ts, r.id)))
+        unchanged ones are not touched, and the filters stay as they are. A record id
+        given twice is shown once, as given last."""
+        unique = {item.id: item for item in items}.values()
+        self._items = tuple(sorted(unique, key=lambda r: (r.ts, r.id)))
         self._title = title
         if self.is_mounted:
             self._apply()
@@ -181,6 +190,18 @@ class TimelineScreen(Screen[None]):
         )
 
     def _apply(self) -> None:
+        """Draw the rows; an error is shown below the table and logged, never raised."""
+        try:
+            self._sync()
+        except Exception as exc:
+            self.display_error = f"display error: {error_line(exc)}"
+            log_once(self._logged, "timeline", self.display_error, exc)
+            self.detail.set_text(Text(f"✖ {self.display_error}", style="bold red", end=""))
+        else:
+            self.display_error = None
+            self._logged.clear()
+
+    def _sync(self) -> None:
         patterns = KIND_FILTERS[self.kind_filter][1]
         needle = self.text_filter
         table = self.table

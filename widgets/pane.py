@@ -5,6 +5,11 @@ in its border subtitle: nothing when the data is fresh, "⚠ stale · data 12s
 old", "✖ failing: <error> · data 2m 05s old", "connecting…" or "not
 configured". The age ticks once a second, only while the data is not fresh,
 and then repaints only the bottom border line.
+
+A snapshot the pane cannot draw (malformed data, a bug) never takes the war
+room down: the pane keeps what it showed, its border says "✖ display error:
+ValueError: …" until a snapshot draws again, and the traceback goes to the
+debug log.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from textual.widgets import Static
 
 from luckytui.snapshots import SourceState, SourceStatus
 from luckytui.text import visible
+from widgets.guard import error_line, log_once
 from widgets.safe import safe_text
 
 T = TypeVar("T")
@@ -200,6 +206,8 @@ class Pane(Widget, Generic[T]):
         self._status_signature: object = None
         self._status_class = ""
         self._ticker: Timer | None = None
+        self._display_error: str | None = None  # why the last snapshot could not be drawn
+        self._logged: dict[str, str] = {}
 
     # --- what the app calls -----------------------------------------------------
 
@@ -224,14 +232,31 @@ class Pane(Widget, Generic[T]):
         if snapshot is not None and snapshot is not self._snapshot:
             self._snapshot = snapshot
             if self.is_mounted:
-                self.render_snapshot(snapshot)
+                self._draw(snapshot)
             else:
                 self._pending = True
         self._show_status(now)
 
+    @property
+    def display_error(self) -> str | None:
+        """Why the last snapshot could not be drawn ("display error: …"), or None."""
+        return self._display_error
+
     def render_snapshot(self, snapshot: T) -> None:
         """Draw ``snapshot`` into the pane's children (diffing, not rebuilding)."""
         raise NotImplementedError
+
+    def _draw(self, snapshot: T) -> None:
+        """``render_snapshot``, contained: an error is shown in the border, not raised."""
+        try:
+            self.render_snapshot(snapshot)
+        except Exception as exc:
+            self._display_error = f"display error: {error_line(exc)}"
+            log_once(self._logged, f"{self.TITLE} pane", self._display_error, exc)
+        else:
+            if self._display_error is not None:
+                self._display_error = None
+                self._logged.clear()
 
     # --- status line ------------------------------------------------------------
 
@@ -239,7 +264,7 @@ class Pane(Widget, Generic[T]):
         self._ticker = self.set_interval(1.0, self._tick, pause=True)
         if self._pending and self._snapshot is not None:
             self._pending = False
-            self.render_snapshot(self._snapshot)
+            self._draw(self._snapshot)
         self._show_status(self._clock())
 
     def _tick(self) -> None:
@@ -250,6 +275,9 @@ class Pane(Widget, Generic[T]):
         text = status_text(state, now, self._snapshot is not None)
         status = state.status if state is not None else SourceStatus.CONNECTING
         css_class = {SourceStatus.STALE: "-stale", SourceStatus.FAILING: "-failing"}.get(status, "")
+        if self._display_error is not None:
+            text = Text(f"✖ {self._display_error}", style="bold red")
+            css_class = "-failing"
         if css_class != self._status_class:
             if self._status_class:
                 self.remove_class(self._status_class)

@@ -172,21 +172,21 @@ class DiffTable(DataTable[RenderableType]):
     def sync_rows(self, rows: Sequence[tuple[str, Sequence[RenderableType]]]) -> None:
         """Make the table show exactly ``rows`` (key, cells), in that order.
 
-        Plain strings are shown as they are (never parsed as markup). Cells
+        A key that comes more than once is shown once, where it first comes, with
+        its last cells. Plain strings are shown as they are (never parsed as markup). Cells
         missing at the end of a row are blank. Passing the very same tuple of
         cells as last time for a key is the cheapest way to say "unchanged".
         """
         self._ensure_columns()
         ncols = len(self._specs)
-        keys: list[str] = []
-        wanted: set[str] = set()
+        # A key given twice is one row, at its first place, with the later cells: a row
+        # is updated, never added twice (DataTable itself refuses a duplicate key).
+        by_key = dict(rows)
+        keys = list(by_key)
+        wanted = by_key.keys()
         maybe_changed: dict[str, Sequence[RenderableType]] = {}
         last_raw = self._raw
-        for key, raw in rows:
-            if key in wanted:
-                raise ValueError(f"duplicate row key {key!r}")
-            wanted.add(key)
-            keys.append(key)
+        for key, raw in by_key.items():
             if not (isinstance(raw, tuple) and last_raw.get(key) is raw):
                 maybe_changed[key] = raw
 

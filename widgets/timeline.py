@@ -11,7 +11,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from widgets.pane import TextLine
+from widgets.guard import error_line, log_once
+from widgets.pane import TextLine, text_signature
 from widgets.table import ColumnSpec, DiffTable, cell
 
 DEFAULT_EMPTY_TEXT = "No active incident. Press n to declare one."
@@ -87,7 +88,10 @@ class TimelinePane(Widget):
         self.empty_text = empty_text
         self._records: tuple[TimelineItem, ...] = ()
         self._incident: str | None = None
+        self._subtitle: Text | None = None
         self._cells: dict[int, tuple[TimelineItem, tuple[RenderableType, ...]]] = {}
+        self.display_error: str | None = None  # why the records could not be drawn
+        self._logged: dict[str, str] = {}
         self.empty = TextLine(Text(empty_text, end=""), id="timeline-empty")
         self.table = DiffTable(
             [
@@ -106,18 +110,43 @@ class TimelinePane(Widget):
         self._apply()
 
     def set_records(self, records: Sequence[TimelineItem], incident: str | None) -> None:
-        """Show ``records`` (any order; shown oldest first) for ``incident``."""
-        self._records = tuple(sorted(records, key=lambda r: (r.ts, r.id)))
-        if incident != self._incident:
-            self._incident = incident
-            self.border_subtitle = Text(incident, style="bold") if incident else None
+        """Show ``records`` (any order; shown oldest first) for ``incident``. A record
+        id given twice is shown once, as given last."""
+        unique = {r.id: r for r in records}.values()
+        self._records = tuple(sorted(unique, key=lambda r: (r.ts, r.id)))
+        self._incident = incident
         if self.is_mounted:
             self._apply()
+        else:
+            self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        """The incident's number, and a display error when the records could not be drawn."""
+        text = Text(self._incident or "", style="bold", end="")
+        if self.display_error:
+            text.append(" · " if self._incident else "")
+            text.append(f"✖ {self.display_error}", style="bold red")
+        subtitle = text if text.plain else None
+        if text_signature(subtitle) != text_signature(self._subtitle):
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
     def format_time(self, ts: datetime) -> str:
         return ts.astimezone(UTC if self.utc else None).strftime("%H:%M:%S")
 
     def _apply(self) -> None:
+        """Draw the records; an error is shown in the border and logged, never raised."""
+        try:
+            self._sync()
+        except Exception as exc:
+            self.display_error = f"display error: {error_line(exc)}"
+            log_once(self._logged, "timeline pane", self.display_error, exc)
+        else:
+            self.display_error = None
+            self._logged.clear()
+        self._show_subtitle()
+
+    def _sync(self) -> None:
         records = self._records
         self.set_class(not records, "-empty")
         if not records:

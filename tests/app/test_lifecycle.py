@@ -23,6 +23,7 @@ from luckytui.store import EventLog
 from screens.composer import ComposerScreen
 from screens.confirm import ConfirmScreen
 from screens.incident import DeclareScreen, ResolveScreen
+from screens.incidents import ResolveAnywayScreen
 from screens.runbook import RunbookScreen
 from screens.steps import ChoiceScreen, RolesScreen
 from screens.timeline import TimelineScreen
@@ -130,9 +131,14 @@ async def test_incident_from_declaration_to_post_mortem(
         osc52 = f"\x1b]52;c;{base64.b64encode(text.encode()).decode()}\a"
         assert osc52 in written
 
-        # resolve with the checklist
+        # resolve with the checklist (asked first if production still says otherwise)
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ResolveScreen))
+        await until(pilot, lambda: isinstance(app.screen, ResolveScreen | ResolveAnywayScreen))
+        if isinstance(app.screen, ResolveAnywayScreen):
+            assert app.screen.question.startswith("Still ")
+            assert app.screen.question.endswith(" Resolve anyway?")
+            await pilot.click("#yes")
+            await until(pilot, lambda: isinstance(app.screen, ResolveScreen))
         for box in app.screen.query(Checkbox):
             box.value = True
         await pilot.click("#resolve")

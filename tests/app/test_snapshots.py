@@ -30,14 +30,16 @@ class FrozenSource:
 
 
 def frozen_app(tmp_path: Any, panes: tuple[str, ...] | None = None, *,
-               read_only: bool = False) -> LuckyApp:
-    data = snapshots_after(100)
+               read_only: bool = False, app_class: type[LuckyApp] = LuckyApp,
+               **snapshots: Any) -> LuckyApp:
+    """The war room on frozen data; ``snapshots`` replace a source's (kube=..., db=...)."""
+    data = snapshots_after(100) | snapshots
     now = data["now"]
     sources = [FrozenSource(name, data[name]) for name in ("kube", "db", "endpoints", "alerts")]
     settings = Settings(utc=True, refresh=3600, read_only=read_only,
                         **({"panes": panes} if panes else {}))
-    return LuckyApp(settings, sources=sources, clock=lambda: now,
-                    log_path=tmp_path / "log.sqlite3", actor="oncall@jump-1")
+    return app_class(settings, sources=sources, clock=lambda: now,
+                     log_path=tmp_path / "log.sqlite3", actor="oncall@jump-1")
 
 
 async def all_loaded(pilot: Pilot[Any]) -> None:

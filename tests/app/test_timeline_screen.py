@@ -231,6 +231,13 @@ async def test_new_items_are_appended_and_the_filter_kept() -> None:
         assert all(a is b for a, b in zip(after.values(), screen.table.rows.values(),
                                           strict=True))
         assert "2 of 11 shown" in screen.filter_line.text.plain
+        # a record given twice (two readers of the log) is shown once, as given last
+        again = TimelineItem(10, item(10).ts, "incident.note", "ana", "Note: number 10, fixed")
+        screen.set_items([*more, again, more[-1]], TITLE)
+        await pilot.pause()
+        assert screen.shown_ids == [4, 10]
+        assert "2 of 11 shown" in screen.filter_line.text.plain
+        assert "number 10, fixed" in str(screen.table.get_row("10")[3])
 
 
 async def test_cursor_stays_put_when_the_user_moved_up() -> None:

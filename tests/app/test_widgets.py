@@ -279,12 +279,15 @@ async def test_diff_table_rows_cells_and_no_markup() -> None:
         assert row_text(table, "b") == ["b", ""]  # missing cells are blank
         assert table.cursor_type == "row" and table.zebra_stripes is False
         assert "[bold]a[/bold]" in screen_text(app)
-        try:
-            table.sync_rows([("x", ["1"]), ("x", ["2"])])
-        except ValueError:
-            pass
-        else:
-            raise AssertionError("duplicate keys must be refused")
+        # a key given twice is one row, where it first comes, with the later cells
+        table.sync_rows([("x", ["1"]), ("a", ["a"]), ("x", ["2"])])
+        await pilot.pause()
+        assert table.row_keys() == ["x", "a"] and table.row_count == 2
+        assert row_text(table, "x") == ["2", ""]
+        table.sync_rows([("a", ["a"]), ("x", ["3"]), ("a", ["a2"])])  # and again, updated
+        await pilot.pause()
+        assert table.row_keys() == ["a", "x"] and table.row_count == 2
+        assert row_text(table, "a") == ["a2", ""] and row_text(table, "x") == ["3", ""]
 
 
 async def test_diff_table_cursor_follows_key_on_reorder_insert_and_remove() -> None:
