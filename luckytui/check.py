@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from luckytui.config import Settings
 from luckytui.snapshots import AlertsSnapshot, DbSnapshot, EndpointsSnapshot, PodsSnapshot
 from luckytui.sources.base import Source, SourceError, one_line
+from luckytui.text import visible
 
 # the names a script sees, in the order a person reads them
 SECTIONS = {"kube": "kubernetes", "db": "postgresql", "endpoints": "endpoints",
@@ -176,6 +177,10 @@ def print_json(report: CheckReport, out: TextIO) -> None:
 def print_table(report: CheckReport, out: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def outside(text: str) -> Text:  # names and errors: never markup, controls shown
+        return Text(visible(text, multiline=True))
 
     table = Table(title=f"luckytui check · {report.checked_at:%Y-%m-%d %H:%M:%S} UTC",
                   title_justify="left")
@@ -187,10 +192,10 @@ def print_table(report: CheckReport, out: TextIO) -> None:
             table.add_row(s.name, "[dim]not configured[/]", "")
             continue
         if s.error:
-            table.add_row(s.name, "[bold red]✖ failing[/]", s.error)
+            table.add_row(s.name, "[bold red]✖ failing[/]", outside(s.error))
             continue
         health = "[green]✓ ok[/]" if not s.problems else "[bold red]✖ unwell[/]"
-        table.add_row(s.name, health, _summary(s))
+        table.add_row(s.name, health, outside(_summary(s)))
     console = Console(file=out, soft_wrap=False)
     console.print(table)
     verdict = ("[green]all well[/]" if report.ok else "[bold red]something is wrong[/]")

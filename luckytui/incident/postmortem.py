@@ -39,6 +39,7 @@ from luckytui.incident.model import (
 from luckytui.mitigations.runner import INTENT, OUTCOME, undo_prefix, unfinished
 from luckytui.signals import describe
 from luckytui.store import EventLog, LogRecord
+from luckytui.text import visible
 
 STARTERS = (ALERT_FIRED, ENDPOINT_DOWN, ENDPOINT_FLAPPING)  # what can start an incident
 REFUSED = "mitigation.refused"
@@ -362,7 +363,8 @@ def render(incident: Incident, records: Sequence[LogRecord], *, tz: tzinfo | Non
         "",
         LESSONS_AND_AFTER,
     ]
-    return "\n".join(out) + "\n"
+    # a file a colleague will `cat`: what it quotes carries no terminal escape
+    return visible("\n".join(out) + "\n", multiline=True)
 
 
 async def incident_records(log: EventLog, inc: Incident) -> list[LogRecord]:
