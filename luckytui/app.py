@@ -9,6 +9,7 @@ in demo mode, all after the first frame is on screen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import shlex
@@ -28,6 +29,7 @@ from luckytui.config import Settings
 from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
+from luckytui.redact import redact_text
 from luckytui.runbooks import RUNBOOK_STEP, Runbook, for_alert, load_runbooks
 from luckytui.signals import (
     EndpointChange,
@@ -119,6 +121,7 @@ class LuckyApp(IncidentRoom):
         self.actions: dict[str, Any] = {}
         self.runbooks: tuple[Runbook, ...] = load_runbooks(settings.runbooks)
         self._unknown: set[int] = set()
+        self.log_problem: str | None = None  # why the local log cannot be used, if so
         self.mitigator: Mitigator | None = None
         self.active_incident: Incident | None = None
         self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
@@ -159,7 +162,7 @@ class LuckyApp(IncidentRoom):
                 log=self.settings.log, read_only=self.settings.read_only,
                 utc=self.settings.utc)
             self.settings = settings
-            self.dashboard.set_note(None)
+            self.dashboard.set_note(self.log_problem)
         if self._given_sources is not None:
             sources = list(self._given_sources)
         else:
@@ -191,10 +194,15 @@ class LuckyApp(IncidentRoom):
                                   else default_log_path())
         try:
             self.event_log = await EventLog.open(path, clock=self.clock)
-        except Exception as exc:
-            self.notify(f"local log unavailable: {one_line(exc)}", severity="error",
-                        timeout=10)
+            await self._read_log_start()
+        except Exception as exc:  # a corrupt, unreadable or full log: the room still shows
+            log.debug("the local log cannot be used", exc_info=True)
+            await self._without_log(one_line(exc))
             return
+        self.set_interval(0.5, self._follow_log_later)
+
+    async def _read_log_start(self) -> None:
+        assert self.event_log is not None
         self.incidents = Incidents(self.event_log, self._actor)
         # the timeline starts with the latest records, not the log's first ones
         self._last_record = max(0, await self.event_log.last_id() - TIMELINE_KEEP)
@@ -208,7 +216,18 @@ class LuckyApp(IncidentRoom):
             self.event_log, self._actor, read_only=self.settings.read_only,
             incident=lambda: self.active_incident.number if self.active_incident else None)
         await self._follow_log()
-        self.set_interval(0.5, self._follow_log_later)
+
+    async def _without_log(self, reason: str) -> None:
+        """No log: the panes go on showing live data; nothing that must be recorded (a
+        remedy, an incident step) is offered, and the banner line says why."""
+        if self.event_log is not None:
+            with contextlib.suppress(Exception):
+                await self.event_log.close()
+        self.event_log = self.incidents = self.mitigator = None
+        self.log_problem = (f"⚠ LOCAL LOG UNAVAILABLE ({reason}): actions and incident "
+                            "steps are refused, because nothing could be recorded")
+        self.dashboard.set_note(self.log_problem)
+        self.notify(self.log_problem, severity="error", timeout=15)
 
     # --- data flow --------------------------------------------------------------
 
@@ -376,9 +395,9 @@ class LuckyApp(IncidentRoom):
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every notification quotes outside text (names, errors, answers): never markup,
-        control characters shown."""
-        super().notify(visible(message, multiline=True), title=visible(title),
+        """Every notification quotes outside text (names, errors, a command's output):
+        never markup, secrets hidden, control characters shown."""
+        super().notify(visible(redact_text(message), multiline=True), title=visible(title),
                        severity=severity, timeout=timeout, markup=markup)
 
     async def run_action(self, action: Any, default_namespace: Any = None,
@@ -406,7 +425,8 @@ class LuckyApp(IncidentRoom):
         from widgets.pods import PodsPane
 
         if self.mitigator is None:
-            self.notify("The local log is not open yet; nothing can be recorded.",
+            self.notify(self.log_problem or "The local log is not open yet; nothing can be "
+                        "recorded.",
                         severity="warning")
             return
         if name == "emergency-scale":  # its targets are configured, not selected
@@ -585,6 +605,10 @@ class LuckyApp(IncidentRoom):
         self._start_action(name, args)
 
     def _start_action(self, name: str, args: list[str]) -> Worker[None] | None:
+        if self.mitigator is None:  # every remedy is recorded before it runs
+            self.notify(self.log_problem or "The local log is not open yet; nothing can be "
+                        "recorded.", severity="warning")
+            return None
         action = self.actions.get(name)
         if action is None:
             self.notify(f"{name}: not available here (configure [kubernetes] and "

@@ -26,6 +26,7 @@ from widgets.database import DatabasePane
 from widgets.endpoints import EndpointsPane
 from widgets.pane import Pane
 from widgets.pods import PodsPane
+from widgets.safe import safe_text
 from widgets.slow_queries import SlowQueriesPane
 from widgets.timeline import TimelineItem, TimelinePane
 
@@ -186,7 +187,7 @@ class DashboardScreen(Screen[None]):
 
     def set_note(self, text: str | None) -> None:
         note = self.query_one("#note", Static)
-        note.update(text or "")
+        note.update(safe_text(text or ""))  # may quote an error: never markup
         note.set_class(bool(text), "shown")
 
     def apply(self, update: Update[Any], now: datetime) -> None:

@@ -59,7 +59,8 @@ class IncidentRoom(App[int]):
 
     def _incident_service(self) -> Incidents | None:
         if self.incidents is None:
-            self.notify("The local log is not open yet; try again in a moment.",
+            self.notify(getattr(self, "log_problem", None)
+                        or "The local log is not open yet; try again in a moment.",
                         severity="warning")
         return self.incidents
 

@@ -24,7 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_records_are_shown_not_obeyed(tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     log = str(tmp_path / "log.sqlite3")
-    code, number, _ = run(capsys, "incident", "declare", "--title", f"db down {HOSTILE}",
+    code, _, _ = run(capsys, "incident", "declare", "--title", f"db down {HOSTILE}",
                           "--severity", "P1", "--component", f"orders{HOSTILE}", "--log", log)
     assert code == 0
     assert run(capsys, "incident", "note", f"rolled back {HOSTILE}", "--log", log)[0] == 0
