@@ -493,7 +493,9 @@ def _describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> st
     if kind == "incident.resolved":
         answers = dict(data.get("checklist", {}))
         ticked = sum(1 for v in answers.values() if v == "ticked")
-        return f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
+        anyway = data.get("resolved_anyway")
+        return (f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
+                + (f", anyway: {anyway}" if anyway else ""))
     if kind == "runbook.step":
         mark = "☑" if data.get("ticked") else "☐"
         return f"{mark} {data.get('title')}: step {int(data.get('step', 0)) + 1}, " \

@@ -365,15 +365,16 @@ class IncidentRoom(App[int]):
             return
         service, inc = found
 
+        still = still_wrong(*self._snapshots())
+
         def answered(checklist: dict[str, bool] | None) -> None:
             if checklist is not None:
-                self._step(service.resolve(checklist, inc.number),
+                self._step(service.resolve(checklist, inc.number, still_wrong=still),
                            lambda i: f"Resolved {i.number}")
 
         def checklist() -> None:
             self.push_screen(ResolveScreen(inc.number, inc.title), answered)
 
-        still = still_wrong(*self._snapshots())
         if not still:
             checklist()
             return

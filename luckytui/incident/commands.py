@@ -45,6 +45,9 @@ def add_parser(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
                          help="checklist item N (1-5) is done; the others are recorded "
                          "as skipped: " + "; ".join(f"{i + 1} {t}"
                                                     for i, t in enumerate(RESOLUTION_CHECKLIST)))
+    resolve.add_argument("--anyway", action="store_true",
+                         help="resolve although the log says critical alerts still fire "
+                         "or endpoints still fail (recorded with the resolution)")
     severity = steps.add_parser("severity", help="change the severity")
     severity.add_argument("severity", choices=SEVERITIES)
     severity.add_argument("number", nargs="?", help="default: the active incident")
@@ -149,7 +152,12 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
                     raise ConfigError(f"--tick: no checklist item {bad[0]} (1-5)")
                 answers = {item: i + 1 in args.tick
                            for i, item in enumerate(RESOLUTION_CHECKLIST)}
-                inc = await svc.resolve(answers, args.number)
+                from luckytui.incident.detection import still_wrong
+
+                still = await still_wrong(log) if (await svc.get(args.number)).active else ""
+                if still and not args.anyway:
+                    raise IncidentError(f"{still} Resolve anyway with --anyway (recorded).")
+                inc = await svc.resolve(answers, args.number, still_wrong=still)
                 print(f"{inc.number} resolved")
         except IncidentError as exc:
             say_error(exc)

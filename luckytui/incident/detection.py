@@ -190,3 +190,29 @@ def _json(text: object) -> Mapping[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+async def still_wrong(log: Any) -> str:
+    """What the log says production still gets wrong, whichever incident the signals are
+    attached to: critical alerts that fired and have not resolved, endpoints down and not
+    back ("" when nothing), e.g. "Still firing: NoOrdersProcessed (critical). Still
+    failing: api/orders." — the shell's question before resolving."""
+    firing: dict[str, str] = {}
+    failing: dict[str, bool] = {}
+    for r in await log.records(kinds=KINDS):
+        if r.kind == ALERT_FIRED and r.data.get("severity") == "critical":
+            firing[_alert_key(r)] = str(r.data.get("alert"))
+        elif r.kind == ALERT_RESOLVED:
+            firing.pop(_alert_key(r), None)
+        elif r.kind in (ENDPOINT_DOWN, ENDPOINT_FLAPPING, ENDPOINT_UP, ENDPOINT_STABLE):
+            key = f"{r.data.get('group', '')}/{r.data.get('endpoint', '')}".lstrip("/")
+            failing[key] = r.kind in (ENDPOINT_DOWN, ENDPOINT_FLAPPING) or (
+                r.kind == ENDPOINT_STABLE and r.data.get("state") == "down")
+    parts = []
+    if firing:
+        parts.append("Still firing: " + ", ".join(
+            f"{name} (critical)" for name in sorted(set(firing.values()))) + ".")
+    down = sorted(k for k, is_down in failing.items() if is_down)
+    if down:
+        parts.append("Still failing: " + ", ".join(down) + ".")
+    return " ".join(parts)

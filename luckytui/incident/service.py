@@ -158,8 +158,10 @@ class Incidents:
         return inc
 
     async def resolve(self, checklist: Mapping[str, bool],
-                      number: str | None = None) -> Incident:
-        """Resolve with the plan's checklist: every item ticked or explicitly skipped."""
+                      number: str | None = None, *, still_wrong: str = "") -> Incident:
+        """Resolve with the plan's checklist: every item ticked or explicitly skipped.
+        ``still_wrong``: what production still said was wrong when the resolver chose to
+        resolve anyway (kept on the record and in the post-mortem)."""
         inc = await self.get(number)
         if not inc.active:
             raise IncidentError(f"{inc.number} is already resolved")
@@ -168,7 +170,10 @@ class Incidents:
             raise IncidentError(f"checklist item not answered: {missing[0]}")
         answers = {item: "ticked" if checklist[item] else "skipped"
                    for item in RESOLUTION_CHECKLIST}
-        await self.log.append(RESOLVED, {"checklist": answers}, actor=self.actor,
+        data: dict[str, object] = {"checklist": answers}
+        if still_wrong:
+            data["resolved_anyway"] = still_wrong
+        await self.log.append(RESOLVED, data, actor=self.actor,
                               incident=inc.number, dedupe=f"{RESOLVED}:{inc.number}",
                               fsync=True)
         await self.record_clocks()

@@ -52,8 +52,12 @@ async def test_shell_steps_reach_a_running_war_room(tmp_path: Path) -> None:
         assert re.fullmatch(r"status page in 1[45]:\d\d", lines[3]), out
 
         assert (await luckytui("incident", "ack", "--log", log))[0] == 0
+        # the frozen production still has an endpoint down and a critical alert firing
+        code, _, err = await luckytui("incident", "resolve", "--tick", "1", "--tick", "3",
+                                      "--log", log)
+        assert code == 1 and "Resolve anyway with --anyway" in err
         code, _, _ = await luckytui("incident", "resolve", "--tick", "1", "--tick", "3",
-                                    "--log", log)
+                                    "--anyway", "--log", log)
         assert code == 0
         while app.active_incident is not None:
             await pilot.pause(0.05)

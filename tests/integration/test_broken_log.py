@@ -89,3 +89,43 @@ def test_reading_commands_create_no_log(tmp_path: Path, capsys: object) -> None:
     assert main(["incident", "declare", "--title", "db down", "--severity", "P2",
                  "--log", str(missing)]) == 0
     assert missing.exists()
+
+
+def test_the_shell_asks_before_resolving_what_still_fails(
+        tmp_path: Path, capsys: object) -> None:
+    """`incident resolve` while the log says a critical alert still fires: refused with
+    what still fails named, then --anyway resolves and the record keeps why."""
+    import asyncio
+
+    import pytest
+
+    from luckytui.cli import main
+
+    assert isinstance(capsys, pytest.CaptureFixture)
+    log = tmp_path / "log.sqlite3"
+
+    async def fire() -> None:
+        async with await EventLog.open(log) as opened:
+            await opened.append("alert.fired", {
+                "alert": "NoOrdersProcessed", "severity": "critical", "summary": "",
+                "active_at": "2026-12-05T03:00:00+00:00"}, actor="luckytui",
+                dedupe="alert.fired:NoOrdersProcessed@2026-12-05T03:00:00+00:00")
+            await opened.append("endpoint.down", {"group": "api", "endpoint": "orders",
+                                                  "error": "HTTP 500"}, actor="luckytui")
+
+    asyncio.run(fire())
+    assert main(["incident", "declare", "--title", "orders failing", "--severity", "P2",
+                 "--log", str(log)]) == 0
+    capsys.readouterr()
+    assert main(["incident", "resolve", "--tick", "1", "--log", str(log)]) == 1
+    assert capsys.readouterr().err == (
+        "luckytui: Still firing: NoOrdersProcessed (critical). Still failing: api/orders. "
+        "Resolve anyway with --anyway (recorded).\n")
+    assert main(["incident", "resolve", "--tick", "1", "--anyway", "--log", str(log)]) == 0
+
+    async def resolved() -> dict[str, object]:
+        async with await EventLog.open(log) as opened:
+            return dict((await opened.records(kinds=("incident.resolved",)))[0].data)
+
+    assert asyncio.run(resolved())["resolved_anyway"] == (
+        "Still firing: NoOrdersProcessed (critical). Still failing: api/orders.")
