@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
 from widgets.guard import error_line, log_once
-from widgets.pane import TextLine
+from widgets.pane import TextLine, WordCut
 from widgets.table import ColumnSpec, DiffTable, cell
 from widgets.timeline import TimelineItem, kind_style
 
@@ -186,7 +186,7 @@ class TimelineScreen(Screen[None]):
             cell(self.format_time(item.ts), "dim"),
             cell(item.kind, kind_style(item.kind)),
             cell(item.actor, "dim"),
-            cell(" ".join(item.text.split()), kind_style(item.kind)),
+            WordCut(item.text, kind_style(item.kind)),  # prose: cut between words
         )
 
     def _apply(self) -> None:

@@ -354,7 +354,11 @@ class DiffTable(DataTable[RenderableType]):
             else:
                 least = max(self.MIN_FILL_WIDTH, Text(spec.label).cell_len)
                 new_width = available - used - padding
-                if new_width < max(least, spec.width or 0):
+                if used == used_left:
+                    # the last column: exactly what is left, so the pane's edge never
+                    # clips its words (a prose cell cuts itself between words)
+                    new_width = max(1, new_width)
+                elif new_width < max(least, spec.width or 0):
                     # Too narrow for all: fill the screen; the columns right of it scroll.
                     new_width = max(least, available - used_left - padding)
                 if column.auto_width or column.width != new_width:

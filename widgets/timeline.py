@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 
 from widgets.guard import error_line, log_once
-from widgets.pane import TextLine, text_signature
+from widgets.pane import TextLine, WordCut, text_signature
 from widgets.table import ColumnSpec, DiffTable, cell
 
 DEFAULT_EMPTY_TEXT = "No active incident. Press n to declare one."
@@ -172,6 +172,6 @@ class TimelinePane(Widget):
         return (
             cell(self.format_time(record.ts), "dim"),
             # the kind shows as the line's colour; the text leads with what happened
-            cell(" ".join(record.text.split()), kind_style(record.kind)),
+            WordCut(record.text, kind_style(record.kind)),  # prose: cut between words
             cell(record.actor, "dim"),
         )
