@@ -129,6 +129,29 @@ def build_db_snapshot(
     pg_stat_statements is not available. `idle_sessions` counts idle client
     backends that the server counted instead of sending (not in `activity_rows`).
     """
+    try:
+        return _build_db_snapshot(database, max_connections, activity_rows, statement_rows,
+                                  now, own_pid, long_running_s, top_statements,
+                                  idle_sessions)
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        what = f"no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else \
+            one_line(exc, 120)
+        raise SourceError(f"PostgreSQL answered a row luckytui cannot read ({what})"
+                          ) from None
+
+
+def _build_db_snapshot(
+    database: str,
+    max_connections: int,
+    activity_rows: Sequence[Mapping[str, Any]],
+    statement_rows: Sequence[Mapping[str, Any]] | None,
+    now: datetime,
+    own_pid: int | None = None,
+    long_running_s: float = 60.0,
+    top_statements: int = 10,
+    idle_sessions: int = 0,
+) -> DbSnapshot:
+    """The snapshot from rows; a malformed row raises (build_db_snapshot says so)."""
     now = parse_ts(now) or now
     counts = dict.fromkeys((*CONNECTION_STATES, "other"), 0)
     counts["idle"] = idle_sessions

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from luckytui.snapshots import CONNECTION_STATES
+from luckytui.sources.base import SourceError
 from luckytui.sources.postgres import STATEMENTS_HINT, build_db_snapshot, parse_ts
 
 NOW = datetime(2026, 11, 26, 3, 4, 5, tzinfo=UTC)
@@ -173,8 +174,10 @@ def test_timestamps_parse_from_iso_8601(text: str) -> None:
 
 
 def test_bad_rows_raise() -> None:
-    with pytest.raises(KeyError):
+    # one line for the pane, naming what is wrong, never a Python error's name alone
+    with pytest.raises(SourceError, match=r"^PostgreSQL answered a row luckytui cannot "
+                                          r"read \(no pid\)$"):
         build_db_snapshot("prod", 100, [{"state": "idle"}], [], NOW)
-    with pytest.raises(ValueError):
+    with pytest.raises(SourceError, match=r"cannot read .*not a time"):
         build_db_snapshot("prod", 100, [row(1, "active", query_age=None) | {
             "query_start": "not a time"}], [], NOW)

@@ -78,3 +78,37 @@ def test_kubernetes_objects(item: Any) -> None:
 def test_login_answer(payload: bytes) -> None:
     token = _token_from(payload, "access_token")
     assert token is None or (isinstance(token, str) and token)
+
+
+# --- PostgreSQL rows: NULLs and the odd types a driver or a garbage answer gives --------
+
+pg_values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
+                      st.text(max_size=12), st.datetimes(), st.decimals(allow_nan=True),
+                      st.binary(max_size=4), st.lists(st.one_of(st.none(), st.integers(),
+                                                                st.text(max_size=3)),
+                                                      max_size=3),
+                      st.sampled_from(["active", "idle", "idle in transaction", "Lock",
+                                       "client backend", "2026-12-05T03:04:05Z"]))
+ACTIVITY = ["pid", "datname", "usename", "application_name", "state", "wait_event_type",
+            "wait_event", "backend_start", "query_start", "state_change", "xact_start",
+            "query", "blocked_by", "backend_type"]
+STATEMENTS = ["queryid", "query", "calls", "total_exec_time", "mean_exec_time", "rows",
+              "total_time", "mean_time"]
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(ACTIVITY), pg_values), max_size=4),
+       st.one_of(st.none(), st.lists(st.dictionaries(st.sampled_from(STATEMENTS), pg_values),
+                                     max_size=4)))
+def test_postgres_rows(activity: list[dict[str, Any]],
+                       statements: list[dict[str, Any]] | None) -> None:
+    from datetime import UTC, datetime
+
+    from luckytui.sources.postgres import build_db_snapshot
+
+    try:
+        snap = build_db_snapshot("prod", 100, activity, statements,
+                                 datetime(2026, 12, 5, 3, 4, 5, tzinfo=UTC))
+    except SourceError as exc:
+        _clear(exc)
+    else:
+        assert snap.total >= 0 and all(isinstance(b.pid, int) for b in snap.long_running)
