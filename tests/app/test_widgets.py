@@ -42,7 +42,6 @@ from widgets import (
     SlowQueriesPane,
     TimelineItem,
     TimelinePane,
-    format_age,
     spark_text,
 )
 from widgets.pane import Pane, TextLine
@@ -255,14 +254,6 @@ def test_spark_text_shapes() -> None:
     assert spark_text([1.0, math.nan, 1.0], 3) == "█ █"
     assert spark_text([1.0], 0) == ""
     assert all(len(spark_text([1.0, 2.0], w)) == w for w in range(1, 12))
-
-
-def test_format_age() -> None:
-    assert format_age(4) == "4s"
-    assert format_age(125) == "2m 05s"
-    assert format_age(3780) == "1h 03m"
-    assert format_age(2 * 86400 + 4 * 3600) == "2d 04h"
-    assert format_age(-3) == "0s"
 
 
 # --- DiffTable ----------------------------------------------------------------
