@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from luckytui.durations import format_duration
 from luckytui.events import (
     ACKNOWLEDGED,
     CLOCK,
@@ -219,8 +220,7 @@ def next_number(existing: Iterable[str], day: date) -> str:
 
 def banner_text(incident: Incident, now: datetime) -> str:
     """INC-2026-11-26-001 · P2 · Investigating · 00:12:34 (drills marked)."""
-    seconds = int(incident.elapsed_s(now))
-    clock = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    clock = format_duration(incident.elapsed_s(now), "elapsed")
     drill = "DRILL · " if incident.drill else ""
     return f"{drill}{incident.number} · {incident.severity} · {incident.status} · {clock}"
 

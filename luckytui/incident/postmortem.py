@@ -217,10 +217,6 @@ def _checklist(inc: Incident) -> list[str]:
             else f"- [ ] {item} ({inc.checklist.get(item, 'not answered')})" for item in items]
 
 
-def _window(seconds: int) -> str:
-    return f"{seconds // 3600} h" if seconds >= 3600 else f"{seconds // 60} min"
-
-
 def _response(inc: Incident, times: _Times) -> list[str]:
     def verdict(value: float | None, target: int) -> str:
         return "met" if value is not None and value < target else "missed"
@@ -237,7 +233,8 @@ def _response(inc: Incident, times: _Times) -> list[str]:
     sla_state = response.state if not response.open else "not acknowledged"
     lines = [f"- MTTA (acknowledged − detected): {mtta}",
              f"- MTTR (resolved − detected): {mttr}",
-             f"- Response SLA ({judged}: acknowledge within {_window(sla)}): {sla_state}"]
+             f"- Response SLA ({judged}: acknowledge within "
+             f"{format_duration(sla, 'window')}): {sla_state}"]
     sent = ", ".join(times.hm(t) for t in inc.updates_sent)
     lines.append(f"- Status updates sent: {len(inc.updates_sent)}" + (f" ({sent})" if sent else ""))
     deadlines = [v for k, v in inc.clocks.items() if k.startswith(f"{clock_rules.STATUS_UPDATE}@")]

@@ -23,6 +23,8 @@ D2H4 = 2 * 86400 + 4 * 3600
     (5 * 86400 + 3 * 3600, "kube", "5d03h"),
     (723, "clock", "12:03"), (3723, "clock", "1:02:03"), (-250, "clock", "-4:10"),
     (0, "clock", "0:00"),
+    (754, "elapsed", "00:12:34"), (97380, "elapsed", "27:03:00"), (-5, "elapsed", "00:00:00"),
+    (900, "window", "15 min"), (7200, "window", "2 h"), (86400, "window", "24 h"),
 ])
 def test_format_duration_styles(seconds: float | None, style: str, text: str) -> None:
     assert format_duration(seconds, style) == text  # type: ignore[arg-type]
