@@ -422,7 +422,7 @@ def describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str
     return visible(" ".join(_describe(kind, data, tz=tz).split()))
 
 
-Describer = Callable[[dict[str, Any], "tzinfo | None"], str]
+Describer = Callable[[dict[str, Any], tzinfo | None], str]
 
 
 def _icon(kind: str) -> str:

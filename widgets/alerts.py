@@ -102,9 +102,6 @@ class AlertsPane(TablePane[AlertsSnapshot, Alert]):
         self.summary = TextLine(id="alerts-summary")
         return (self.summary,)
 
-    def selected_alert(self) -> Alert | None:
-        return self.selected()
-
     def render_snapshot(self, snapshot: AlertsSnapshot) -> None:
         alerts = sort_alerts(snapshot.alerts)
         self.summary.set_text(summary_line(alerts))
