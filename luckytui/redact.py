@@ -168,8 +168,8 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
     return out
 
 
-def url_without_secrets(url: str) -> str:
-    """``url`` with no credentials, query or fragment: what a timeline or a pane may show.
+def redact_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what a timeline or a pane may show.
     ``https://u:pw@api.example/x?token=abc#f`` becomes ``https://api.example/x``."""
     try:
         parts = urlsplit(url)
@@ -177,6 +177,16 @@ def url_without_secrets(url: str) -> str:
         return redact_text(url.split("?", 1)[0].split("#", 1)[0].rpartition("@")[2])
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
+
+
+def redact_urls(text: str) -> str:
+    """``text`` with every URL in it passed through :func:`redact_url`."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 class RedactingFormatter(logging.Formatter):

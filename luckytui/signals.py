@@ -21,33 +21,58 @@ that starts during a flap leaves it to those that saw it start.
 
 from __future__ import annotations
 
-import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
-from luckytui.incident.clocks import RESPONSE, STATUS_UPDATE
+from luckytui.durations import format_duration
+from luckytui.events import (
+    ACKNOWLEDGED,
+    ALERT_FIRED,
+    ALERT_RESOLVED,
+    CLOCK,
+    DECLARED,
+    ENDPOINT_DOWN,
+    ENDPOINT_FLAPPING,
+    ENDPOINT_STABLE,
+    ENDPOINT_UP,
+    INTENT,
+    KINDS,
+    NOTE,
+    NOTICE_SENT,
+    OUTCOME,
+    REFUSED,
+    RESOLVED,
+    RESPONSE_CLOCK,
+    ROLE,
+    RUNBOOK_STEP,
+    SEVERITY,
+    STATUS,
+    STATUS_UPDATE_CLOCK,
+    UPDATE_SENT,
+)
 from luckytui.mitigations.runner import describe_intent, describe_outcome
-from luckytui.snapshots import Alert, AlertsSnapshot, EndpointResult, EndpointsSnapshot
+from luckytui.redact import redact_url, redact_urls
+from luckytui.snapshots import (
+    NOT_CHECKED,
+    Alert,
+    AlertsSnapshot,
+    EndpointResult,
+    EndpointsSnapshot,
+)
 from luckytui.text import visible
+from luckytui.timeparse import parse_time
 
 if TYPE_CHECKING:
     from luckytui.store.log import EventLog, LogRecord
 
-ENDPOINT_DOWN = "endpoint.down"
-ENDPOINT_UP = "endpoint.up"
-ENDPOINT_FLAPPING = "endpoint.flapping"
-ENDPOINT_STABLE = "endpoint.stable"
 ENDPOINT_KINDS = (ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_FLAPPING, ENDPOINT_STABLE)
 FLAP_COUNT = 3  # downs within FLAP_WINDOW that make an endpoint flapping
 FLAP_WINDOW = timedelta(minutes=10)
 STABLE_AFTER = timedelta(minutes=5)  # one state held this long ends the flapping
-# what a probe that was never sent says (its login failed): no news about the endpoint
-NOT_CHECKED = "not checked"
-CLOCK_PHRASES = {RESPONSE: "Ack SLA", STATUS_UPDATE: "Status page update"}
+CLOCK_PHRASES = {RESPONSE_CLOCK: "Ack SLA", STATUS_UPDATE_CLOCK: "Status page update"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,29 +126,6 @@ def alert_signals(before: AlertsSnapshot | None, after: AlertsSnapshot) -> list[
 
 
 # --- endpoints ------------------------------------------------------------------------
-
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>]+")
-
-
-def redact_url(url: str) -> str:
-    """``url`` without credentials, query or fragment: what the timeline may show.
-
-    ``https://u:pw@api.example/x?token=abc#f`` becomes ``https://api.example/x``.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def redact_urls(text: str) -> str:
-    """``text`` with every URL in it passed through :func:`redact_url`."""
-    if "://" not in text:
-        return text
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
-
 
 @dataclass(frozen=True, slots=True)
 class EndpointChange:
@@ -330,7 +332,7 @@ async def logged_endpoints_down(log: EventLog) -> dict[str, datetime | None]:
     out: dict[str, datetime | None] = {}
     for key, (record, _) in (await _latest_endpoint_records(log)).items():
         if _record_state(record) in ("down", "flapping"):
-            out[key] = _parse_time(record.data.get("since")) or record.ts
+            out[key] = parse_time(record.data.get("since")) or record.ts
     return out
 
 
@@ -380,7 +382,7 @@ async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChang
                         error=redact_urls(change.error) if change.error else None,
                         since=(change.since or change.at).astimezone(UTC).isoformat())
         else:
-            since = _parse_time(last[0].data.get("since")) if last is not None else None
+            since = parse_time(last[0].data.get("since")) if last is not None else None
             since = since or change.since
             if since is not None:
                 data["down_for_s"] = round(max(0.0, (change.at - since).total_seconds()), 1)
@@ -402,31 +404,9 @@ async def record_endpoint_changes(log: EventLog, changes: Iterable[EndpointChang
 # --- one line per record ----------------------------------------------------------------
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _hhmm(value: object, tz: tzinfo | None) -> str | None:
-    parsed = _parse_time(value)
+    parsed = parse_time(value)
     return parsed.astimezone(tz).strftime("%H:%M") if parsed is not None else None
-
-
-def format_duration(seconds: float) -> str:
-    """``45s``, ``3m 10s``, ``3m``, ``2h 05m``, ``1d 03h``."""
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s" if s % 60 else f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
 
 
 def _endpoint_name(data: Mapping[str, Any]) -> str:
@@ -442,70 +422,123 @@ def describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str
     return visible(" ".join(_describe(kind, data, tz=tz).split()))
 
 
+Describer = Callable[[dict[str, Any], tzinfo | None], str]
+
+
+def _icon(kind: str) -> str:
+    return KINDS[kind].icon
+
+
+def _alert_fired(d: dict[str, Any], tz: tzinfo | None) -> str:
+    return (f"{_icon(ALERT_FIRED)} {d.get('alert')} firing ({d.get('severity')}): "
+            f"{d.get('summary', '')}")
+
+
+def _alert_resolved(d: dict[str, Any], tz: tzinfo | None) -> str:
+    return f"{_icon(ALERT_RESOLVED)} {d.get('alert')} resolved"
+
+
+def _endpoint_down(d: dict[str, Any], tz: tzinfo | None) -> str:
+    reason = d.get("error") or (f"HTTP {d['status']}" if d.get("status") else "no answer")
+    return f"{_icon(ENDPOINT_DOWN)} {_endpoint_name(d)} DOWN: {redact_urls(str(reason))}"
+
+
+def _endpoint_up(d: dict[str, Any], tz: tzinfo | None) -> str:
+    took = d.get("down_for_s")
+    after = (f" after {format_duration(float(took), 'span')}"
+             if isinstance(took, int | float) and not isinstance(took, bool) else "")
+    return f"{_icon(ENDPOINT_UP)} {_endpoint_name(d)} back up{after}"
+
+
+def _endpoint_flapping(d: dict[str, Any], tz: tzinfo | None) -> str:
+    since = _hhmm(d.get("since"), tz)
+    return (f"{_icon(ENDPOINT_FLAPPING)} {_endpoint_name(d)} FLAPPING: down {d.get('flaps')} "
+            "times" + (f" since {since}" if since else "") + "; one line until it is stable")
+
+
+def _endpoint_stable(d: dict[str, Any], tz: tzinfo | None) -> str:
+    down = d.get("state") == "down"
+    end = f"DOWN: {redact_urls(str(d.get('error') or 'no answer'))}" if down else "up"
+    icon = _icon(ENDPOINT_DOWN) if down else _icon(ENDPOINT_UP)
+    return f"{icon} {_endpoint_name(d)} stable after {d.get('flaps')} flaps: {end}"
+
+
+def _declared(d: dict[str, Any], tz: tzinfo | None) -> str:
+    drill = " (drill)" if d.get("drill") else ""
+    return f"Declared {d.get('severity')}{drill}: {d.get('title', '')}"
+
+
+def _changed(kind: str) -> Describer:
+    def line(d: dict[str, Any], tz: tzinfo | None) -> str:
+        return f"{KINDS[kind].label} {d.get('old')} → {d.get('new')}"
+    return line
+
+
+def _role(d: dict[str, Any], tz: tzinfo | None) -> str:
+    was = f" (was {d['previous']})" if d.get("previous") else ""
+    return f"{d.get('role')}: {d.get('name') or 'nobody'}{was}"
+
+
+def _update_sent(d: dict[str, Any], tz: tzinfo | None) -> str:
+    due = _hhmm(d.get("next_update"), tz)
+    label = KINDS[UPDATE_SENT].label
+    return f"{label} (next by {due})" if due else label
+
+
+def _clock(d: dict[str, Any], tz: tzinfo | None) -> str:
+    what = CLOCK_PHRASES.get(str(d.get("clock")), d.get("label") or "Clock")
+    if d.get("result") == "met":
+        return f"{_icon(CLOCK)} {what} met"
+    due = _hhmm(d.get("due"), tz)
+    return f"{_icon(CLOCK)} {what} MISSED (due {due})" if due else f"{_icon(CLOCK)} {what} MISSED"
+
+
+def _resolved(d: dict[str, Any], tz: tzinfo | None) -> str:
+    answers = dict(d.get("checklist", {}))
+    ticked = sum(1 for v in answers.values() if v == "ticked")
+    anyway = d.get("resolved_anyway")
+    return (f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
+            + (f", anyway: {anyway}" if anyway else ""))
+
+
+def _runbook_step(d: dict[str, Any], tz: tzinfo | None) -> str:
+    mark = "☑" if d.get("ticked") else "☐"
+    return f"{mark} {d.get('title')}: step {int(d.get('step', 0)) + 1}, {d.get('text')}"
+
+
+def _refused(d: dict[str, Any], tz: tzinfo | None) -> str:
+    args = " ".join(map(str, d.get("args", [])))
+    return f"{_icon(REFUSED)} {d.get('action')} {args} refused: {d.get('reason')}"
+
+
+# one describer per catalogued kind (a test holds the two to each other)
+DESCRIBERS: dict[str, Describer] = {
+    ALERT_FIRED: _alert_fired,
+    ALERT_RESOLVED: _alert_resolved,
+    ENDPOINT_DOWN: _endpoint_down,
+    ENDPOINT_UP: _endpoint_up,
+    ENDPOINT_FLAPPING: _endpoint_flapping,
+    ENDPOINT_STABLE: _endpoint_stable,
+    DECLARED: _declared,
+    ACKNOWLEDGED: lambda d, tz: KINDS[ACKNOWLEDGED].label,
+    SEVERITY: _changed(SEVERITY),
+    STATUS: _changed(STATUS),
+    ROLE: _role,
+    NOTE: lambda d, tz: f"{KINDS[NOTE].label}: {d.get('text', '')}",
+    UPDATE_SENT: _update_sent,
+    NOTICE_SENT: lambda d, tz: KINDS[NOTICE_SENT].label,
+    CLOCK: _clock,
+    RESOLVED: _resolved,
+    RUNBOOK_STEP: _runbook_step,
+    INTENT: lambda d, tz: describe_intent(d),
+    OUTCOME: lambda d, tz: describe_outcome(d),
+    REFUSED: _refused,
+}
+
+
 def _describe(kind: str, data: dict[str, Any], *, tz: tzinfo | None = UTC) -> str:
-    if kind == "alert.fired":
-        return f"▲ {data.get('alert')} firing ({data.get('severity')}): {data.get('summary', '')}"
-    if kind == "alert.resolved":
-        return f"✓ {data.get('alert')} resolved"
-    if kind == ENDPOINT_DOWN:
-        reason = data.get("error") or (f"HTTP {data['status']}" if data.get("status")
-                                       else "no answer")
-        return f"▼ {_endpoint_name(data)} DOWN: {redact_urls(str(reason))}"
-    if kind == ENDPOINT_UP:
-        took = data.get("down_for_s")
-        after = (f" after {format_duration(float(took))}"
-                 if isinstance(took, int | float) and not isinstance(took, bool) else "")
-        return f"▲ {_endpoint_name(data)} back up{after}"
-    if kind == ENDPOINT_FLAPPING:
-        since = _hhmm(data.get("since"), tz)
-        return (f"↯ {_endpoint_name(data)} FLAPPING: down {data.get('flaps')} times"
-                + (f" since {since}" if since else "") + "; one line until it is stable")
-    if kind == ENDPOINT_STABLE:
-        end = (f"DOWN: {redact_urls(str(data.get('error') or 'no answer'))}"
-               if data.get("state") == "down" else "up")
-        return f"{'▼' if data.get('state') == 'down' else '▲'} {_endpoint_name(data)} " \
-               f"stable after {data.get('flaps')} flaps: {end}"
-    if kind == "incident.declared":
-        drill = " (drill)" if data.get("drill") else ""
-        return f"Declared {data.get('severity')}{drill}: {data.get('title', '')}"
-    if kind == "incident.acknowledged":
-        return "Acknowledged"
-    if kind in ("incident.severity", "incident.status"):
-        what = "Severity" if kind == "incident.severity" else "Status"
-        return f"{what} {data.get('old')} → {data.get('new')}"
-    if kind == "incident.role":
-        held = data.get("name") or "nobody"
-        was = f" (was {data['previous']})" if data.get("previous") else ""
-        return f"{data.get('role')}: {held}{was}"
-    if kind == "incident.note":
-        return f"Note: {data.get('text', '')}"
-    if kind == "incident.update_sent":
-        due = _hhmm(data.get("next_update"), tz)
-        return f"Status update sent (next by {due})" if due else "Status update sent"
-    if kind == "incident.notice_sent":
-        return "Customer notice sent"
-    if kind == "incident.clock":
-        what = CLOCK_PHRASES.get(str(data.get("clock")), data.get("label") or "Clock")
-        if data.get("result") == "met":
-            return f"⏱ {what} met"
-        due = _hhmm(data.get("due"), tz)
-        return f"⏱ {what} MISSED (due {due})" if due else f"⏱ {what} MISSED"
-    if kind == "incident.resolved":
-        answers = dict(data.get("checklist", {}))
-        ticked = sum(1 for v in answers.values() if v == "ticked")
-        anyway = data.get("resolved_anyway")
-        return (f"Resolved ({ticked} of {len(answers)} checklist items ticked)"
-                + (f", anyway: {anyway}" if anyway else ""))
-    if kind == "runbook.step":
-        mark = "☑" if data.get("ticked") else "☐"
-        return f"{mark} {data.get('title')}: step {int(data.get('step', 0)) + 1}, " \
-               f"{data.get('text')}"
-    if kind == "mitigation.intent":
-        return describe_intent(data)
-    if kind == "mitigation.outcome":
-        return describe_outcome(data)
-    if kind == "mitigation.refused":
-        return f"⊘ {data.get('action')} {' '.join(map(str, data.get('args', [])))} refused: " \
-               f"{data.get('reason')}"
+    describer = DESCRIBERS.get(kind)
+    if describer is not None:
+        return describer(data, tz)
     text = data.get("text") or data.get("message") or ""
     return f"{kind} {text}".strip()

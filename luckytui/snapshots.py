@@ -158,6 +158,10 @@ class DbSnapshot:
 # --- HTTP endpoints -----------------------------------------------------------
 
 
+# what a probe that was never sent says (its login failed): no news about the endpoint
+NOT_CHECKED = "not checked"
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointResult:
     name: str
@@ -197,5 +201,3 @@ class AlertsSnapshot:
     taken_at: datetime
     alerts: tuple[Alert, ...]
 
-
-Snapshot = PodsSnapshot | DbSnapshot | EndpointsSnapshot | AlertsSnapshot

@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Label
 
-from luckytui.incident.metrics import duration_text
+from luckytui.durations import format_duration
 from luckytui.incident.model import Incident
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
 from screens.incident import FORM_CSS
@@ -157,8 +157,8 @@ class IncidentListScreen(Screen[None]):
             cell(status, "green" if not inc.active else "yellow"),
             cell(" ".join(inc.title.split())),
             cell(self._when(inc.declared_at), "dim"),
-            rcell(duration_text(inc.mtta_s)),
-            rcell(duration_text(inc.mttr_s)),
+            rcell(format_duration(inc.mtta_s, "mtt")),
+            rcell(format_duration(inc.mttr_s, "mtt")),
         )
 
     @property

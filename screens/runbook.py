@@ -14,8 +14,6 @@ from textual.widgets.option_list import Option
 from luckytui.runbooks import Runbook, Step
 from widgets.safe import markup_safe as escape
 
-KIND_HINT = {"check": "Enter shows the pane", "action": "Enter plans the remedy (confirmed)",
-             "note": "outside luckytui"}
 READ_ONLY_HINT = "read-only: remedies are not offered; do it from a war room that may change"
 # what the screen answers: ("pane", name) | ("act", name, *args) | None
 Choice = tuple[str, ...] | None

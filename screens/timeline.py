@@ -20,28 +20,29 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
+from luckytui.events import ACTIONS, COMMS, INCIDENT, NOTES, SIGNALS, group_of, style_of
 from widgets.guard import error_line, log_once
 from widgets.pane import TextLine, WordCut
 from widgets.table import ColumnSpec, DiffTable, cell
-from widgets.timeline import TimelineItem, kind_style
+from widgets.timeline import TimelineItem
 
 NO_INCIDENT = "No active incident: signals"
 
-# (name, kinds): a kind matches an entry ending in "." by prefix, any other exactly
+# (name, groups of the event catalogue): the incident's own filter takes its comms and
+# notes too; "All" takes every kind, catalogued or not
 KIND_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("All", ()),
-    ("Incident", ("incident.",)),
-    ("Signals", ("alert.", "endpoint.")),
-    ("Actions", ("mitigation.", "runbook.")),
-    ("Comms", ("incident.update_sent", "incident.notice_sent")),
-    ("Notes", ("incident.note",)),
+    ("Incident", (INCIDENT, COMMS, NOTES)),
+    ("Signals", (SIGNALS,)),
+    ("Actions", (ACTIONS,)),
+    ("Comms", (COMMS,)),
+    ("Notes", (NOTES,)),
 )
 
 
-def kind_matches(kind: str, patterns: Sequence[str]) -> bool:
-    """Whether ``kind`` is one of ``patterns`` (all kinds when there are none)."""
-    return not patterns or any(
-        kind.startswith(p) if p.endswith(".") else kind == p for p in patterns)
+def kind_matches(kind: str, groups: Sequence[str]) -> bool:
+    """Whether ``kind`` belongs to one of ``groups`` (all kinds when there are none)."""
+    return not groups or group_of(kind) in groups
 
 
 def text_matches(item: TimelineItem, needle: str) -> bool:
@@ -184,9 +185,9 @@ class TimelineScreen(Screen[None]):
     def _row(self, item: TimelineItem) -> Row:
         return (
             cell(self.format_time(item.ts), "dim"),
-            cell(item.kind, kind_style(item.kind)),
+            cell(item.kind, style_of(item.kind)),
             cell(item.actor, "dim"),
-            WordCut(item.text, kind_style(item.kind)),  # prose: cut between words
+            WordCut(item.text, style_of(item.kind)),  # prose: cut between words
         )
 
     def _apply(self) -> None:

@@ -4,7 +4,7 @@ from widgets.alerts import AlertsPane
 from widgets.banner import Banner
 from widgets.database import DatabasePane
 from widgets.endpoints import EndpointsPane
-from widgets.pane import Pane, format_age
+from widgets.pane import Pane
 from widgets.pods import PodsPane
 from widgets.slow_queries import SlowQueriesPane
 from widgets.sparkline import spark_text
@@ -23,6 +23,5 @@ __all__ = [
     "SlowQueriesPane",
     "TimelineItem",
     "TimelinePane",
-    "format_age",
     "spark_text",
 ]

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import Alert, AlertsSnapshot
-from widgets.pane import Clock, Pane, TextLine, WordCut, format_age
-from widgets.table import ColumnSpec, DiffTable, cell, rcell
+from widgets.pane import TextLine, WordCut
+from widgets.table import ColumnSpec, cell, rcell
+from widgets.tablepane import TablePane
 
 SEVERITY_RANK = {"critical": 0, "page": 0, "high": 1, "error": 1, "warning": 2, "info": 4}
 SEVERITY_STYLE = {"critical": "bold red", "page": "bold red", "high": "red",
@@ -43,7 +44,7 @@ def alert_row(alert: Alert, now: datetime) -> list[RenderableType]:
         state = cell("● firing", "bold red")
     else:
         state = cell(f"◌ {alert.state}", "yellow")
-    since = format_age((now - alert.active_at).total_seconds()) if alert.active_at else "–"
+    since = format_duration((now - alert.active_at).total_seconds()) if alert.active_at else "–"
     return [
         cell(alert.name, "bold" if alert.state == "firing" else ""),
         cell(alert.severity or "–", SEVERITY_STYLE.get(severity, "")),
@@ -66,7 +67,7 @@ def summary_line(alerts: Sequence[Alert], empty_text: str = EMPTY_TEXT) -> Text:
     return line
 
 
-class AlertsPane(Pane[AlertsSnapshot]):
+class AlertsPane(TablePane[AlertsSnapshot, Alert]):
     """Alerts with how long each has been active; "No alerts firing" when calm."""
 
     class RunbookWanted(Message):
@@ -78,7 +79,7 @@ class AlertsPane(Pane[AlertsSnapshot]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        alert = self.selected_alert()
+        alert = self.selected()
         if alert is not None:
             self.post_message(self.RunbookWanted(alert))
 
@@ -88,49 +89,21 @@ class AlertsPane(Pane[AlertsSnapshot]):
     AlertsPane.-empty > DiffTable { display: none; }
     """
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        key: str | None = None,
-        clock: Clock | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
-        self._alerts: dict[str, Alert] = {}
+    COLUMNS = (
+        ColumnSpec("alert", "ALERT"),
+        ColumnSpec("severity", "SEVERITY"),
+        ColumnSpec("state", "STATE", 9),
+        ColumnSpec("for", "FIRING FOR", 10, "right"),
+        ColumnSpec("summary", "SUMMARY", 16, fill=True),
+    )
+    TABLE_ID = "alerts-table"
+
+    def make_lines(self) -> Sequence[TextLine]:
         self.summary = TextLine(id="alerts-summary")
-        self.table = DiffTable(
-            [
-                ColumnSpec("alert", "ALERT"),
-                ColumnSpec("severity", "SEVERITY"),
-                ColumnSpec("state", "STATE", 9),
-                ColumnSpec("for", "FIRING FOR", 10, "right"),
-                ColumnSpec("summary", "SUMMARY", 16, fill=True),
-            ],
-            id="alerts-table",
-        )
-
-    def compose(self) -> ComposeResult:
-        yield self.summary
-        yield self.table
-
-    def selected_alert(self) -> Alert | None:
-        key = self.table.selected_key()
-        return self._alerts.get(key) if key is not None else None
+        return (self.summary,)
 
     def render_snapshot(self, snapshot: AlertsSnapshot) -> None:
         alerts = sort_alerts(snapshot.alerts)
-        self.set_class(not alerts, "-empty")
         self.summary.set_text(summary_line(alerts))
-        self._alerts = {}
-        for alert in alerts:
-            key = alert_key(alert)
-            while key in self._alerts:
-                key += "'"
-            self._alerts[key] = alert
         now = self.now
-        self.table.sync_rows(
-            [(key, alert_row(alert, now)) for key, alert in self._alerts.items()]
-        )
+        self.show(((alert_key(a), a) for a in alerts), lambda a: alert_row(a, now))

@@ -17,9 +17,10 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widget import Widget
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import SourceState, SourceStatus
 from luckytui.text import visible
-from widgets.pane import Clock, format_age, text_signature, utc_now
+from widgets.pane import Clock, text_signature, utc_now
 
 SEVERITY_STYLES = {
     "P1": "bold white on red",
@@ -41,9 +42,9 @@ def chip(state: SourceState, now: datetime, *, level: int) -> Text:
     symbol, style, word = CHIP[state.status]
     if state.status is SourceStatus.STALE:
         age = state.age_s(now)
-        word = f"stale {format_age(age)}" if age is not None else "stale"
+        word = f"stale {format_duration(age)}" if age is not None else "stale"
         if level >= 3:
-            word = format_age(age) if age is not None else ""
+            word = format_duration(age) if age is not None else ""
     elif level >= 3 or (level >= 1 and state.status is SourceStatus.OK):
         word = ""
     if level >= 4:

@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot
-from widgets.pane import Clock, Pane, TextLine, format_age
-from widgets.table import ColumnSpec, DiffTable, cell, rcell
+from widgets.pane import TextLine
+from widgets.table import ColumnSpec, cell, rcell
+from widgets.tablepane import TablePane
 
 LONG_QUERY_S = 5 * 60.0
 """The plan's runbook terminates queries running longer than 5 minutes."""
@@ -77,7 +78,8 @@ def long_running_line(backends: Sequence[Backend]) -> Text:
     if not backends:
         return Text("long-running queries: none", style="dim", end="")
     longest = max(b.duration_s for b in backends)
-    line = Text(f"long-running queries: {len(backends)}, longest {format_age(longest)}", end="")
+    line = Text(f"long-running queries: {len(backends)}, longest {format_duration(longest)}",
+                end="")
     over = sum(1 for b in backends if b.duration_s > LONG_QUERY_S)
     if over:
         line.append(f" · ⚠ {over} over 5 min", style="bold red")
@@ -91,7 +93,7 @@ def backend_key(backend: Backend) -> str:
 
 
 def backend_row(backend: Backend) -> list[RenderableType]:
-    duration = format_age(backend.duration_s)
+    duration = format_duration(backend.duration_s)
     too_long = backend.duration_s > LONG_QUERY_S
     state = backend.state or "?"
     state_style = "yellow" if state.startswith("idle in transaction") else ""
@@ -112,7 +114,7 @@ def backend_row(backend: Backend) -> list[RenderableType]:
     ]
 
 
-class DatabasePane(Pane[DbSnapshot]):
+class DatabasePane(TablePane[DbSnapshot, Backend]):
     """Connections by state and the long-running queries, longest first."""
 
     BINDINGS = [
@@ -123,52 +125,31 @@ class DatabasePane(Pane[DbSnapshot]):
     ]
 
     TITLE = "Database"
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        key: str | None = None,
-        clock: Clock | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
-        self._backends: dict[str, Backend] = {}
+    COLUMNS = (
+        ColumnSpec("pid", "PID", 7, "right"),
+        ColumnSpec("duration", "DURATION", 8, "right"),
+        ColumnSpec("state", "STATE"),
+        ColumnSpec("blocked", "BLOCKED BY"),
+        ColumnSpec("query", "QUERY", 24, fill=True),
+        ColumnSpec("wait", "WAIT"),
+        ColumnSpec("user", "USER"),
+        ColumnSpec("app", "APP"),
+    )
+    TABLE_ID = "db-table"
+    FIXED_COLUMNS = 1
+
+    def make_lines(self) -> Sequence[TextLine]:
         self.usage = TextLine(id="db-usage")
         self.states = TextLine(id="db-states")
         self.long_running = TextLine(id="db-long")
-        self.table = DiffTable(
-            [
-                ColumnSpec("pid", "PID", 7, "right"),
-                ColumnSpec("duration", "DURATION", 8, "right"),
-                ColumnSpec("state", "STATE"),
-                ColumnSpec("blocked", "BLOCKED BY"),
-                ColumnSpec("query", "QUERY", 24, fill=True),
-                ColumnSpec("wait", "WAIT"),
-                ColumnSpec("user", "USER"),
-                ColumnSpec("app", "APP"),
-            ],
-            fixed_columns=1,
-            id="db-table",
-        )
-
-    def compose(self) -> ComposeResult:
-        yield self.usage
-        yield self.states
-        yield self.long_running
-        yield self.table
+        return (self.usage, self.states, self.long_running)
 
     def selected_backend(self) -> Backend | None:
         """The backend under the cursor (as last shown)."""
-        key = self.table.selected_key()
-        return self._backends.get(key) if key is not None else None
+        return self.selected()
 
     def render_snapshot(self, snapshot: DbSnapshot) -> None:
         self.usage.set_text(usage_line(snapshot))
         self.states.set_text(states_line(snapshot.counts))
         self.long_running.set_text(long_running_line(snapshot.long_running))
-        self._backends = {backend_key(b): b for b in snapshot.long_running}
-        self.table.sync_rows(
-            [(key, backend_row(b)) for key, b in self._backends.items()]
-        )
+        self.show(((backend_key(b), b) for b in snapshot.long_running), backend_row)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
 
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
-from widgets.pane import Clock, Pane, TextLine
+from widgets.pane import Clock, TextLine
 from widgets.sparkline import spark_text
-from widgets.table import ColumnSpec, DiffTable, cell, rcell
+from widgets.table import ColumnSpec, cell, rcell
+from widgets.tablepane import TablePane
 
 GROUP_ORDER = ("site", "login", "analytics", "orders", "api")
 SLOW_MS = 2000.0
@@ -96,13 +96,15 @@ def summary_line(endpoints: Sequence[EndpointResult]) -> Text:
     return line
 
 
-class EndpointsPane(Pane[EndpointsSnapshot]):
+class EndpointsPane(TablePane[EndpointsSnapshot, EndpointResult]):
     """One row per endpoint check; the group name on each group's first row."""
 
     TITLE = "Endpoints"
     DEFAULT_CSS = """
     EndpointsPane > #endpoints-summary { height: auto; max-height: 2; }
     """
+
+    TABLE_ID = "endpoints-table"
 
     def __init__(
         self,
@@ -115,46 +117,33 @@ class EndpointsPane(Pane[EndpointsSnapshot]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
-        self.spark_width = spark_width
-        self._results: dict[str, EndpointResult] = {}
-        self.summary = TextLine(id="endpoints-summary")
-        self.table = DiffTable(
-            [
-                ColumnSpec("group", "GROUP"),
-                ColumnSpec("name", "NAME"),
-                ColumnSpec("status", "STATUS"),
-                ColumnSpec("last", "LAST ms", 8, "right"),
-                ColumnSpec("p95", "P95 ms", 8, "right"),
-                ColumnSpec("history", "LATENCY", max(spark_width, 7)),
-                ColumnSpec("error", "LAST ERROR", fill=True),
-            ],
-            id="endpoints-table",
+        columns = (
+            ColumnSpec("group", "GROUP"),
+            ColumnSpec("name", "NAME"),
+            ColumnSpec("status", "STATUS"),
+            ColumnSpec("last", "LAST ms", 8, "right"),
+            ColumnSpec("p95", "P95 ms", 8, "right"),
+            ColumnSpec("history", "LATENCY", max(spark_width, 7)),
+            ColumnSpec("error", "LAST ERROR", fill=True),
         )
+        super().__init__(columns, title=title, key=key, clock=clock, name=name, id=id,
+                         classes=classes)
+        self.spark_width = spark_width
 
-    def compose(self) -> ComposeResult:
-        yield self.summary
-        yield self.table
-
-    def selected_endpoint(self) -> EndpointResult | None:
-        key = self.table.selected_key()
-        return self._results.get(key) if key is not None else None
+    def make_lines(self) -> Sequence[TextLine]:
+        self.summary = TextLine(id="endpoints-summary")
+        return (self.summary,)
 
     def render_snapshot(self, snapshot: EndpointsSnapshot) -> None:
         results = ordered(snapshot.endpoints)
         self.summary.set_text(summary_line(results))
-        self._results = {}
-        rows: list[tuple[str, list[RenderableType]]] = []
-        previous_group: str | None = None
-        for result in results:
-            key = f"{result.group}/{result.name}"
-            if key in self._results:
-                key = f"{key}#{len(self._results)}"
-            self._results[key] = result
-            group = cell(result.group if result.group != previous_group else "", "bold")
-            previous_group = result.group
-            rows.append((key, self._row(result, group)))
-        self.table.sync_rows(rows)
+        # the group's name on its first row only
+        firsts = {id(r) for i, r in enumerate(results) if i == 0 or results[i - 1].group != r.group}
+
+        def row(result: EndpointResult) -> list[RenderableType]:
+            return self._row(result, cell(result.group if id(result) in firsts else "", "bold"))
+
+        self.show(((f"{r.group}/{r.name}", r) for r in results), row)
 
     def _row(self, result: EndpointResult, group: Text) -> list[RenderableType]:
         history = ""

@@ -28,6 +28,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import SourceState, SourceStatus
 from luckytui.text import visible
 from widgets.guard import error_line, log_once
@@ -40,21 +41,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def format_age(seconds: float) -> str:
-    """A short age: "4s", "2m 05s", "1h 03m", "2d 04h"."""
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
 
 
 def cut_words(text: str, width: int) -> str:
@@ -110,7 +96,7 @@ def status_text(state: SourceState | None, now: datetime, has_data: bool) -> Tex
     if state.status is SourceStatus.OFF:
         return Text("○ not configured", style="dim")
     age = state.age_s(now)
-    age_part = f" · data {format_age(age)} old" if age is not None and has_data else ""
+    age_part = f" · data {format_duration(age)} old" if age is not None and has_data else ""
     if state.status is SourceStatus.STALE:
         return Text(f"⚠ stale{age_part}", style="bold yellow")
     if state.status is SourceStatus.FAILING:

@@ -6,29 +6,17 @@ from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import DeploymentInfo, NodeInfo, PodInfo, PodsSnapshot
-from widgets.pane import Clock, Pane, TextLine
+from widgets.pane import Clock, TextLine
 from widgets.sparkline import spark_text
-from widgets.table import ColumnSpec, DiffTable, cell, rcell
+from widgets.table import ColumnSpec, cell, rcell
+from widgets.tablepane import TablePane
 
 PCT_RED = 90.0
 PCT_YELLOW = 70.0
-_BAD_PHASES = ("Failed", "Unknown")
 _WAITING_PHASES = ("Pending", "ContainerCreating", "PodInitializing")
-
-
-def format_pod_age(seconds: float) -> str:
-    """A coarse age like kubectl's: "45s", "12m", "3h05m", "5d03h"."""
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}m"
-    if total < 86400:
-        return f"{total // 3600}h{total % 3600 // 60:02d}m"
-    return f"{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
 def status_cell(pod: PodInfo) -> Text:
@@ -133,13 +121,16 @@ def warnings_line(snapshot: PodsSnapshot) -> Text | None:
     return line
 
 
-class PodsPane(Pane[PodsSnapshot]):
+class PodsPane(TablePane[PodsSnapshot, PodInfo]):
     """The ``top`` pods by CPU, and the deployments' and nodes' state."""
 
     TITLE = "Pods"
     DEFAULT_CSS = """
     PodsPane > #pods-summary { height: auto; max-height: 4; }
     """
+
+    TABLE_ID = "pods-table"
+    FIXED_COLUMNS = 1
 
     def __init__(
         self,
@@ -153,36 +144,30 @@ class PodsPane(Pane[PodsSnapshot]):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
+        columns = (
+            ColumnSpec("pod", "POD"),
+            ColumnSpec("status", "STATUS"),
+            ColumnSpec("cpu", "CPU m", 6, "right"),
+            ColumnSpec("limit", "% LIMIT", 8, "right"),
+            ColumnSpec("history", "CPU TREND", max(spark_width, 9)),
+            ColumnSpec("restarts", "RESTARTS", 8, "right"),
+            ColumnSpec("age", "AGE", 6, "right"),
+            ColumnSpec("node", "NODE"),
+            ColumnSpec("deploy", "DEPLOYMENT"),
+        )
+        super().__init__(columns, title=title, key=key, clock=clock, name=name, id=id,
+                         classes=classes)
         self.top = top
         self.spark_width = spark_width
-        self._pods: dict[str, PodInfo] = {}
         self._rows: dict[str, tuple[object, tuple[RenderableType, ...]]] = {}
-        self.summary = TextLine(id="pods-summary")
-        self.table = DiffTable(
-            [
-                ColumnSpec("pod", "POD"),
-                ColumnSpec("status", "STATUS"),
-                ColumnSpec("cpu", "CPU m", 6, "right"),
-                ColumnSpec("limit", "% LIMIT", 8, "right"),
-                ColumnSpec("history", "CPU TREND", max(spark_width, 9)),
-                ColumnSpec("restarts", "RESTARTS", 8, "right"),
-                ColumnSpec("age", "AGE", 6, "right"),
-                ColumnSpec("node", "NODE"),
-                ColumnSpec("deploy", "DEPLOYMENT"),
-            ],
-            fixed_columns=1,
-            id="pods-table",
-        )
 
-    def compose(self) -> ComposeResult:
-        yield self.summary
-        yield self.table
+    def make_lines(self) -> Sequence[TextLine]:
+        self.summary = TextLine(id="pods-summary")
+        return (self.summary,)
 
     def selected_pod(self) -> PodInfo | None:
         """The pod under the cursor (as last shown)."""
-        key = self.table.selected_key()
-        return self._pods.get(key) if key is not None else None
+        return self.selected()
 
     def render_snapshot(self, snapshot: PodsSnapshot) -> None:
         pods = sorted(
@@ -198,22 +183,24 @@ class PodsPane(Pane[PodsSnapshot]):
             summary.append("\n")
             summary.append_text(warnings)
         self.summary.set_text(summary)
-        self._pods = {pod.uid or pod.name: pod for pod in pods}
         now = self.now
         cache: dict[str, tuple[object, tuple[RenderableType, ...]]] = {}
-        rows: list[tuple[str, tuple[RenderableType, ...]]] = []
-        for key, pod in self._pods.items():
-            age = format_pod_age((now - pod.started_at).total_seconds()) if pod.started_at else "–"
+
+        def row(pod: PodInfo) -> tuple[RenderableType, ...]:
+            """The pod's cells, reused while what they show is unchanged."""
+            age = (format_duration((now - pod.started_at).total_seconds(), "kube")
+                   if pod.started_at else "–")
             node = nodes.get(pod.node)
             version = (pod, age, node)
-            cached = self._rows.get(key)
+            cached = self._rows.get(pod.uid or pod.name)
             cells = cached[1] if cached is not None and cached[0] == version else None
             if cells is None:
                 cells = self._row(pod, node, age)
-            cache[key] = (version, cells)
-            rows.append((key, cells))
+            cache[pod.uid or pod.name] = (version, cells)
+            return cells
+
+        self.show(((pod.uid or pod.name, pod) for pod in pods), row)
         self._rows = cache
-        self.table.sync_rows(rows)
 
     def _row(self, pod: PodInfo, node: NodeInfo | None, age: str) -> tuple[RenderableType, ...]:
         history = ""

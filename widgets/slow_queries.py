@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import RenderableType
 from rich.text import Text
-from textual.app import ComposeResult
 
+from luckytui.durations import format_duration
 from luckytui.snapshots import DbSnapshot, Statement
 from widgets.database import one_line
-from widgets.pane import Clock, Pane, TextLine, format_age
-from widgets.table import ColumnSpec, DiffTable, cell, rcell
+from widgets.pane import TextLine
+from widgets.table import ColumnSpec, cell, rcell
+from widgets.tablepane import TablePane
 
 SLOW_MEAN_MS = 1000.0
 """The plan's runbook looks at statements with a mean time over 1,000 ms."""
@@ -25,7 +28,7 @@ def format_ms(ms: float) -> str:
         return f"{ms:,.0f} ms"
     if ms < 60_000:
         return f"{ms / 1000:.1f} s"
-    return format_age(ms / 1000)
+    return format_duration(ms / 1000)
 
 
 def format_count(count: int) -> str:
@@ -48,7 +51,7 @@ def statement_row(statement: Statement) -> list[RenderableType]:
     ]
 
 
-class SlowQueriesPane(Pane[DbSnapshot]):
+class SlowQueriesPane(TablePane[DbSnapshot, Statement]):
     """Top statements by mean time; a hint instead when the extension is missing."""
 
     TITLE = "Slow queries"
@@ -58,37 +61,18 @@ class SlowQueriesPane(Pane[DbSnapshot]):
     SlowQueriesPane.-no-statements > DiffTable { display: none; }
     """
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        key: str | None = None,
-        clock: Clock | None = None,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(title=title, key=key, clock=clock, name=name, id=id, classes=classes)
-        self._statements: dict[str, Statement] = {}
+    COLUMNS = (
+        ColumnSpec("mean", "MEAN ms", 11, "right"),
+        ColumnSpec("calls", "CALLS", 9, "right"),
+        ColumnSpec("total", "TOTAL", 9, "right"),
+        ColumnSpec("rows", "ROWS", 9, "right"),
+        ColumnSpec("query", "QUERY", 20, fill=True),
+    )
+    TABLE_ID = "slow-table"
+
+    def make_lines(self) -> Sequence[TextLine]:
         self.hint = TextLine(id="slow-hint")
-        self.table = DiffTable(
-            [
-                ColumnSpec("mean", "MEAN ms", 11, "right"),
-                ColumnSpec("calls", "CALLS", 9, "right"),
-                ColumnSpec("total", "TOTAL", 9, "right"),
-                ColumnSpec("rows", "ROWS", 9, "right"),
-                ColumnSpec("query", "QUERY", 20, fill=True),
-            ],
-            id="slow-table",
-        )
-
-    def compose(self) -> ComposeResult:
-        yield self.hint
-        yield self.table
-
-    def selected_statement(self) -> Statement | None:
-        key = self.table.selected_key()
-        return self._statements.get(key) if key is not None else None
+        return (self.hint,)
 
     def render_snapshot(self, snapshot: DbSnapshot) -> None:
         available = snapshot.statements_available
@@ -96,14 +80,5 @@ class SlowQueriesPane(Pane[DbSnapshot]):
         if not available:
             hint = snapshot.statements_hint or DEFAULT_HINT
             self.hint.set_text(Text(f"⚠ {hint}", end=""))
-        self._statements = {}
-        for statement in snapshot.statements:
-            key = statement.queryid
-            n = 1
-            while key in self._statements:  # same statement for another user or database
-                n += 1
-                key = f"{statement.queryid}#{n}"
-            self._statements[key] = statement
-        self.table.sync_rows(
-            [(key, statement_row(s)) for key, s in self._statements.items()]
-        )
+        # the same statement for another user or database gets "#2", "#3"
+        self.show(((s.queryid, s) for s in snapshot.statements), statement_row)

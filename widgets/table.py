@@ -162,13 +162,6 @@ class DiffTable(DataTable[RenderableType]):
             return self._order[index]
         return None
 
-    def select_key(self, key: str) -> bool:
-        """Move the cursor to the row with ``key``; False when there is none."""
-        if key not in self._signatures:
-            return False
-        self.move_cursor(row=self._order.index(key))
-        return True
-
     def sync_rows(self, rows: Sequence[tuple[str, Sequence[RenderableType]]]) -> None:
         """Make the table show exactly ``rows`` (key, cells), in that order.
 

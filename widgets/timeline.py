@@ -11,25 +11,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
+from luckytui.events import style_of
 from widgets.guard import error_line, log_once
 from widgets.pane import TextLine, WordCut, text_signature
 from widgets.table import ColumnSpec, DiffTable, cell
 
 DEFAULT_EMPTY_TEXT = "No active incident. Press n to declare one."
 
-KIND_STYLES = {
-    "declared": "bold magenta",
-    "severity": "bold yellow",
-    "status": "yellow",
-    "milestone": "bold cyan",
-    "alert": "red",
-    "action": "magenta",
-    "mitigation": "magenta",
-    "intent": "magenta",
-    "outcome": "magenta",
-    "resolved": "bold green",
-    "note": "",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +29,6 @@ class TimelineItem:
     kind: str
     actor: str
     text: str
-
-
-def kind_style(kind: str) -> str:
-    lowered = kind.lower()
-    if lowered in KIND_STYLES:
-        return KIND_STYLES[lowered]
-    for word, style in KIND_STYLES.items():
-        if word in lowered:
-            return style
-    return ""
 
 
 class TimelinePane(Widget):
@@ -172,6 +150,6 @@ class TimelinePane(Widget):
         return (
             cell(self.format_time(record.ts), "dim"),
             # the kind shows as the line's colour; the text leads with what happened
-            WordCut(record.text, kind_style(record.kind)),  # prose: cut between words
+            WordCut(record.text, style_of(record.kind)),  # prose: cut between words
             cell(record.actor, "dim"),
         )

@@ -26,10 +26,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from luckytui.durations import format_duration
+from luckytui.events import RESPONSE_CLOCK, STATUS_UPDATE_CLOCK
 from luckytui.incident.model import RESPONSE_SLA_S, Incident, clock_key
 
-RESPONSE = "response"
-STATUS_UPDATE = "status_update"
+RESPONSE = RESPONSE_CLOCK
+STATUS_UPDATE = STATUS_UPDATE_CLOCK
 LABELS = {RESPONSE: "Ack", STATUS_UPDATE: "Status page"}
 FIRST_UPDATE = timedelta(minutes=15)
 UPDATE_EVERY = timedelta(minutes=30)
@@ -165,15 +167,6 @@ def results(inc: Incident, now: datetime) -> list[tuple[Clock, str]]:
     return out
 
 
-def countdown(seconds: float) -> str:
-    """A duration, never a time of day: 12:03 (m:ss) · 1:02:03 (h:mm:ss) · -4:10 once past
-    due. Read with the words clock_text puts around it ("in", "OVERDUE")."""
-    sign = "-" if seconds < 0 else ""
-    s = int(abs(seconds))
-    h, m, sec = s // 3600, s % 3600 // 60, s % 60
-    return f"{sign}{h}:{m:02d}:{sec:02d}" if h else f"{sign}{m}:{sec:02d}"
-
-
 def clock_text(c: Clock, now: datetime) -> str:
     """"ack in 12:03" · "status page OVERDUE 4:10" · "ack met" (the banner and the CLI).
 
@@ -182,7 +175,7 @@ def clock_text(c: Clock, now: datetime) -> str:
     left = c.remaining_s(now)
     label = c.label.lower()
     if c.open and left < 0:
-        return f"{label} OVERDUE {countdown(-left)}"
+        return f"{label} OVERDUE {format_duration(-left, 'clock')}"
     if c.open:
-        return f"{label} in {countdown(left)}"
+        return f"{label} in {format_duration(left, 'clock')}"
     return f"{label} {c.state}"

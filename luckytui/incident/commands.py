@@ -13,6 +13,7 @@ from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import RESOLUTION_CHECKLIST, SEVERITIES, Incident, banner_text
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.text import say_error
+from luckytui.timeparse import parse_iso
 
 MAX_PAST = timedelta(days=366)  # --started-at / --detected-at: a year back at most
 
@@ -91,7 +92,7 @@ def parse_time(flag: str, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        ts = parse_iso(value)
         ts = ts if ts.tzinfo is not None else ts.astimezone()
         ts.astimezone(UTC)  # a time near year 1 or 9999 may not exist in UTC
     except (ValueError, OverflowError):

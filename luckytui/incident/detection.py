@@ -31,14 +31,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from luckytui.incident.model import RESOLVED
+from luckytui.events import (
+    ALERT_FIRED,
+    ALERT_RESOLVED,
+    ENDPOINT_DOWN,
+    ENDPOINT_FLAPPING,
+    ENDPOINT_STABLE,
+    ENDPOINT_UP,
+    RESOLVED,
+)
+from luckytui.timeparse import parse_time
 
-ALERT_FIRED = "alert.fired"
-ALERT_RESOLVED = "alert.resolved"
-ENDPOINT_DOWN = "endpoint.down"  # as luckytui.signals writes them
-ENDPOINT_UP = "endpoint.up"
-ENDPOINT_FLAPPING = "endpoint.flapping"
-ENDPOINT_STABLE = "endpoint.stable"
 KINDS = (ALERT_FIRED, ALERT_RESOLVED, ENDPOINT_DOWN, ENDPOINT_UP, ENDPOINT_FLAPPING,
          ENDPOINT_STABLE, RESOLVED)
 
@@ -73,16 +76,6 @@ class Detection:
         return f"endpoint check {self.name} failed"
 
 
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
 def _alert_key(r: SignalRecord) -> str:
     if r.dedupe and ":" in r.dedupe:
         return r.dedupe.split(":", 1)[1]  # name@activeAt, as alert_signals keys them
@@ -91,12 +84,12 @@ def _alert_key(r: SignalRecord) -> str:
 
 def fired_at(r: SignalRecord) -> datetime:
     """When an alert.fired record's alert fired (its own time for older records)."""
-    return _time(r.data.get("fired_at")) or r.ts
+    return parse_time(r.data.get("fired_at")) or r.ts
 
 
 def failed_since(r: SignalRecord) -> datetime:
     """An endpoint.down (or .flapping) record's first failed probe."""
-    return _time(r.data.get("since")) or r.ts
+    return parse_time(r.data.get("since")) or r.ts
 
 
 @dataclass(slots=True)
@@ -174,7 +167,7 @@ def peek(path: Path) -> Detection | None:
         rows = conn.execute(
             f"SELECT id, ts, kind, incident, data, dedupe FROM events "
             f"WHERE id > ? AND kind IN ({marks}) ORDER BY id", (fold.after_id, *KINDS))
-        fold.feed(_Row(int(i), _time(ts) or datetime.min.replace(tzinfo=UTC), str(kind),
+        fold.feed(_Row(int(i), parse_time(ts) or datetime.min.replace(tzinfo=UTC), str(kind),
                        incident, _json(data), dedupe) for i, ts, kind, incident, data, dedupe
                   in rows)
     except sqlite3.Error:

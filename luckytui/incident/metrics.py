@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from luckytui.durations import format_duration
 from luckytui.incident.model import SEVERITIES, Incident
 
 MTTA_TARGET_S = 5 * 60
@@ -138,18 +139,6 @@ def monthly(incidents: Iterable[Incident]) -> list[MonthReport]:
 
 # -- rendering -------------------------------------------------------------------------
 
-def duration_text(seconds: float | None) -> str:
-    """4m 05s · 1h 02m · 2d 03h; an em dash when there is no value."""
-    if seconds is None:
-        return "—"
-    s = int(seconds)
-    if s < 3600:
-        return f"{s // 60}m {s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
-
-
 def _mark(met: bool | None) -> str:
     return {True: "✓", False: "✖", None: " "}[met]
 
@@ -165,9 +154,9 @@ def _summary(r: MonthReport) -> list[str]:
     head += f" · {sev} · {r.open} open"
     if r.drills:
         head += f" · {_plural(len(r.drills), 'drill')} not counted ({', '.join(r.drills)})"
-    mtta = (f"MTTA mean {duration_text(r.mtta_mean_s)} over {r.mtta_n} of {r.count} "
+    mtta = (f"MTTA mean {format_duration(r.mtta_mean_s, 'mtt')} over {r.mtta_n} of {r.count} "
             f"acknowledged, {r.mtta_met} of {r.mtta_n} under 5 min")
-    mttr = (f"MTTR mean {duration_text(r.mttr_mean_s)} over {r.mttr_n} of {r.count} "
+    mttr = (f"MTTR mean {format_duration(r.mttr_mean_s, 'mtt')} over {r.mttr_n} of {r.count} "
             f"resolved, {r.mttr_met} of {r.mttr_n} under 30 min")
     clocks = (f"Response SLA {r.response_met} met, {r.response_missed} missed · "
               f"Status page updates {r.updates_met} met, {r.updates_missed} missed "
@@ -181,8 +170,9 @@ def _table(r: MonthReport, tz: tzinfo | None) -> list[str]:
     rows = [("NUMBER", "SEV", "DETECTED", "MTTA", "MTTR", "TITLE")]
     for i in r.incidents:
         rows.append((i.number, i.severity, i.detected.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                     f"{duration_text(i.mtta_s)} {_mark(i.mtta_met)}",
-                     f"{duration_text(i.mttr_s) if not i.open else 'open'} {_mark(i.mttr_met)}",
+                     f"{format_duration(i.mtta_s, 'mtt')} {_mark(i.mtta_met)}",
+                     f"{'open' if i.open else format_duration(i.mttr_s, 'mtt')} "
+                     f"{_mark(i.mttr_met)}",
                      i.title))
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths, strict=True))

@@ -13,6 +13,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from luckytui.durations import format_duration
+from luckytui.events import (
+    ACKNOWLEDGED,
+    CLOCK,
+    DECLARED,
+    KINDS,
+    NOTICE_SENT,
+    RESOLVED,
+    ROLE,
+    SEVERITY,
+    STATUS,
+    UPDATE_SENT,
+)
+from luckytui.timeparse import parse_time
+
 SEVERITIES = ("P1", "P2", "P3", "P4")
 STATUSES = ("Investigating", "Identified", "Monitoring", "Resolved")
 ROLES = ("IC", "TL", "COM", "SCR")
@@ -27,18 +42,7 @@ RESOLUTION_CHECKLIST = (
 )
 NUMBER = re.compile(r"^INC-(\d{4})-(\d{2})-(\d{2})-(\d{3,})$")
 
-DECLARED = "incident.declared"
-ACKNOWLEDGED = "incident.acknowledged"
-RESOLVED = "incident.resolved"
-SEVERITY = "incident.severity"
-STATUS = "incident.status"
-ROLE = "incident.role"
-NOTE = "incident.note"
-UPDATE_SENT = "incident.update_sent"  # a status update (the plan's template) was sent
-NOTICE_SENT = "incident.notice_sent"  # the P1 customer notification was sent
-CLOCK = "incident.clock"  # a clock met or missed: {"clock", "result", "due"}
-INCIDENT_KINDS = (DECLARED, ACKNOWLEDGED, RESOLVED, SEVERITY, STATUS, ROLE, NOTE,
-                  UPDATE_SENT, NOTICE_SENT, CLOCK)
+INCIDENT_KINDS = tuple(k for k in KINDS if k.startswith("incident."))
 
 
 class Record(Protocol):
@@ -140,8 +144,8 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
             continue
         d = r.data
         if r.kind == DECLARED:
-            started = min(_ts(d.get("started_at")) or r.ts, r.ts)
-            detected = min(max(_ts(d.get("detected_at")) or r.ts, started), r.ts)
+            started = min(parse_time(d.get("started_at"), "reject") or r.ts, r.ts)
+            detected = min(max(parse_time(d.get("detected_at"), "reject") or r.ts, started), r.ts)
             incidents[number] = Incident(
                 number=number, title=str(d.get("title", "")),
                 severity=str(d.get("severity", "P3")), status="Investigating",
@@ -214,20 +218,9 @@ def next_number(existing: Iterable[str], day: date) -> str:
     return f"{prefix}{max(used, default=0) + 1:03d}"
 
 
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else None
-
-
 def banner_text(incident: Incident, now: datetime) -> str:
     """INC-2026-11-26-001 · P2 · Investigating · 00:12:34 (drills marked)."""
-    seconds = int(incident.elapsed_s(now))
-    clock = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    clock = format_duration(incident.elapsed_s(now), "elapsed")
     drill = "DRILL · " if incident.drill else ""
     return f"{drill}{incident.number} · {incident.severity} · {incident.status} · {clock}"
 

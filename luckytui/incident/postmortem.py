@@ -13,36 +13,34 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from luckytui.incident import clocks as clock_rules
-from luckytui.incident.detection import (
+from luckytui.durations import format_duration
+from luckytui.events import (
+    ACKNOWLEDGED,
     ALERT_FIRED,
+    DECLARED,
+    DETECTION_KINDS,
     ENDPOINT_DOWN,
     ENDPOINT_FLAPPING,
-    failed_since,
-    fired_at,
-)
-from luckytui.incident.metrics import MTTA_TARGET_S, MTTR_TARGET_S, duration_text
-from luckytui.incident.model import (
-    ACKNOWLEDGED,
-    DECLARED,
+    INTENT,
     NOTICE_SENT,
-    RESOLUTION_CHECKLIST,
+    OUTCOME,
+    REFUSED,
     RESOLVED,
-    RESPONSE_SLA_S,
     ROLE,
-    ROLES,
     SEVERITY,
     STATUS,
     UPDATE_SENT,
-    Incident,
 )
-from luckytui.mitigations.runner import INTENT, OUTCOME, undo_prefix, unfinished
+from luckytui.incident import clocks as clock_rules
+from luckytui.incident.detection import failed_since, fired_at
+from luckytui.incident.metrics import MTTA_TARGET_S, MTTR_TARGET_S
+from luckytui.incident.model import RESOLUTION_CHECKLIST, RESPONSE_SLA_S, ROLES, Incident
+from luckytui.mitigations.runner import undo_prefix, unfinished
 from luckytui.signals import describe
 from luckytui.store import EventLog, LogRecord
 from luckytui.text import visible
 
-STARTERS = (ALERT_FIRED, ENDPOINT_DOWN, ENDPOINT_FLAPPING)  # what can start an incident
-REFUSED = "mitigation.refused"
+STARTERS = DETECTION_KINDS  # what can start an incident
 ROLE_NAMES = {"IC": "Incident Commander", "TL": "Technical Lead", "COM": "Communications",
               "SCR": "Scribe"}
 
@@ -129,16 +127,6 @@ def _line(r: LogRecord, times: _Times) -> list[str]:
     if r.kind in (UPDATE_SENT, NOTICE_SENT) and str(d.get("text", "")).strip():
         out += [f"  > {line}".rstrip() for line in str(d["text"]).strip().splitlines()]
     return out
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else None
 
 
 def _first(records: Sequence[LogRecord], kind: str, **data: Any) -> LogRecord | None:
@@ -229,19 +217,15 @@ def _checklist(inc: Incident) -> list[str]:
             else f"- [ ] {item} ({inc.checklist.get(item, 'not answered')})" for item in items]
 
 
-def _window(seconds: int) -> str:
-    return f"{seconds // 3600} h" if seconds >= 3600 else f"{seconds // 60} min"
-
-
 def _response(inc: Incident, times: _Times) -> list[str]:
     def verdict(value: float | None, target: int) -> str:
         return "met" if value is not None and value < target else "missed"
 
     mtta = ("not acknowledged" if inc.mtta_s is None else
-            f"{duration_text(inc.mtta_s)} — target < 5 min: "
+            f"{format_duration(inc.mtta_s, 'mtt')} — target < 5 min: "
             f"{verdict(inc.mtta_s, MTTA_TARGET_S)}")
     mttr = ("ongoing" if inc.mttr_s is None else
-            f"{duration_text(inc.mttr_s)} — target < 30 min: "
+            f"{format_duration(inc.mttr_s, 'mtt')} — target < 30 min: "
             f"{verdict(inc.mttr_s, MTTR_TARGET_S)}")
     response = clock_rules.response_clock(inc, inc.acknowledged_at or inc.declared_at)
     judged = response.severity or inc.severity  # the severity in force while it ran
@@ -249,7 +233,8 @@ def _response(inc: Incident, times: _Times) -> list[str]:
     sla_state = response.state if not response.open else "not acknowledged"
     lines = [f"- MTTA (acknowledged − detected): {mtta}",
              f"- MTTR (resolved − detected): {mttr}",
-             f"- Response SLA ({judged}: acknowledge within {_window(sla)}): {sla_state}"]
+             f"- Response SLA ({judged}: acknowledge within "
+             f"{format_duration(sla, 'window')}): {sla_state}"]
     sent = ", ".join(times.hm(t) for t in inc.updates_sent)
     lines.append(f"- Status updates sent: {len(inc.updates_sent)}" + (f" ({sent})" if sent else ""))
     deadlines = [v for k, v in inc.clocks.items() if k.startswith(f"{clock_rules.STATUS_UPDATE}@")]

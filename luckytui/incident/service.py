@@ -5,24 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from luckytui.incident import clocks as clock_rules
-from luckytui.incident.detection import detect
-from luckytui.incident.model import (
+from luckytui.events import (
     ACKNOWLEDGED,
     CLOCK,
     DECLARED,
-    INCIDENT_KINDS,
     NOTE,
     NOTICE_SENT,
-    RESOLUTION_CHECKLIST,
     RESOLVED,
     ROLE,
-    ROLES,
-    SEVERITIES,
     SEVERITY,
     STATUS,
-    STATUSES,
     UPDATE_SENT,
+)
+from luckytui.incident import clocks as clock_rules
+from luckytui.incident.detection import detect
+from luckytui.incident.model import (
+    INCIDENT_KINDS,
+    RESOLUTION_CHECKLIST,
+    ROLES,
+    SEVERITIES,
+    STATUSES,
     Incident,
     active_incident,
     fold,

@@ -29,12 +29,10 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
+from luckytui.events import INTENT, OUTCOME
 from luckytui.incident.clocks import UPDATE_EVERY, update_clocks
 from luckytui.incident.model import Incident
 from luckytui.incident.triage import Triage
-
-INTENT = "mitigation.intent"  # the kinds luckytui.mitigations.runner writes
-OUTCOME = "mitigation.outcome"
 
 STATUS_TEMPLATE = (
     "🚨 INCIDENT UPDATE [P{severity}]\n"

@@ -22,8 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from luckytui.signals import NOT_CHECKED
-from luckytui.snapshots import AlertsSnapshot, EndpointResult, EndpointsSnapshot
+from luckytui.snapshots import NOT_CHECKED, AlertsSnapshot, EndpointResult, EndpointsSnapshot
 
 SLOW_MS = 2000.0  # the plan: slow responses 2-5 s are P3
 VERY_SLOW_MS = 5000.0  # beyond the P3 band: treated as degradation > 50 % (P2)

@@ -59,6 +59,7 @@ from luckytui.store.sqlitefile import (
     rw_uri,
     setup,
 )
+from luckytui.timeparse import parse_iso
 
 __all__ = [
     "GENESIS_HASH",
@@ -169,7 +170,7 @@ def _format_ts(ts: datetime) -> str:
 
 
 def _parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+    return parse_iso(text).astimezone(UTC)
 
 
 def _utc_now() -> datetime:

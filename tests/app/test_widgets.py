@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rich.console import RenderableType
-from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import DataTable
 
 from luckytui.snapshots import (
     Alert,
@@ -31,10 +24,22 @@ from luckytui.snapshots import (
     SourceStatus,
     Statement,
 )
+from tests.app.widgetkit import (
+    NOW,
+    SIZE,
+    Host,
+    column,
+    ok,
+    plain,
+    record_refreshes,
+    record_repaints,
+    row_text,
+    screen_text,
+    style,
+)
 from widgets import (
     AlertsPane,
     Banner,
-    ColumnSpec,
     DatabasePane,
     DiffTable,
     EndpointsPane,
@@ -42,102 +47,9 @@ from widgets import (
     SlowQueriesPane,
     TimelineItem,
     TimelinePane,
-    format_age,
     spark_text,
 )
 from widgets.pane import Pane, TextLine
-from widgets.table import cell, rcell
-
-NOW = datetime(2026, 11, 26, 3, 12, 0, tzinfo=UTC)
-SIZE = (160, 48)
-
-
-# --- helpers ------------------------------------------------------------------
-
-
-class Host(App[None]):
-    """Mounts the widgets under test and nothing else."""
-
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self._widgets = widgets
-
-    def compose(self) -> ComposeResult:
-        yield from self._widgets
-
-
-def screen_text(app: App[Any]) -> str:
-    """The whole screen as plain text, line by line."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-def plain(value: object) -> str:
-    return value.plain if isinstance(value, Text) else str(value)
-
-
-def style(value: object) -> str:
-    assert isinstance(value, Text)
-    return str(value.style)
-
-
-def row_text(table: DiffTable, key: str) -> list[str]:
-    return [plain(value) for value in table.get_row(key)]
-
-
-def column(table: DiffTable, key: str) -> list[str]:
-    return [plain(value) for value in table.get_column(key)]
-
-
-def ok(name: str) -> SourceState:
-    return SourceState(name, SourceStatus.OK, NOW)
-
-
-@contextmanager
-def record_refreshes(widget: Widget) -> Iterator[list[tuple[tuple[Region, ...], bool, bool]]]:
-    """Record every refresh(...) of ``widget``: (regions, repaint, layout)."""
-    calls: list[tuple[tuple[Region, ...], bool, bool]] = []
-    original = widget.refresh
-
-    def spy(*regions: Region, repaint: bool = True, layout: bool = False,
-            recompose: bool = False) -> Any:
-        calls.append((regions, repaint, layout))
-        return original(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    widget.refresh = spy  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        del widget.refresh
-
-
-def full_repaints(calls: Sequence[tuple[tuple[Region, ...], bool, bool]]) -> int:
-    return sum(1 for regions, repaint, _ in calls if repaint and not regions)
-
-
-@contextmanager
-def record_repaints(widget: Widget) -> Iterator[list[tuple[Region, ...]]]:
-    """Record what ``widget`` really marks for repainting: () is the whole widget."""
-    calls: list[tuple[Region, ...]] = []
-    original = widget._set_dirty
-
-    def spy(*regions: Region) -> None:
-        calls.append(regions)
-        original(*regions)
-
-    widget._set_dirty = spy  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        del widget._set_dirty
-
-
-COLUMNS = [ColumnSpec("name", "NAME"), ColumnSpec("value", "VALUE", 6, "right")]
-
-
-def simple_rows(*names: str, values: dict[str, str] | None = None) -> list[tuple[str, list[str]]]:
-    values = values or {}
-    return [(name, [name, values.get(name, "1")]) for name in names]
-
 
 # --- sample snapshots ---------------------------------------------------------
 
@@ -255,199 +167,6 @@ def test_spark_text_shapes() -> None:
     assert spark_text([1.0, math.nan, 1.0], 3) == "█ █"
     assert spark_text([1.0], 0) == ""
     assert all(len(spark_text([1.0, 2.0], w)) == w for w in range(1, 12))
-
-
-def test_format_age() -> None:
-    assert format_age(4) == "4s"
-    assert format_age(125) == "2m 05s"
-    assert format_age(3780) == "1h 03m"
-    assert format_age(2 * 86400 + 4 * 3600) == "2d 04h"
-    assert format_age(-3) == "0s"
-
-
-# --- DiffTable ----------------------------------------------------------------
-
-
-async def test_diff_table_rows_cells_and_no_markup() -> None:
-    table = DiffTable(COLUMNS)
-    app = Host(table)
-    async with app.run_test(size=SIZE) as pilot:
-        table.sync_rows([("a", ["[bold]a[/bold]", "ARRAY[1,2]"]), ("b", ["b"])])
-        await pilot.pause()
-        assert table.row_keys() == ["a", "b"]
-        assert row_text(table, "a") == ["[bold]a[/bold]", "ARRAY[1,2]"]
-        assert row_text(table, "b") == ["b", ""]  # missing cells are blank
-        assert table.cursor_type == "row" and table.zebra_stripes is False
-        assert "[bold]a[/bold]" in screen_text(app)
-        # a key given twice is one row, where it first comes, with the later cells
-        table.sync_rows([("x", ["1"]), ("a", ["a"]), ("x", ["2"])])
-        await pilot.pause()
-        assert table.row_keys() == ["x", "a"] and table.row_count == 2
-        assert row_text(table, "x") == ["2", ""]
-        table.sync_rows([("a", ["a"]), ("x", ["3"]), ("a", ["a2"])])  # and again, updated
-        await pilot.pause()
-        assert table.row_keys() == ["a", "x"] and table.row_count == 2
-        assert row_text(table, "a") == ["a2", ""] and row_text(table, "x") == ["3", ""]
-
-
-async def test_diff_table_cursor_follows_key_on_reorder_insert_and_remove() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=SIZE) as pilot:
-        table.sync_rows(simple_rows("a", "b", "c", "d"))
-        table.focus()
-        await pilot.press("down", "down")
-        assert table.selected_key() == "c"
-
-        table.sync_rows(simple_rows("c", "a", "d", "b"))  # reorder
-        assert table.selected_key() == "c" and table.cursor_row == 0
-
-        table.sync_rows(simple_rows("x", "y", "c", "a", "d", "b"))  # added above
-        assert table.selected_key() == "c" and table.cursor_row == 2
-
-        table.sync_rows(simple_rows("y", "c", "d", "b"))  # removed above
-        assert table.selected_key() == "c" and table.cursor_row == 1
-
-        table.sync_rows(simple_rows("y", "d", "b"))  # the selected row left: same index
-        assert table.selected_key() == "d" and table.cursor_row == 1
-
-        table.sync_rows(simple_rows("y"))  # fewer rows than the index: the last one
-        assert table.selected_key() == "y"
-
-        table.sync_rows([])
-        assert table.selected_key() is None and table.row_count == 0
-        table.sync_rows(simple_rows("n", "m"))
-        assert table.selected_key() == "n"
-        await pilot.pause()
-        assert plain(table.get_row_at(0)[0]) == "n"
-
-
-async def test_diff_table_posts_highlight_only_when_the_selected_key_changes() -> None:
-    table = DiffTable(COLUMNS)
-    seen: list[DataTable.RowHighlighted] = []
-
-    def hook(message: object) -> None:
-        if isinstance(message, DataTable.RowHighlighted) and message not in seen:
-            seen.append(message)  # once, however far it bubbles
-
-    async with Host(table).run_test(size=SIZE, message_hook=hook) as pilot:
-        table.sync_rows(simple_rows("a", "b", "c"))
-        await pilot.pause()
-        table.move_cursor(row=1)
-        await pilot.pause()
-        seen.clear()
-        table.sync_rows(simple_rows("c", "b", "a"))  # b moves nowhere: index 1 still
-        table.sync_rows(simple_rows("b", "c", "a"))  # b moves to 0: same key
-        await pilot.pause()
-        assert seen == []
-        table.sync_rows(simple_rows("c", "a"))  # b is gone
-        await pilot.pause()
-        assert [m.row_key.value for m in seen] == ["c"]
-
-
-async def test_diff_table_unchanged_data_costs_nothing() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=SIZE) as pilot:
-        rows = simple_rows(*(f"row{i}" for i in range(30)))
-        table.sync_rows(rows)
-        await pilot.pause()
-        count_before = table._update_count
-        updates: list[object] = []
-        table.update_cell = lambda *a, **k: updates.append(a)  # type: ignore[method-assign]
-        with record_refreshes(table) as calls:
-            for _ in range(3):
-                # equal, not identical: new Text objects with the same content and style
-                table.sync_rows([(k, [cell(a), rcell(b)]) for k, (a, b) in rows])
-                table.sync_rows(simple_rows(*(f"row{i}" for i in range(30))))
-            await pilot.pause()
-        assert calls == []
-        assert updates == []
-        assert table._update_count == count_before
-
-
-async def test_diff_table_repaints_only_changed_rows() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=SIZE) as pilot:
-        names = [f"row{i}" for i in range(30)]
-        table.sync_rows(simple_rows(*names))
-        await pilot.pause()
-        with record_refreshes(table) as calls:
-            table.sync_rows(simple_rows(*names, values={"row3": "2", "row7": "3"}))
-            await pilot.pause()
-        assert full_repaints(calls) == 0
-        repainted = [regions[0] for regions, _, _ in calls if regions]
-        assert len(repainted) == 2
-        header = table.header_height
-        assert {r.y for r in repainted} == {3 + header, 7 + header}
-        assert all(r.height == 1 for r in repainted)
-        assert column(table, "value")[3] == "2" and column(table, "value")[7] == "3"
-
-        # a style change alone is a change too (Text equality ignores the base style)
-        def styled(colour: str) -> list[tuple[str, list[RenderableType]]]:
-            return [(k, [k, Text("1", style=colour if k == "row5" else "", justify="right")])
-                    for k in names]
-
-        table.sync_rows(styled("red"))
-        await pilot.pause()
-        with record_refreshes(table) as calls:
-            table.sync_rows(styled("green"))
-            await pilot.pause()
-        assert full_repaints(calls) == 0 and len(calls) == 1
-        assert "green" in style(table.get_row("row5")[1])
-
-
-async def test_diff_table_full_repaint_when_most_rows_change() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=(80, 20)) as pilot:
-        names = [f"row{i}" for i in range(40)]
-        table.sync_rows(simple_rows(*names))
-        await pilot.pause()
-        with record_refreshes(table) as calls:
-            table.sync_rows(simple_rows(*names, values={n: "9" for n in names}))
-            await pilot.pause()
-        assert full_repaints(calls) == 1
-        assert not [c for c in calls if c[0]]  # no row-by-row repaints on top
-
-
-async def test_diff_table_appending_repaints_only_new_rows() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=SIZE) as pilot:
-        table.sync_rows(simple_rows("a", "b", "c"))
-        await pilot.pause()
-        with record_repaints(table) as dirty:
-            table.sync_rows(simple_rows("a", "b", "c", "d"))
-            await pilot.pause()
-        assert () not in dirty  # no full repaint, though the virtual size grew
-        assert [r.y for regions in dirty for r in regions] == [3 + table.header_height]
-        assert row_text(table, "d") == ["d", "1"]
-        assert table.virtual_size.height == 4 + table.header_height
-
-
-async def test_diff_table_reorder_repaints_only_the_lines_that_changed() -> None:
-    table = DiffTable(COLUMNS)
-    async with Host(table).run_test(size=SIZE) as pilot:
-        names = [f"row{i}" for i in range(20)]
-        table.sync_rows(simple_rows(*names))
-        await pilot.pause()
-        swapped = list(names)
-        swapped[4], swapped[9] = swapped[9], swapped[4]
-        with record_repaints(table) as dirty:
-            table.sync_rows(simple_rows(*swapped))
-            await pilot.pause()
-        header = table.header_height
-        assert sorted(r.y for regions in dirty for r in regions) == [4 + header, 9 + header]
-        assert table.row_keys() == swapped
-        assert plain(table.get_row_at(4)[0]) == "row9"
-
-
-async def test_diff_table_fill_column_takes_the_rest_of_the_width() -> None:
-    table = DiffTable([ColumnSpec("id", "ID", 4), ColumnSpec("text", "TEXT", fill=True)])
-    async with Host(table).run_test(size=(60, 10)) as pilot:
-        table.sync_rows([("1", ["1", "x" * 200])])
-        await pilot.pause()
-        widths = [c.get_render_width(table) for c in table.columns.values()]
-        assert sum(widths) == table.scrollable_content_region.width
-        assert table.virtual_size.width <= table.scrollable_content_region.width
-        assert "…" in screen_text(table.app)
 
 
 # --- Pane status line ---------------------------------------------------------
@@ -822,7 +541,6 @@ def test_many_deployments_stay_on_one_line() -> None:
 
 
 def test_many_down_endpoints_are_counted_not_listed() -> None:
-    from datetime import UTC, datetime
 
     from luckytui.snapshots import EndpointResult
     from widgets.endpoints import summary_line
@@ -834,7 +552,6 @@ def test_many_down_endpoints_are_counted_not_listed() -> None:
 
 
 def test_warning_events_line() -> None:
-    from datetime import UTC, datetime
 
     from luckytui.snapshots import KubeWarning, PodsSnapshot
     from widgets.pods import warnings_line

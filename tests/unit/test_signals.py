@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from luckytui.redact import redact_url, redact_urls
 from luckytui.signals import (
     ENDPOINT_DOWN,
     ENDPOINT_UP,
     EndpointChange,
     EndpointWatch,
     describe,
-    format_duration,
     logged_endpoints_down,
     record_endpoint_changes,
-    redact_url,
-    redact_urls,
 )
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
 from luckytui.store.log import EventLog
@@ -168,6 +166,8 @@ def test_change_carries_no_credentials_or_query() -> None:
     (URL, "https://api.luckygas.com.tw/api/v1/analytics/executive"),
     ("http://user@[::1]:8080/health?x=1", "http://[::1]:8080/health"),
     ("https://api.example/plain", "https://api.example/plain"),
+    ("http://u:pw@[::1/x?token=abc", "[::1/x"),  # not a URL urlsplit reads
+    ("http://[::1/x password=hunter2", "http://[::1/x password=***"),
 ])
 def test_redact_url(url: str, want: str) -> None:
     assert redact_url(url) == want
@@ -177,14 +177,6 @@ def test_redact_urls_in_text() -> None:
     text = "GET http://a:b@h/x?api_key=k failed; see https://h/y?sig=z"
     assert redact_urls(text) == "GET http://h/x failed; see https://h/y"
     assert redact_urls("no url here") == "no url here"
-
-
-@pytest.mark.parametrize(("seconds", "text"), [
-    (0, "0s"), (45, "45s"), (190, "3m 10s"), (180, "3m"), (3900, "1h 05m"),
-    (93600, "1d 02h"),
-])
-def test_format_duration(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
 
 
 # --- recording to a shared log ----------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Pods as the API serves them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luckytui.sim.kube.base import ApiBase
+from luckytui.sim.kube.common import Json, _ip, _iso, _uid, cpu_quantity, human_duration
+from luckytui.sim.model import SimPod
+
+
+class PodsApi(ApiBase):
+    """Pods: their JSON (cached on what is served of them) and `kubectl get` rows."""
+
+    def _pods(self, ns: str | None) -> list[SimPod]:
+        return list(self.model.pods.values()) if ns in (None, self.ns) else []
+
+    def _pod_status_text(self, p: SimPod) -> str:
+        if p.terminating_at is not None:
+            return "Terminating"
+        if self.model.now < p.ready_at:
+            return "ContainerCreating" if p.node else "Pending"
+        return "Running"
+
+    def _pod_fields(self, p: SimPod) -> dict[str, str]:
+        return {"metadata.name": p.name, "metadata.namespace": self.ns,
+                "spec.nodeName": p.node, "status.phase": p.phase(self.model.now),
+                "spec.restartPolicy": "Always", "spec.schedulerName": "default-scheduler",
+                "spec.serviceAccountName": "default", "status.podIP": _ip(p.uid, 4),
+                "status.nominatedNodeName": ""}
+
+    def _pod_row(self, p: SimPod) -> list[Any]:
+        now = self.model.now
+        return [p.name, f"{1 if p.ready(now) else 0}/1", self._pod_status_text(p),
+                str(p.restarts), human_duration(now - p.created),
+                _ip(p.uid, 4) if p.node and now >= p.ready_at else "<none>",
+                p.node or "<none>", "<none>", "<none>"]
+
+    def _containers(self, name: str, req_m: int, lim_m: int, mem_mi: int,
+                    env: dict[str, str] | None = None) -> list[Json]:
+        c: Json = {"name": name, "image": self._image(name)}
+        if env:
+            c["env"] = [{"name": k, "value": v} for k, v in env.items()]
+        c["resources"] = {
+            "limits": {"cpu": cpu_quantity(lim_m), "memory": f"{mem_mi}Mi"},
+            "requests": {"cpu": cpu_quantity(req_m), "memory": f"{mem_mi // 2}Mi"},
+        }
+        return [c]
+
+    def _pod_key(self, p: SimPod) -> tuple[object, ...]:
+        """Everything a pod's JSON depends on besides its immutable fields."""
+        return (p.resource_version, self.model.now >= p.ready_at, p.terminating_at, p.restarts,
+                p.node)
+
+    def _rs_uid(self, deployment: str, template_hash: str) -> str:
+        key = f"{deployment}-{template_hash}"
+        uid = self._rs_uids.get(key)
+        if uid is None:
+            uid = self._rs_uids[key] = _uid("rs", key)
+        return uid
+
+    def pod_json(self, p: SimPod) -> Json:
+        now = self.model.now
+        running = now >= p.ready_at
+        ready = running and p.terminating_at is None
+        meta = self.meta(p.name, p.uid, p.resource_version, p.created, self.ns)
+        if p.terminating_at is not None:
+            meta["deletionTimestamp"] = _iso(p.terminating_at)
+            meta["deletionGracePeriodSeconds"] = 30
+        meta["labels"] = p.labels
+        meta["ownerReferences"] = [{
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "name": f"{p.deployment}-{p.template_hash}",
+            "uid": self._rs_uid(p.deployment, p.template_hash),
+            "controller": True, "blockOwnerDeletion": True}]
+        containers = self._containers(p.deployment, p.cpu_request_m, p.cpu_limit_m,
+                                      p.memory_limit_mi)
+        spec: Json = {"containers": containers, "restartPolicy": "Always"}
+        status: Json = {"phase": "Running" if running else "Pending"}
+        node = self.model.nodes.get(p.node)
+        if node is None:
+            status["conditions"] = [{"type": "PodScheduled", "status": "False",
+                                     "reason": "Unschedulable",
+                                     "message": "0/0 nodes are available: node(s) were "
+                                                "unschedulable.",
+                                     "lastTransitionTime": _iso(p.created)}]
+            return {"metadata": meta, "spec": spec, "status": status}
+        spec["nodeName"] = p.node
+        status["conditions"] = [{"type": "Ready", "status": "True" if ready else "False",
+                                 "lastTransitionTime": _iso(p.ready_at if running else p.created)}]
+        status["hostIP"] = _ip(node.uid, 128)
+        if running:
+            status["podIP"] = _ip(p.uid, 4)
+        status["startTime"] = _iso(p.created)
+        image = containers[0]["image"]
+        cs: Json = {"name": p.deployment, "image": image, "imageID": self._image_id(image),
+                    "ready": ready, "restartCount": p.restarts, "started": running}
+        if running:
+            cs["state"] = {"running": {"startedAt": _iso(p.ready_at - 1)}}
+        else:
+            cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
+        status["containerStatuses"] = [cs]
+        return {"metadata": meta, "spec": spec, "status": status}
+
