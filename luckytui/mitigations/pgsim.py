@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from luckytui.mitigations.pg import CLIENT_BACKEND, PgOpsError, iso, parse_time
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow
+from luckytui.mitigations.pg import iso, parse_time
+from luckytui.systems.http import AnswerLimit, AnswerTooLarge, AnswerTooSlow
+from luckytui.systems.postgres import CLIENT_BACKEND, PgOpsError
 
 
 class SimPgOps:
@@ -29,8 +30,7 @@ class SimPgOps:
 
         import aiohttp
 
-        from luckytui.sources.bounded import read_async
-        from luckytui.sources.endpoints import describe_error
+        from luckytui.systems.http import describe_error, read_async
 
         try:
             async with aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},

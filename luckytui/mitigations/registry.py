@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from luckytui.config import ConfigError, DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
-from luckytui.sources.bounded import AnswerLimit, api_limit
+from luckytui.systems.http import AnswerLimit, api_limit
 
 
 def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Action]:
@@ -21,7 +21,7 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
     actions: list[Any] = []
     if settings.kube is not None:
         from luckytui.mitigations.k8s import KubeContext, kube_actions
-        from luckytui.mitigations.kubeops import KubeOps
+        from luckytui.systems.kubernetes import KubeOps
 
         k = settings.kube
         ops = KubeOps(k.kubeconfig, k.context, k.namespace, limit=api_limit(settings.limits))
@@ -45,8 +45,9 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
 
 def _pg_actions(db: DatabaseSettings, force: bool, limit: AnswerLimit) -> list[Any]:
     """The PostgreSQL remedies on the first configured database."""
-    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, pg_actions
+    from luckytui.mitigations.pg import PgContext, pg_actions
     from luckytui.mitigations.pgsim import SimPgOps
+    from luckytui.systems.postgres import PgOps, RealPgOps
 
     ops: PgOps
     if db.dsn:

@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from luckytui.snapshots import Alert, AlertsSnapshot
 from luckytui.sources.base import SourceError
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
-from luckytui.sources.endpoints import describe_error
+from luckytui.systems.http import (
+    AnswerLimit,
+    AnswerTooLarge,
+    AnswerTooSlow,
+    describe_error,
+    read_async,
+)
 
 if TYPE_CHECKING:
     import aiohttp

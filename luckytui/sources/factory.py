@@ -7,11 +7,11 @@ from typing import Any
 from luckytui.config import Settings
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import Source
-from luckytui.sources.bounded import api_limit, probe_limit
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec
 from luckytui.sources.kube import KubeSource
 from luckytui.sources.postgres import PostgresSource, SimPostgresSource
 from luckytui.sources.prometheus import PrometheusCpu
+from luckytui.systems.http import api_limit, probe_limit
 
 CPU_HISTORY = 20  # samples in each pod's CPU trend
 CPU_TOP = 200  # pods whose CPU is read each refresh: the pane shows the top 100

@@ -21,10 +21,22 @@ from urllib.parse import quote
 
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
 from luckytui.sources.base import SourceError, one_line
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
-from luckytui.sources.endpoints import describe_error
-from luckytui.sources.pgerrors import describe_pg_error, mask_passwords
-from luckytui.sources.pgown import forget, register, server_key
+from luckytui.systems.http import (
+    AnswerLimit,
+    AnswerTooLarge,
+    AnswerTooSlow,
+    describe_error,
+    read_async,
+)
+from luckytui.systems.postgres import (
+    CLIENT_BACKEND,
+    SQL_MARK,
+    describe_pg_error,
+    forget,
+    mask_passwords,
+    register,
+    server_key,
+)
 
 if TYPE_CHECKING:
     import aiohttp
@@ -34,7 +46,6 @@ STATEMENTS_HINT = (
     "pg_stat_statements is not installed: add it to shared_preload_libraries "
     "and CREATE EXTENSION pg_stat_statements"
 )
-CLIENT_BACKEND = "client backend"
 IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
 
 
@@ -255,15 +266,6 @@ class SimPostgresSource:
 
 # --- a real server ----------------------------------------------------------------------
 
-# Every statement luckytui sends starts with this comment, so that a DBA can tell
-# its queries apart in pg_stat_statements and the server log. The slow statements
-# list leaves out an entry only when it is both marked and recorded under the role
-# luckytui connects as (pg_stat_statements' userid): the same statement run by
-# any other role is its own entry, and is shown. (pg_stat_statements merges
-# statements that differ only in comments or constants into one entry per role,
-# so under luckytui's own role they cannot be told apart: give luckytui a role
-# of its own, e.g. a member of pg_monitor.)
-SQL_MARK = "/* luckytui */"
 
 # One scan of pg_stat_activity per refresh, an aggregate, so its answer is one row:
 # - max_connections; our own pid (excluded from the counts; through a pooler it

@@ -20,7 +20,7 @@ A custom query may say `$namespace` where the namespace goes.
 
 Every failure is a `SourceError` with one line: connection refused, timed
 out, an HTTP status, a malformed answer, an answer over its size or time limit
-(`bounded.AnswerLimit`: the session's adapter streams every body and stops
+(`http.AnswerLimit`: the session's adapter streams every body and stops
 reading past the limit), or the error text Prometheus gave for the query.
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from luckytui.sources.base import SourceError, one_line
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
+from luckytui.systems.http import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
 
 NAMESPACE_PLACEHOLDER = "$namespace"
 DEFAULT_QUERY = ('sum by (pod) (rate(container_cpu_usage_seconds_total'

@@ -24,7 +24,6 @@ from luckytui.mitigations.base import ActionError
 from luckytui.mitigations.pg import (
     PgContext,
     ReadOnly,
-    RealPgOps,
     SignalBackend,
     TerminateMany,
     iso,
@@ -34,6 +33,7 @@ from luckytui.mitigations.pgsim import SimPgOps
 from luckytui.mitigations.registry import build_actions
 from luckytui.sim.model import DATABASE as SIM_DATABASE
 from luckytui.sim.runner import Simulation
+from luckytui.systems.postgres import RealPgOps
 from tests.integration.pg import (
     DATABASE,
     PLAIN_DATABASE,
