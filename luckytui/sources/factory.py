@@ -16,11 +16,6 @@ from luckytui.systems.http import api_limit, probe_limit
 CPU_HISTORY = 20  # samples in each pod's CPU trend
 CPU_TOP = 200  # pods whose CPU is read each refresh: the pane shows the top 100
 
-# which panes each source feeds
-PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",),
-            "alerts": ("alerts",)}
-
-
 def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]]:
     """One source per configured system; an unconfigured one is simply absent.
     watch=False for one-shot reads (`luckytui check`): pods by one list, no watch."""
@@ -67,16 +62,3 @@ def preload_clients(names: tuple[str, ...]) -> None:
         import kubernetes.config  # noqa: F401
     if "prometheus" in names:
         import prometheus_api_client.prometheus_connect  # noqa: F401
-
-
-def configured_source_names(settings: Settings) -> list[str]:
-    names = []
-    if settings.kube is not None:
-        names.append("kube")
-    if settings.databases:
-        names.append("db")
-    if settings.endpoints or settings.login:
-        names.append("endpoints")
-    if settings.prometheus is not None:
-        names.append("alerts")
-    return names

@@ -25,7 +25,7 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from luckytui.systems.errors import SourceError
 
@@ -230,42 +230,3 @@ def _describe_aiohttp(exc: BaseException) -> str | None:
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}: {exc.message}" if exc.message else f"HTTP {exc.status}"
     return None
-
-
-USER_AGENT = "luckytui/0.1"
-
-
-class Http(Protocol):
-    """What luckytui needs of an HTTP API: one bounded request, its status and body.
-    A failure is a `SourceError` (over a limit) or the client's own exception
-    (`describe_error` words it)."""
-
-    async def request(self, method: str, url: str, *,
-                      json: Any = None) -> tuple[int, bytes]: ...
-
-    async def aclose(self) -> None: ...
-
-
-class HttpClient:
-    """The real adapter: aiohttp, one session kept open, no cookies, redirects not
-    followed, every answer bounded by `limit` and `timeout_s`."""
-
-    def __init__(self, limit: AnswerLimit | None = None, timeout_s: float = 5.0) -> None:
-        self.limit = limit or AnswerLimit()
-        self.timeout_s = timeout_s
-        self._session: aiohttp.ClientSession | None = None
-
-    async def request(self, method: str, url: str, *,
-                      json: Any = None) -> tuple[int, bytes]:
-        import aiohttp
-
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT},
-                                                  cookie_jar=aiohttp.DummyCookieJar())
-        return await read_async(self._session, method, url, self.limit, self.timeout_s,
-                                json=json, allow_redirects=False)
-
-    async def aclose(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
