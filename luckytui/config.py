@@ -48,7 +48,9 @@ class PrometheusSettings:
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     name: str  # the name shown on screen
-    sim_url: str | None = None  # the simulation's activity endpoint
+    # an HTTP API serving the database's activity instead of libpq (a twin the
+    # composition root registers); `sim_url` is accepted for it in the file
+    api_url: str | None = None
     dsn: str | None = None  # libpq connection string, without a password
 
 
@@ -214,14 +216,16 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         if not isinstance(table, dict):
             raise top.fail(f"databases[{i}]", "must be a table ([[databases]])")
         d = _Reader(where, table, f"databases[{i}].")
-        d.check_keys({"name", "sim_url", "dsn"})
+        d.check_keys({"name", "api_url", "sim_url", "dsn"})
+        if "api_url" in table and "sim_url" in table:
+            raise d.fail("sim_url", "is another name for api_url; give one of them")
         dsn = d.get("dsn", str)
         if dsn and _dsn_has_password(dsn):
             raise d.fail("dsn", "has a password in it; use ~/.pgpass or PGPASSWORD instead")
-        db = DatabaseSettings(d.name("name", required=True), _url(d, "sim_url",
-                              required=False), dsn)
-        if not db.sim_url and not db.dsn:
-            raise d.fail("dsn", "is required (or sim_url for the simulation)")
+        api_url = _url(d, "sim_url" if "sim_url" in table else "api_url", required=False)
+        db = DatabaseSettings(d.name("name", required=True), api_url, dsn)
+        if not db.api_url and not db.dsn:
+            raise d.fail("dsn", "is required (or api_url for a database served over HTTP)")
         dbs.append(db)
     login = None
     if "login" in data:
@@ -532,7 +536,7 @@ def describe_settings(settings: Settings) -> str:
             lines.append(f"postgresql {db.name}: {db.dsn} (password, if any, from "
                          f"PGPASSWORD, ~/.pgpass or a service file)")
         else:
-            lines.append(f"postgresql {db.name}: simulated at {db.sim_url}")
+            lines.append(f"postgresql {db.name}: served over HTTP at {db.api_url}")
     if settings.login is not None:
         lg = settings.login
         if lg.password_env:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from luckytui.config import ConfigError, DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
@@ -46,17 +45,18 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
 def _pg_actions(db: DatabaseSettings, force: bool, limit: AnswerLimit) -> list[Any]:
     """The PostgreSQL remedies on the first configured database."""
     from luckytui.mitigations.pg import PgContext, pg_actions
-    from luckytui.mitigations.pgsim import SimPgOps
-    from luckytui.systems.postgres import PgOps, RealPgOps
+    from luckytui.systems.postgres import PgOps, PgOpsError, RealPgOps, twin_for
 
     ops: PgOps
     if db.dsn:
         ops, database = RealPgOps(db.dsn), dsn_database(db.dsn)
     else:
-        assert db.sim_url is not None
-        base, sep, rest = db.sim_url.rstrip("/").partition("/databases/")
-        database = unquote(rest.split("/", 1)[0]) if sep and rest else db.name
-        ops = SimPgOps(base, database, limit=limit)
+        assert db.api_url is not None
+        try:
+            twin = twin_for(db.api_url)
+        except PgOpsError as exc:
+            raise ConfigError(f"databases: {exc}") from None
+        ops, database = twin.ops(db.api_url, db.name, limit)
     return pg_actions(PgContext(ops, database, force=force))
 
 

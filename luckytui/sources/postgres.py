@@ -3,7 +3,7 @@
 `build_db_snapshot` turns rows shaped like `pg_stat_activity` (with
 `pg_blocking_pids` folded in as `blocked_by`) and `pg_stat_statements` into a
 `DbSnapshot`. It is pure, and shared by every way of reaching a database: the
-simulation's activity API (`SimPostgresSource`, below) and a real server.
+real server (`PostgresSource`, below) and any twin serving the same rows.
 """
 
 from __future__ import annotations
@@ -11,23 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
 from luckytui.sources.base import SourceError, one_line
-from luckytui.systems.http import (
-    AnswerLimit,
-    AnswerTooLarge,
-    AnswerTooSlow,
-    describe_error,
-    read_async,
-)
 from luckytui.systems.postgres import (
     CLIENT_BACKEND,
     SQL_MARK,
@@ -39,7 +30,6 @@ from luckytui.systems.postgres import (
 )
 
 if TYPE_CHECKING:
-    import aiohttp
     from psycopg import AsyncConnection
 
 STATEMENTS_HINT = (
@@ -194,74 +184,6 @@ def _build_db_snapshot(
         taken_at=now, database=database, max_connections=max_connections, counts=counts,
         total=total, long_running=tuple(long_running),
         statements=tuple(statements[: max(0, top_statements)]))
-
-
-# --- the simulation ------------------------------------------------------------------
-
-
-class SimPostgresSource:
-    """The simulated database, read through the simulation's activity API.
-
-    `url` is the activity document's URL
-    (`http://host:port/databases/<datname>/activity`), or the API's base URL,
-    to which that path is added for `database`.
-    """
-
-    name = "db"
-
-    def __init__(self, url: str, database: str, timeout: float = 5.0,
-                 limit: AnswerLimit | None = None) -> None:
-        base = url.rstrip("/")
-        if not base.endswith("/activity"):
-            base = f"{base}/databases/{quote(database, safe='')}/activity"
-        self.url = base
-        self.database = database
-        self.timeout = timeout
-        self.limit = limit or AnswerLimit()
-        self._client: aiohttp.ClientSession | None = None
-
-    async def fetch(self) -> DbSnapshot:
-        if self._client is None or self._client.closed:
-            import aiohttp
-
-            self._client = aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
-                                                 cookie_jar=aiohttp.DummyCookieJar())
-        try:
-            status, payload = await read_async(self._client, "GET", self.url, self.limit,
-                                               self.timeout, allow_redirects=False)
-        except (AnswerTooLarge, AnswerTooSlow) as exc:
-            raise SourceError(f"database simulation: {exc}") from None
-        except (asyncio.CancelledError, SourceError):
-            raise
-        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
-            raise SourceError(
-                f"database simulation: {describe_error(exc, self.timeout)}") from None
-        if status == 404:
-            raise SourceError(f'database "{self.database}" does not exist')
-        if status != 200:
-            raise SourceError(f"HTTP {status} from the database simulation")
-        try:
-            doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            raise SourceError("the database simulation answered malformed JSON") from None
-        try:
-            if not isinstance(doc, dict) or not isinstance(doc.get("activity"), list):
-                raise ValueError("no activity list")
-            statements = doc.get("statements")
-            if statements is not None and not isinstance(statements, list):
-                raise ValueError("statements is not a list")
-            now = parse_ts(doc.get("now")) or datetime.now(UTC)
-            return build_db_snapshot(self.database, int(doc["max_connections"]),
-                                     doc["activity"], statements, now)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise SourceError(
-                f"the database simulation answered an unexpected document: {what}") from None
-
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
 
 
 # --- a real server ----------------------------------------------------------------------

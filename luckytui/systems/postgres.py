@@ -22,11 +22,13 @@ import asyncio
 import importlib
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from luckytui.redact import redact_text
+from luckytui.systems.http import AnswerLimit
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -328,3 +330,35 @@ class RealPgOps:
         self._release()
         if conn is not None:
             conn.pgconn.finish()
+
+
+# --- a database served over HTTP instead of libpq ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Twin:
+    """How to read and act on a database configured by `api_url`: something that
+    serves PostgreSQL's activity over HTTP. The engine has none of its own; the
+    composition root registers one.
+
+    `source(api_url, database, limit)` is the database pane's source;
+    `ops(api_url, database, limit)` is a `PgOps` and the database it acts on.
+    """
+
+    source: Callable[[str, str, AnswerLimit], Any]
+    ops: Callable[[str, str, AnswerLimit], tuple[PgOps, str]]
+
+
+_twin: list[Twin] = []
+
+
+def register_twin(twin: Twin) -> None:
+    """Serve `api_url` databases with `twin` (the last registered wins)."""
+    _twin[:] = [twin]
+
+
+def twin_for(api_url: str) -> Twin:
+    """The registered twin; PgOpsError when this process has none."""
+    if not _twin:
+        raise PgOpsError(f"nothing in this process serves the database at {api_url}")
+    return _twin[0]

@@ -21,12 +21,13 @@ from aiohttp import web
 from luckytui.sim.api import make_api_app
 from luckytui.sim.model import DATABASE, Production
 from luckytui.sim.pgapi import make_pg_app
+from luckytui.sim.pgtwin import SimPostgresSource
 from luckytui.sim.promapi import make_prometheus_app
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import SourceError
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec, p95
-from luckytui.sources.postgres import STATEMENTS_HINT, SimPostgresSource
+from luckytui.sources.postgres import STATEMENTS_HINT
 from tests.conftest import ManualClock as Clock
 from tests.conftest import serve
 
