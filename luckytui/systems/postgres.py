@@ -168,7 +168,7 @@ class PgOpsError(Exception):
 
 
 class PgOps(Protocol):
-    """What the PostgreSQL actions need from a database, real or simulated.
+    """What the PostgreSQL actions need from a database: a server, or a twin.
 
     `activity()` rows: pid, backend_start (aware UTC datetime), backend_type,
     state, usename, application_name, datname, query, query_s and state_s
