@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
 from luckytui.mitigations.pg import iso, parse_time
@@ -25,13 +25,11 @@ from luckytui.systems.http import (
     AnswerLimit,
     AnswerTooLarge,
     AnswerTooSlow,
+    Http,
+    HttpClient,
     describe_error,
-    read_async,
 )
 from luckytui.systems.postgres import CLIENT_BACKEND, PgOpsError
-
-if TYPE_CHECKING:
-    import aiohttp
 
 
 class SimPostgresSource:
@@ -53,17 +51,11 @@ class SimPostgresSource:
         self.database = database
         self.timeout = timeout
         self.limit = limit or AnswerLimit()
-        self._client: aiohttp.ClientSession | None = None
+        self.http: Http = HttpClient(self.limit, timeout)
 
     async def fetch(self) -> DbSnapshot:
-        if self._client is None or self._client.closed:
-            import aiohttp
-
-            self._client = aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
-                                                 cookie_jar=aiohttp.DummyCookieJar())
         try:
-            status, payload = await read_async(self._client, "GET", self.url, self.limit,
-                                               self.timeout, allow_redirects=False)
+            status, payload = await self.http.request("GET", self.url)
         except (AnswerTooLarge, AnswerTooSlow) as exc:
             raise SourceError(f"database simulation: {exc}") from None
         except (asyncio.CancelledError, SourceError):
@@ -94,9 +86,7 @@ class SimPostgresSource:
                 f"the database simulation answered an unexpected document: {what}") from None
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
+        await self.http.aclose()
 
 
 class SimPgOps:
@@ -114,23 +104,18 @@ class SimPgOps:
 
     async def _call(self, method: str, url: str, body: dict[str, Any] | None = None,
                     ) -> tuple[int, Any]:
-        import json
-
         import aiohttp
 
-        from luckytui.systems.http import describe_error, read_async
-
+        http = HttpClient(self.limit, self.timeout)  # one per call: close() cannot wait
         try:
-            async with aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
-                                             cookie_jar=aiohttp.DummyCookieJar()) as client:
-                status, payload = await read_async(client, method, url, self.limit,
-                                                   self.timeout, json=body,
-                                                   allow_redirects=False)
+            status, payload = await http.request(method, url, json=body)
         except (AnswerTooLarge, AnswerTooSlow) as exc:
             raise PgOpsError(f"database simulation: {exc}") from None
         except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
             raise PgOpsError(
                 f"database simulation: {describe_error(exc, self.timeout)}") from None
+        finally:
+            await http.aclose()
         try:
             doc = json.loads(payload)
         except ValueError:

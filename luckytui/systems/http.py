@@ -25,7 +25,7 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from luckytui.systems.errors import SourceError
 
@@ -230,3 +230,46 @@ def _describe_aiohttp(exc: BaseException) -> str | None:
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}: {exc.message}" if exc.message else f"HTTP {exc.status}"
     return None
+
+
+USER_AGENT = "luckytui/0.1"
+
+
+class Http(Protocol):
+    """What luckytui needs of an HTTP API: one request, its status and whole body,
+    within the answer's limits. Over a limit: `AnswerTooLarge` / `AnswerTooSlow`;
+    any other failure is the client's own exception (`describe_error` words it)."""
+
+    async def request(self, method: str, url: str, *,
+                      json: Any = None) -> tuple[int, bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpClient:
+    """The real adapter: aiohttp (imported on first use), one session kept until
+    `aclose`, no cookies, redirects not followed, every answer within `limit`
+    and `timeout_s`."""
+
+    def __init__(self, limit: AnswerLimit | None = None, timeout_s: float = 5.0, *,
+                 headers: Mapping[str, str] | None = None) -> None:
+        self.limit = limit or AnswerLimit()
+        self.timeout_s = timeout_s
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def request(self, method: str, url: str, *,
+                      json: Any = None) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(headers=self.headers,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
+        return await read_async(self._session, method, url, self.limit, self.timeout_s,
+                                allow_redirects=False,
+                                **({} if json is None else {"json": json}))
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
