@@ -79,7 +79,8 @@ class SimPostgresSource:
                 raise ValueError("statements is not a list")
             now = parse_ts(doc.get("now")) or datetime.now(UTC)
             return build_db_snapshot(self.database, int(doc["max_connections"]),
-                                     doc["activity"], statements, now)
+                                     doc["activity"], statements, now,
+                                     sender="the database simulation")
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             raise SourceError(

@@ -120,6 +120,7 @@ def build_db_snapshot(
     long_running_s: float = 60.0,
     top_statements: int = 10,
     idle_sessions: int = 0,
+    sender: str = "PostgreSQL",
 ) -> DbSnapshot:
     """One refresh of the database pane from one scan's rows.
 
@@ -129,6 +130,7 @@ def build_db_snapshot(
     `long_running_s`, longest first. `statement_rows` is None when
     pg_stat_statements is not available. `idle_sessions` counts idle client
     backends that the server counted instead of sending (not in `activity_rows`).
+    A row it cannot read is a SourceError naming `sender` and what is wrong.
     """
     try:
         return _build_db_snapshot(database, max_connections, activity_rows, statement_rows,
@@ -137,7 +139,7 @@ def build_db_snapshot(
     except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         what = f"no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else \
             one_line(exc, 120)
-        raise SourceError(f"PostgreSQL answered a row luckytui cannot read ({what})"
+        raise SourceError(f"{sender} answered a row luckytui cannot read ({what})"
                           ) from None
 
 
