@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -22,10 +21,10 @@ from luckytui.sources.base import SourceError, one_line
 from luckytui.systems.postgres import (
     CLIENT_BACKEND,
     SQL_MARK,
+    OwnSession,
     describe_pg_error,
-    forget,
+    load_psycopg,
     mask_passwords,
-    register,
     server_key,
 )
 
@@ -243,15 +242,6 @@ OWN_MARGIN = 2  # extra statements read in case some are luckytui's own, not kno
 TEXT_CACHE_MAX = 2000
 MAX_REREADS = 4  # pages read again on a refresh that finds own statements not known yet
 
-_psycopg: Any = None  # the psycopg module, imported on first use
-
-
-async def _load_psycopg() -> Any:
-    """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
-    global _psycopg
-    if _psycopg is None:
-        _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
-    return _psycopg
 
 
 StatementKey = tuple[int, int, int]  # userid, dbid, queryid: one pg_stat_statements entry
@@ -290,7 +280,7 @@ class PostgresSource:
         self._texts: dict[StatementKey, str] = {}
         self._own: set[int] = set()  # queryids of luckytui's own statements, in its role
         self._role: int | None = None  # the oid of the role luckytui connects as
-        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
+        self._own_session = OwnSession()
         self._learned_own = False  # the last page read had own statements not known before
 
     @property
@@ -304,7 +294,7 @@ class PostgresSource:
         return max(100, int(self.timeout * 800))
 
     async def fetch(self) -> DbSnapshot:
-        pg = await _load_psycopg()
+        pg = await load_psycopg()
         work = asyncio.create_task(self._fetch(pg))
         try:
             done, _ = await asyncio.wait({work}, timeout=self.timeout)
@@ -318,7 +308,7 @@ class PostgresSource:
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
-        self._release()
+        self._own_session.release()
         if conn is not None:
             await conn.close()
 
@@ -359,7 +349,7 @@ class PostgresSource:
             raise SourceError("pg_stat_activity returned nothing")
         max_connections, own_pid, now, pgss, idle, sessions = row
         self._backend_pid = int(own_pid)
-        self._claim(server_key(conn.info.host, conn.info.port), self._backend_pid)
+        self._own_session.claim(server_key(conn.info.host, conn.info.port), self._backend_pid)
         schema, version = pgss if pgss else (None, None)
         activity: list[dict[str, Any]] = sessions or []
         for session in activity:
@@ -453,24 +443,12 @@ class PostgresSource:
         self._role = int(role[2]) if role is not None and role[2] is not None else None
         return conn
 
-    def _claim(self, server: str, pid: int) -> None:
-        """Register the session's pid as luckytui's own (the remedies spare it)."""
-        if self._claimed != (server, pid):
-            self._release()
-            register(server, pid)
-            self._claimed = (server, pid)
-
-    def _release(self) -> None:
-        claimed, self._claimed = self._claimed, None
-        if claimed is not None:
-            forget(*claimed)
-
     # --- giving up ---
 
     def _drop(self) -> None:
         """Forget the connection, closing its socket now (no round trip)."""
         conn, self._conn = self._conn, None
-        self._release()
+        self._own_session.release()
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.pgconn.finish()

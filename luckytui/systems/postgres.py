@@ -79,6 +79,25 @@ def own_pids(server: str) -> frozenset[int]:
         return frozenset(_own.get(server, {}))
 
 
+class OwnSession:
+    """The backend pid of one luckytui connection, registered as luckytui's own
+    while that connection lives (the remedies spare it)."""
+
+    def __init__(self) -> None:
+        self.claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
+
+    def claim(self, server: str, pid: int) -> None:
+        if self.claimed != (server, pid):
+            self.release()
+            register(server, pid)
+            self.claimed = (server, pid)
+
+    def release(self) -> None:
+        claimed, self.claimed = self.claimed, None
+        if claimed is not None:
+            forget(*claimed)
+
+
 # --- errors as one line -----------------------------------------------------------------
 
 _CONNECT_FAILED = re.compile(
@@ -197,7 +216,7 @@ class PgOps(Protocol):
 _psycopg: Any = None
 
 
-async def _load_psycopg() -> Any:
+async def load_psycopg() -> Any:
     """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
     global _psycopg
     if _psycopg is None:
@@ -245,10 +264,10 @@ class RealPgOps:
         self.dsn = dsn
         self.timeout = timeout
         self._conn: AsyncConnection[tuple[Any, ...]] | None = None
-        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
+        self._own = OwnSession()
 
     async def _connection(self) -> AsyncConnection[tuple[Any, ...]]:
-        pg = await _load_psycopg()
+        pg = await load_psycopg()
         if self._conn is not None and (self._conn.closed or self._conn.broken):
             self.close()
         if self._conn is None:
@@ -282,19 +301,12 @@ class RealPgOps:
         server = server_key(conn.info.host, conn.info.port) if conn is not None else ""
         for row in rows:
             row["backend_start"] = as_utc(row["backend_start"])
-            if row["own"] and self._claimed != (server, row["pid"]):
-                self._release()
-                register(server, row["pid"])
-                self._claimed = (server, row["pid"])
+            if row["own"]:
+                self._own.claim(server, row["pid"])
         mine = own_pids(server)
         for row in rows:
             row["own"] = bool(row["own"]) or row["pid"] in mine
         return rows
-
-    def _release(self) -> None:
-        claimed, self._claimed = self._claimed, None
-        if claimed is not None:
-            forget(*claimed)
 
     async def cancel(self, pid: int, backend_start: datetime) -> bool:
         rows = await self._rows(CANCEL_SQL, (pid, backend_start))
@@ -314,20 +326,20 @@ class RealPgOps:
         return bool(setting) and setting.split("=", 1)[1].strip().lower() in TRUE_WORDS
 
     async def set_read_only(self, datname: str, on: bool) -> None:
-        pg = await _load_psycopg()
+        pg = await load_psycopg()
         sql = pg.sql.SQL(SQL_MARK + " ALTER DATABASE {} SET default_transaction_read_only = "
                          + ("on" if on else "off")).format(pg.sql.Identifier(datname))
         await self._rows(sql)
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
-        self._release()
+        self._own.release()
         if conn is not None:
             await conn.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
-        self._release()
+        self._own.release()
         if conn is not None:
             conn.pgconn.finish()
 
