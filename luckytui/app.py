@@ -156,6 +156,9 @@ class LuckyApp(IncidentRoom):
             self.run_worker(partial(preload_clients, ("kube",)), thread=True, name="preload",
                             group="preload", exit_on_error=False)
             sim_settings = await sim.start()
+            from luckytui.sim.pgtwin import register  # the simulated database's twin
+
+            register()
             log.debug("simulation ready")
             settings = sim_settings.with_overrides(
                 refresh=self.settings.refresh, panes=self.settings.panes,

@@ -192,6 +192,10 @@ def resolve_settings(args: argparse.Namespace, *, secrets: bool = True) -> Setti
             f"no configuration: pass --config PATH, set LUCKYTUI_CONFIG, or write "
             f"{default_config_path()} (or try `luckytui demo`)")
     settings = apply_flags(settings, args)
+    if any(db.api_url for db in settings.databases):
+        from luckytui.sim.pgtwin import register  # the demo's database, served over HTTP
+
+        register()
     if secrets and settings.login is not None:
         settings.login.password()  # a missing secret is a usage error now, not a failing pane
     return settings

@@ -19,19 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from luckytui.configread import MAX_NAME as MAX_NAME
+from luckytui.configread import ConfigError as ConfigError
+from luckytui.configread import Reader as _Reader
 from luckytui.mitigations.custom import CustomCommand, parse_custom_commands
-from luckytui.text import visible
 
 PANES = ("pods", "db", "slow", "endpoints", "alerts", "timeline")
-SECRET_KEYS = ("password", "token", "secret", "api_key")
-MAX_TEXT = 4096  # any string in the config
-MAX_NAME = 100  # names shown on screen: endpoints, groups, databases
-MULTILINE_KEYS = frozenset({"cpu_query"})  # may span lines (PromQL)
 MAX_ENDPOINT_TIMEOUT_S = 300.0
-
-
-class ConfigError(Exception):
-    """A configuration problem, worded as one line for the operator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +48,9 @@ class PrometheusSettings:
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     name: str  # the name shown on screen
-    sim_url: str | None = None  # the simulation's activity endpoint
+    # an HTTP API serving the database's activity instead of libpq (a twin the
+    # composition root registers); `sim_url` is accepted for it in the file
+    api_url: str | None = None
     dsn: str | None = None  # libpq connection string, without a password
 
 
@@ -167,71 +163,6 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-class _Reader:
-    """Typed access to one TOML table, with errors naming the file and key."""
-
-    def __init__(self, where: str, table: Mapping[str, Any], prefix: str = "") -> None:
-        self.where, self.table, self.prefix = where, table, prefix
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.where}: {self.prefix}{visible(key)}: {problem}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None,
-            *, required: bool = False) -> Any:
-        if key not in self.table:
-            if required:
-                raise self.fail(key, "is required")
-            return default
-        value = self.table[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            raise self.fail(key, f"must be {names}, not {type(value).__name__}")
-        if isinstance(value, str):
-            self._check_text(key, value)
-        return value
-
-    def _check_text(self, key: str, value: str) -> None:
-        if len(value) > MAX_TEXT:
-            raise self.fail(key, f"is longer than {MAX_TEXT:,} characters")
-        allowed = "\n\t" if key in MULTILINE_KEYS else ""
-        bad = next((c for c in value if not c.isprintable() and c not in allowed
-                    and c != " "), None)
-        if bad is not None:
-            raise self.fail(key, f"contains a control character (U+{ord(bad):04X})")
-
-    def name(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        """A name shown on screen: printable, not empty, at most MAX_NAME characters."""
-        value = self.get(key, str, default, required=required)
-        if value is not None and not value.strip():
-            raise self.fail(key, "is empty")
-        if value is not None and len(value) > MAX_NAME:
-            raise self.fail(key, f"is longer than {MAX_NAME} characters")
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float, *,
-               low_open: bool = False, unit: str = "") -> float:
-        """A finite number within [low, high] (or (low, high] with low_open)."""
-        value: float = self.get(key, float, default)
-        below = value <= low if low_open else value < low
-        if not math.isfinite(value) or below or value > high:
-            span = (f"above {low:g} and at most {high:g}" if low_open
-                    else f"between {low:g} and {high:g}")
-            raise self.fail(key, f"must be {span}{unit}, not {value!r}")
-        return value
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for key, value in self.table.items():
-            if key.lower() in SECRET_KEYS or (key.lower().startswith("password")
-                                              and key not in allowed):
-                raise self.fail(key, "secrets are not written in the config file; use "
-                                "password_env = \"VAR\" or password_file = \"PATH\"")
-            if key not in allowed:
-                raise self.fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
-            del value
-
-
 def _url(r: _Reader, key: str, *, required: bool = True) -> str | None:
     value: str | None = r.get(key, str, required=required)
     if value is None:
@@ -285,14 +216,16 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         if not isinstance(table, dict):
             raise top.fail(f"databases[{i}]", "must be a table ([[databases]])")
         d = _Reader(where, table, f"databases[{i}].")
-        d.check_keys({"name", "sim_url", "dsn"})
+        d.check_keys({"name", "api_url", "sim_url", "dsn"})
+        if "api_url" in table and "sim_url" in table:
+            raise d.fail("sim_url", "is another name for api_url; give one of them")
         dsn = d.get("dsn", str)
         if dsn and _dsn_has_password(dsn):
             raise d.fail("dsn", "has a password in it; use ~/.pgpass or PGPASSWORD instead")
-        db = DatabaseSettings(d.name("name", required=True), _url(d, "sim_url",
-                              required=False), dsn)
-        if not db.sim_url and not db.dsn:
-            raise d.fail("dsn", "is required (or sim_url for the simulation)")
+        api_url = _url(d, "sim_url" if "sim_url" in table else "api_url", required=False)
+        db = DatabaseSettings(d.name("name", required=True), api_url, dsn)
+        if not db.api_url and not db.dsn:
+            raise d.fail("dsn", "is required (or api_url for a database served over HTTP)")
         dbs.append(db)
     login = None
     if "login" in data:
@@ -603,7 +536,7 @@ def describe_settings(settings: Settings) -> str:
             lines.append(f"postgresql {db.name}: {db.dsn} (password, if any, from "
                          f"PGPASSWORD, ~/.pgpass or a service file)")
         else:
-            lines.append(f"postgresql {db.name}: simulated at {db.sim_url}")
+            lines.append(f"postgresql {db.name}: served over HTTP at {db.api_url}")
     if settings.login is not None:
         lg = settings.login
         if lg.password_env:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from luckytui import config as _config
+from luckytui.configread import ConfigError, Reader
 from luckytui.mitigations.base import ActionError, BadArgument, Change, Outcome, Plan
 
 KINDS = ("ip", "name", "int", "text")
@@ -136,23 +136,23 @@ def parse_custom_commands(data: object, where: str) -> tuple[CustomCommand, ...]
     if data is None:
         return ()
     if not isinstance(data, list):
-        raise _config.ConfigError(f"{where}: commands: must be an array of tables "
+        raise ConfigError(f"{where}: commands: must be an array of tables "
                                   "([[commands]])")
     commands: list[CustomCommand] = []
     names: set[str] = set()
     for i, table in enumerate(data):
         if not isinstance(table, dict):
-            raise _config.ConfigError(f"{where}: commands[{i}]: must be a table")
-        command = _parse_one(_config._Reader(where, table, f"commands[{i}]."))
+            raise ConfigError(f"{where}: commands[{i}]: must be a table")
+        command = _parse_one(Reader(where, table, f"commands[{i}]."))
         if command.name in names:
-            raise _config.ConfigError(f"{where}: commands[{i}].name: {command.name!r} is "
+            raise ConfigError(f"{where}: commands[{i}].name: {command.name!r} is "
                                       "used twice")
         names.add(command.name)
         commands.append(command)
     return tuple(commands)
 
 
-def _parse_one(r: _config._Reader) -> CustomCommand:
+def _parse_one(r: Reader) -> CustomCommand:
     r.check_keys({"name", "summary", "argv", "mutating", "timeout", "placeholders", "bulk",
                   "cwd"})
     name: str = r.get("name", str, required=True)
@@ -175,7 +175,7 @@ def _parse_one(r: _config._Reader) -> CustomCommand:
                          placeholders=placeholders, bulk=r.get("bulk", bool, False), cwd=cwd)
 
 
-def _parse_argv(r: _config._Reader) -> tuple[str, ...]:
+def _parse_argv(r: Reader) -> tuple[str, ...]:
     raw = r.get("argv", list, required=True)
     if not raw:
         raise r.fail("argv", "must not be empty (the program, then its arguments)")
@@ -199,7 +199,7 @@ def _parse_argv(r: _config._Reader) -> tuple[str, ...]:
     return argv
 
 
-def _parse_placeholders(r: _config._Reader, argv: tuple[str, ...]) -> dict[str, str]:
+def _parse_placeholders(r: Reader, argv: tuple[str, ...]) -> dict[str, str]:
     table: dict[str, Any] = r.get("placeholders", dict, {})
     for key, kind in table.items():
         if not PLACEHOLDER_NAME.match(key):

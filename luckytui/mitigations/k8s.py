@@ -24,7 +24,7 @@ from luckytui.mitigations.base import (
     Plan,
     whole_number,
 )
-from luckytui.mitigations.kubeops import KubeOps, KubeOpsError
+from luckytui.systems.kubernetes import KubeOps, KubeOpsError
 
 T = TypeVar("T")
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")

@@ -11,20 +11,17 @@ known by backend pid, never by application_name, which any client can set) are
 always left alone, and the server's own processes (autovacuum, WAL senders,
 background workers) unless forced.
 
-The actions reach a database through `PgOps`: `RealPgOps` for a server
-(psycopg, imported on first use off the event loop), `SimPgOps` (pgsim.py) for
-the simulation's HTTP API.
+The actions reach a database through `systems.postgres.PgOps`: `RealPgOps`
+for a server; another implementation of the Protocol can be handed in.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from luckytui.mitigations.base import (
     ActionError,
@@ -34,52 +31,19 @@ from luckytui.mitigations.base import (
     Plan,
     whole_number,
 )
+from luckytui.systems.postgres import CLIENT_BACKEND, PgOps, PgOpsError
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    pass
 
 T = TypeVar("T")
-CLIENT_BACKEND = "client backend"
-APP_NAME = "luckytui"
 PROTECTED_DATABASES = ("postgres", "template0", "template1")
 DEFAULT_AGE_S = 300.0  # the plan's "5 minutes"
 MIN_AGE_S = 1.0  # below this, a bulk action needs --force
 MAX_AGE_S = 30 * 86400.0  # a session older than 30 days is no incident's doing
 MAX_PID = 2**31 - 1  # PostgreSQL's pids are int4
 QUERY_CHARS = 80
-SQL_MARK = "/* luckytui */"
 _AGE = re.compile(r"([0-9]{1,9}(?:\.[0-9]{1,6})?) ?(ms|s|m|min|h)?", re.ASCII)
-
-
-class PgOpsError(Exception):
-    """The database refused or could not be reached; one line saying why."""
-
-
-class PgOps(Protocol):
-    """What the PostgreSQL actions need from a database, real or simulated.
-
-    `activity()` rows: pid, backend_start (aware UTC datetime), backend_type,
-    state, usename, application_name, datname, query, query_s and state_s
-    (seconds since query_start and state_change, or None), own (luckytui's
-    own session). `cancel` / `terminate` answer False when no backend has
-    that pid with that backend_start (it is gone, or the pid was reused).
-    """
-
-    async def activity(self) -> list[dict[str, Any]]: ...
-
-    async def cancel(self, pid: int, backend_start: datetime) -> bool: ...
-
-    async def terminate(self, pid: int, backend_start: datetime) -> bool: ...
-
-    async def read_only(self, datname: str) -> bool: ...
-
-    async def set_read_only(self, datname: str, on: bool) -> None: ...
-
-    async def aclose(self) -> None: ...
-
-    def close(self) -> None:
-        """Best effort, without waiting (for callers outside the event loop)."""
-        ...
 
 
 def parse_time(value: object) -> datetime | None:
@@ -148,152 +112,6 @@ def describe_backend(row: dict[str, Any]) -> str:
     query = _short(str(row.get("query") or ""), 60)
     return f"{row['pid']} ({who}, {state} {fmt_age(busy_s(row))}" + \
         (f", {query})" if query else ")")
-
-
-# --- reaching a database --------------------------------------------------------------
-
-_psycopg: Any = None
-
-
-async def _load_psycopg() -> Any:
-    """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
-    global _psycopg
-    if _psycopg is None:
-        _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
-    return _psycopg
-
-
-ACTIVITY_SQL = SQL_MARK + """
-SELECT pid, backend_start, backend_type, state, usename, application_name, datname,
-       left(query, 2000),
-       extract(epoch FROM statement_timestamp() - query_start)::float8,
-       extract(epoch FROM statement_timestamp() - state_change)::float8,
-       pid = pg_backend_pid()
-FROM pg_stat_activity
-WHERE backend_start IS NOT NULL
-ORDER BY pid"""
-CANCEL_SQL = SQL_MARK + """
-SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
-# The timeout (PostgreSQL 14+) waits until the backend has exited: when the
-# action reports it terminated, it is gone.
-TERMINATE_SQL = SQL_MARK + """
-SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
-WHERE pid = %s AND backend_start = %s"""
-TERMINATE_SQL_13 = SQL_MARK + """
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
-READ_ONLY_SQL = SQL_MARK + """
-SELECT d.datname,
-       (SELECT cfg FROM pg_db_role_setting AS s, unnest(s.setconfig) AS cfg
-        WHERE s.setdatabase = d.oid AND s.setrole = 0
-          AND cfg LIKE 'default\\_transaction\\_read\\_only=%%')
-FROM pg_database AS d WHERE d.datname = %s"""
-TRUE_WORDS = ("on", "true", "yes", "1", "t", "y")
-
-
-class RealPgOps:
-    """A PostgreSQL server, through one kept psycopg connection (autocommit).
-
-    `dsn` is a libpq conninfo string or URL without a password. The connection
-    says `application_name=luckytui`, has a `statement_timeout` and is itself
-    read-write whatever the database's default says (so that read-only mode
-    can be turned off again); it is replaced after it breaks.
-    """
-
-    def __init__(self, dsn: str, *, timeout: float = 10.0) -> None:
-        self.dsn = dsn
-        self.timeout = timeout
-        self._conn: AsyncConnection[tuple[Any, ...]] | None = None
-        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
-
-    async def _connection(self) -> AsyncConnection[tuple[Any, ...]]:
-        pg = await _load_psycopg()
-        if self._conn is not None and (self._conn.closed or self._conn.broken):
-            self.close()
-        if self._conn is None:
-            options = (f"-c statement_timeout={max(100, int(self.timeout * 800))} "
-                       "-c default_transaction_read_only=off")
-            self._conn = await pg.AsyncConnection.connect(
-                self.dsn, autocommit=True, connect_timeout=max(1, int(self.timeout)),
-                application_name=APP_NAME, options=options)
-        return self._conn
-
-    async def _rows(self, sql: Any, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        from luckytui.sources.pgerrors import describe_pg_error
-
-        try:
-            async with asyncio.timeout(self.timeout):
-                conn = await self._connection()
-                cur = await conn.execute(sql, params)
-                return await cur.fetchall() if cur.description else []
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if self._conn is not None and (self._conn.closed or self._conn.broken):
-                self.close()
-            raise PgOpsError(describe_pg_error(exc, self.timeout)) from None
-
-    async def activity(self) -> list[dict[str, Any]]:
-        """The sessions; `own` marks luckytui's: this connection (pg_backend_pid()) and
-        every other one this process registered, by pid, never by application_name."""
-        from luckytui.sources.pgown import own_pids, register, server_key
-
-        keys = ("pid", "backend_start", "backend_type", "state", "usename",
-                "application_name", "datname", "query", "query_s", "state_s", "own")
-        rows = [dict(zip(keys, row, strict=True)) for row in await self._rows(ACTIVITY_SQL)]
-        conn = self._conn
-        server = server_key(conn.info.host, conn.info.port) if conn is not None else ""
-        for row in rows:
-            row["backend_start"] = parse_time(row["backend_start"])
-            if row["own"] and self._claimed != (server, row["pid"]):
-                self._release()
-                register(server, row["pid"])
-                self._claimed = (server, row["pid"])
-        mine = own_pids(server)
-        for row in rows:
-            row["own"] = bool(row["own"]) or row["pid"] in mine
-        return rows
-
-    def _release(self) -> None:
-        from luckytui.sources.pgown import forget
-
-        claimed, self._claimed = self._claimed, None
-        if claimed is not None:
-            forget(*claimed)
-
-    async def cancel(self, pid: int, backend_start: datetime) -> bool:
-        rows = await self._rows(CANCEL_SQL, (pid, backend_start))
-        return bool(rows and rows[0][0])
-
-    async def terminate(self, pid: int, backend_start: datetime) -> bool:
-        version = (await self._rows("SHOW server_version_num"))[0][0]
-        sql = TERMINATE_SQL if int(version) >= 140000 else TERMINATE_SQL_13
-        rows = await self._rows(sql, (pid, backend_start))
-        return bool(rows and rows[0][0])
-
-    async def read_only(self, datname: str) -> bool:
-        rows = await self._rows(READ_ONLY_SQL, (datname,))
-        if not rows:
-            raise PgOpsError(f'database "{datname}" does not exist')
-        setting = rows[0][1]
-        return bool(setting) and setting.split("=", 1)[1].strip().lower() in TRUE_WORDS
-
-    async def set_read_only(self, datname: str, on: bool) -> None:
-        pg = await _load_psycopg()
-        sql = pg.sql.SQL(SQL_MARK + " ALTER DATABASE {} SET default_transaction_read_only = "
-                         + ("on" if on else "off")).format(pg.sql.Identifier(datname))
-        await self._rows(sql)
-
-    async def aclose(self) -> None:
-        conn, self._conn = self._conn, None
-        self._release()
-        if conn is not None:
-            await conn.close()
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        self._release()
-        if conn is not None:
-            conn.pgconn.finish()
 
 
 # --- the actions ------------------------------------------------------------------------

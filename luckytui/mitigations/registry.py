@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from luckytui.config import ConfigError, DatabaseSettings, Settings, dsn_database
 from luckytui.mitigations.base import Action
-from luckytui.sources.bounded import AnswerLimit, api_limit
+from luckytui.systems.http import AnswerLimit, api_limit
 
 
 def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Action]:
@@ -21,7 +20,7 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
     actions: list[Any] = []
     if settings.kube is not None:
         from luckytui.mitigations.k8s import KubeContext, kube_actions
-        from luckytui.mitigations.kubeops import KubeOps
+        from luckytui.systems.kubernetes import KubeOps
 
         k = settings.kube
         ops = KubeOps(k.kubeconfig, k.context, k.namespace, limit=api_limit(settings.limits))
@@ -45,17 +44,19 @@ def build_actions(settings: Settings, *, force: bool = False) -> dict[str, Actio
 
 def _pg_actions(db: DatabaseSettings, force: bool, limit: AnswerLimit) -> list[Any]:
     """The PostgreSQL remedies on the first configured database."""
-    from luckytui.mitigations.pg import PgContext, PgOps, RealPgOps, pg_actions
-    from luckytui.mitigations.pgsim import SimPgOps
+    from luckytui.mitigations.pg import PgContext, pg_actions
+    from luckytui.systems.postgres import PgOps, PgOpsError, RealPgOps, twin_for
 
     ops: PgOps
     if db.dsn:
         ops, database = RealPgOps(db.dsn), dsn_database(db.dsn)
     else:
-        assert db.sim_url is not None
-        base, sep, rest = db.sim_url.rstrip("/").partition("/databases/")
-        database = unquote(rest.split("/", 1)[0]) if sep and rest else db.name
-        ops = SimPgOps(base, database, limit=limit)
+        assert db.api_url is not None
+        try:
+            twin = twin_for(db.api_url)
+        except PgOpsError as exc:
+            raise ConfigError(f"databases: {exc}") from None
+        ops, database = twin.ops(db.api_url, db.name, limit)
     return pg_actions(PgContext(ops, database, force=force))
 
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from luckytui.mitigations.base import Action, ActionError, Outcome, Plan
-from luckytui.sources.base import one_line
 from luckytui.store import EventLog, LogRecord
+from luckytui.systems.errors import one_line
 
 INTENT = "mitigation.intent"
 OUTCOME = "mitigation.outcome"

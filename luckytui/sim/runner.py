@@ -28,6 +28,7 @@ from luckytui.sim.kubeapi import make_kube_app
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
 from luckytui.sim.pgapi import make_pg_app
+from luckytui.sim.pgtwin import register as register_pg_twin
 from luckytui.sim.promapi import make_prometheus_app
 
 LOGIN_EMAIL = "oncall@luckygas.com.tw"
@@ -166,6 +167,7 @@ async def start_simulation(
     pg_url = await _serve(make_pg_app(model), host, runners)
     sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
     write_files(sim, password)
+    register_pg_twin()  # this process reads and acts on the simulated database too
     return sim
 
 

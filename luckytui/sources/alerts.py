@@ -13,15 +13,18 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from luckytui.snapshots import Alert, AlertsSnapshot
 from luckytui.sources.base import SourceError
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
-from luckytui.sources.endpoints import describe_error
-
-if TYPE_CHECKING:
-    import aiohttp
+from luckytui.systems.http import (
+    AnswerLimit,
+    AnswerTooLarge,
+    AnswerTooSlow,
+    Http,
+    HttpClient,
+    describe_error,
+)
 
 SEVERITY_ORDER = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 _NANOS = re.compile(r"\.(\d{6})\d+")
@@ -113,18 +116,12 @@ class AlertsSource:
         self.url = prometheus_url.rstrip("/") + "/api/v1/alerts"
         self.timeout = timeout
         self.limit = limit or AnswerLimit()
-        self._client: aiohttp.ClientSession | None = None
+        self.http: Http = HttpClient(self.limit, timeout,
+                                     headers={"Accept": "application/json"})
 
     async def fetch(self) -> AlertsSnapshot:
-        if self._client is None or self._client.closed:
-            import aiohttp
-
-            self._client = aiohttp.ClientSession(
-                headers={"User-Agent": "luckytui/0.1", "Accept": "application/json"},
-                cookie_jar=aiohttp.DummyCookieJar())
         try:
-            status, payload = await read_async(self._client, "GET", self.url, self.limit,
-                                               self.timeout, allow_redirects=False)
+            status, payload = await self.http.request("GET", self.url)
         except (AnswerTooLarge, AnswerTooSlow) as exc:
             raise SourceError(f"Prometheus: {exc}") from None
         except (asyncio.CancelledError, SourceError):
@@ -140,6 +137,4 @@ class AlertsSource:
         return AlertsSnapshot(taken_at=datetime.now(UTC), alerts=parse_alerts_document(doc))
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
+        await self.http.aclose()

@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from luckytui.snapshots import SourceState, SourceStatus
+from luckytui.systems.errors import SourceError, one_line
+
+__all__ = ["Poller", "Source", "SourceError", "Update", "one_line", "staleness", "utcnow"]
 
 log = logging.getLogger(__name__)
 
 S_co = TypeVar("S_co", covariant=True)
 S = TypeVar("S")
 
-
-class SourceError(Exception):
-    """A source could not produce a snapshot; the message is one line for the screen."""
 
 
 class Source(Protocol[S_co]):
@@ -36,17 +36,6 @@ class Source(Protocol[S_co]):
 
     async def aclose(self) -> None: ...
 
-
-def one_line(exc: BaseException, limit: int = 160) -> str:
-    """A short, single-line description of an exception, for a pane's status line."""
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError) and not str(exc):
-        text = "timed out"
-    else:
-        text = str(exc) or type(exc).__name__
-        if not isinstance(exc, SourceError):
-            text = f"{type(exc).__name__}: {text}"
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,27 +23,24 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
-import ssl
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 if TYPE_CHECKING:
     import aiohttp
 
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
 from luckytui.sources.base import SourceError
-from luckytui.sources.bounded import (
+from luckytui.systems.http import (
     DEFAULT_MAX_PROBE,
     AnswerLimit,
     AnswerTooLarge,
     AnswerTooSlow,
+    describe_error,
     read_async,
 )
 
@@ -79,85 +76,6 @@ class LoginSpec:
     name: str = "login"
     timeout_s: float = 5.0
     verify_tls: bool = True
-
-
-def _seconds(s: float) -> str:
-    return f"{s:g}"
-
-
-def _chain(exc: BaseException) -> Iterable[BaseException]:
-    """The exception and its causes, innermost last, without looping."""
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        yield cur
-        cur = cur.__cause__ or cur.__context__
-        if isinstance(cur, BaseExceptionGroup) and cur.exceptions:
-            cur = cur.exceptions[0]
-
-
-def describe_error(exc: BaseException, timeout_s: float) -> str:
-    """One line for the operator saying why a request got no answer (httpx's or
-    aiohttp's exceptions)."""
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return f"timed out after {_seconds(timeout_s)} s"
-    aio = _describe_aiohttp(exc)
-    if aio is not None:
-        return aio
-    for cause in _chain(exc):
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not resolved"
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS certificate not trusted: {cause.verify_message or 'verify failed'}"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {cause.reason or 'handshake failed'}"
-        if isinstance(cause, ConnectionResetError):
-            return "connection reset"
-    text = " ".join(str(exc).split())
-    if isinstance(exc, httpx.ConnectError):
-        if "refused" in text.lower():
-            return "connection refused"
-        return f"cannot connect: {text}" if text else "cannot connect"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "server closed the connection without a complete answer"
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return "connection broken while talking to the server"
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return f"invalid URL: {text}" if text else "invalid URL"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _describe_aiohttp(exc: BaseException) -> str | None:
-    import aiohttp
-
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        cert = exc.certificate_error
-        detail = getattr(cert, "verify_message", None) or "verify failed"
-        return f"TLS certificate not trusted: {detail}"
-    if isinstance(exc, aiohttp.ClientSSLError):
-        reason = getattr(exc.os_error, "reason", None) if hasattr(exc, "os_error") else None
-        return f"TLS error: {reason or 'handshake failed'}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        cause = exc.os_error
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "host name not resolved"
-        return f"cannot connect: {cause.strerror or cause}" if cause else "cannot connect"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return "server closed the connection without a complete answer"
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-        return f"invalid URL: {exc}"
-    if isinstance(exc, aiohttp.ClientOSError):
-        if isinstance(exc, ConnectionResetError) or exc.errno == 104:
-            return "connection reset"
-        return "connection broken while talking to the server"
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"HTTP {exc.status}: {exc.message}" if exc.message else f"HTTP {exc.status}"
-    return None
 
 
 def status_error(status: int, expected: Sequence[int]) -> str | None:

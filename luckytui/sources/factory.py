@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from luckytui.config import Settings
+from luckytui.config import ConfigError, Settings
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import Source
-from luckytui.sources.bounded import api_limit, probe_limit
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec
 from luckytui.sources.kube import KubeSource
-from luckytui.sources.postgres import PostgresSource, SimPostgresSource
+from luckytui.sources.postgres import PostgresSource
 from luckytui.sources.prometheus import PrometheusCpu
+from luckytui.systems.http import api_limit, probe_limit
+from luckytui.systems.postgres import PgOpsError, twin_for
 
 CPU_HISTORY = 20  # samples in each pod's CPU trend
 CPU_TOP = 200  # pods whose CPU is read each refresh: the pane shows the top 100
-
-# which panes each source feeds
-PANES_OF = {"kube": ("pods",), "db": ("db", "slow"), "endpoints": ("endpoints",),
-            "alerts": ("alerts",)}
-
 
 def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]]:
     """One source per configured system; an unconfigured one is simply absent.
@@ -38,8 +34,12 @@ def build_sources(settings: Settings, *, watch: bool = True) -> list[Source[Any]
                                   watch=watch, limit=api))
     if settings.databases:
         db = settings.databases[0]
-        if db.sim_url:
-            sources.append(SimPostgresSource(db.sim_url, db.name, limit=api))
+        if db.api_url:
+            try:
+                twin = twin_for(db.api_url)
+            except PgOpsError as exc:
+                raise ConfigError(f"databases: {exc}") from None
+            sources.append(twin.source(db.api_url, db.name, api))
         elif db.dsn:
             sources.append(PostgresSource(db.dsn, db.name))
     if settings.endpoints or settings.login:
@@ -67,16 +67,3 @@ def preload_clients(names: tuple[str, ...]) -> None:
         import kubernetes.config  # noqa: F401
     if "prometheus" in names:
         import prometheus_api_client.prometheus_connect  # noqa: F401
-
-
-def configured_source_names(settings: Settings) -> list[str]:
-    names = []
-    if settings.kube is not None:
-        names.append("kube")
-    if settings.databases:
-        names.append("db")
-    if settings.endpoints or settings.login:
-        names.append("endpoints")
-    if settings.prometheus is not None:
-        names.append("alerts")
-    return names

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from luckytui.snapshots import DeploymentInfo, KubeWarning, NodeInfo, PodInfo, PodsSnapshot
 from luckytui.sources.base import SourceError, one_line
-from luckytui.sources.bounded import AnswerLimit, read_sync
+from luckytui.systems.http import AnswerLimit, read_sync
 
 if TYPE_CHECKING:
     from luckytui.sources.kubewatch import PodWatch
@@ -367,7 +367,7 @@ class KubeSource:
         with self._lock:
             if self._api is not None:
                 return
-            from luckytui.sources.kubeclient import new_client
+            from luckytui.systems.kubernetes import new_client
 
             client = new_client(self.kubeconfig, self.context)
             self._address = client.address

@@ -163,7 +163,7 @@ def _name(obj: Any) -> str:
 def _lines(response: Any, max_line: int) -> Iterator[bytes]:
     """The stream's lines, as each chunk arrives; a line over `max_line` bytes (an
     endless event) is an error, not a growing buffer."""
-    from luckytui.sources.bounded import AnswerLimit
+    from luckytui.systems.http import AnswerLimit
 
     pending = b""
     for chunk in response.stream(65536, decode_content=True):

@@ -3,38 +3,38 @@
 `build_db_snapshot` turns rows shaped like `pg_stat_activity` (with
 `pg_blocking_pids` folded in as `blocked_by`) and `pg_stat_statements` into a
 `DbSnapshot`. It is pure, and shared by every way of reaching a database: the
-simulation's activity API (`SimPostgresSource`, below) and a real server.
+real server (`PostgresSource`, below) and any twin serving the same rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import json
 import math
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from luckytui.snapshots import CONNECTION_STATES, Backend, DbSnapshot, Statement
 from luckytui.sources.base import SourceError, one_line
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_async
-from luckytui.sources.endpoints import describe_error
-from luckytui.sources.pgerrors import describe_pg_error, mask_passwords
-from luckytui.sources.pgown import forget, register, server_key
+from luckytui.systems.postgres import (
+    CLIENT_BACKEND,
+    SQL_MARK,
+    OwnSession,
+    describe_pg_error,
+    load_psycopg,
+    mask_passwords,
+    server_key,
+)
 
 if TYPE_CHECKING:
-    import aiohttp
     from psycopg import AsyncConnection
 
 STATEMENTS_HINT = (
     "pg_stat_statements is not installed: add it to shared_preload_libraries "
     "and CREATE EXTENSION pg_stat_statements"
 )
-CLIENT_BACKEND = "client backend"
 IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
 
 
@@ -119,6 +119,7 @@ def build_db_snapshot(
     long_running_s: float = 60.0,
     top_statements: int = 10,
     idle_sessions: int = 0,
+    sender: str = "PostgreSQL",
 ) -> DbSnapshot:
     """One refresh of the database pane from one scan's rows.
 
@@ -128,6 +129,7 @@ def build_db_snapshot(
     `long_running_s`, longest first. `statement_rows` is None when
     pg_stat_statements is not available. `idle_sessions` counts idle client
     backends that the server counted instead of sending (not in `activity_rows`).
+    A row it cannot read is a SourceError naming `sender` and what is wrong.
     """
     try:
         return _build_db_snapshot(database, max_connections, activity_rows, statement_rows,
@@ -136,7 +138,7 @@ def build_db_snapshot(
     except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         what = f"no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else \
             one_line(exc, 120)
-        raise SourceError(f"PostgreSQL answered a row luckytui cannot read ({what})"
+        raise SourceError(f"{sender} answered a row luckytui cannot read ({what})"
                           ) from None
 
 
@@ -185,85 +187,8 @@ def _build_db_snapshot(
         statements=tuple(statements[: max(0, top_statements)]))
 
 
-# --- the simulation ------------------------------------------------------------------
-
-
-class SimPostgresSource:
-    """The simulated database, read through the simulation's activity API.
-
-    `url` is the activity document's URL
-    (`http://host:port/databases/<datname>/activity`), or the API's base URL,
-    to which that path is added for `database`.
-    """
-
-    name = "db"
-
-    def __init__(self, url: str, database: str, timeout: float = 5.0,
-                 limit: AnswerLimit | None = None) -> None:
-        base = url.rstrip("/")
-        if not base.endswith("/activity"):
-            base = f"{base}/databases/{quote(database, safe='')}/activity"
-        self.url = base
-        self.database = database
-        self.timeout = timeout
-        self.limit = limit or AnswerLimit()
-        self._client: aiohttp.ClientSession | None = None
-
-    async def fetch(self) -> DbSnapshot:
-        if self._client is None or self._client.closed:
-            import aiohttp
-
-            self._client = aiohttp.ClientSession(headers={"User-Agent": "luckytui/0.1"},
-                                                 cookie_jar=aiohttp.DummyCookieJar())
-        try:
-            status, payload = await read_async(self._client, "GET", self.url, self.limit,
-                                               self.timeout, allow_redirects=False)
-        except (AnswerTooLarge, AnswerTooSlow) as exc:
-            raise SourceError(f"database simulation: {exc}") from None
-        except (asyncio.CancelledError, SourceError):
-            raise
-        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
-            raise SourceError(
-                f"database simulation: {describe_error(exc, self.timeout)}") from None
-        if status == 404:
-            raise SourceError(f'database "{self.database}" does not exist')
-        if status != 200:
-            raise SourceError(f"HTTP {status} from the database simulation")
-        try:
-            doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            raise SourceError("the database simulation answered malformed JSON") from None
-        try:
-            if not isinstance(doc, dict) or not isinstance(doc.get("activity"), list):
-                raise ValueError("no activity list")
-            statements = doc.get("statements")
-            if statements is not None and not isinstance(statements, list):
-                raise ValueError("statements is not a list")
-            now = parse_ts(doc.get("now")) or datetime.now(UTC)
-            return build_db_snapshot(self.database, int(doc["max_connections"]),
-                                     doc["activity"], statements, now)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise SourceError(
-                f"the database simulation answered an unexpected document: {what}") from None
-
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
-
 # --- a real server ----------------------------------------------------------------------
 
-# Every statement luckytui sends starts with this comment, so that a DBA can tell
-# its queries apart in pg_stat_statements and the server log. The slow statements
-# list leaves out an entry only when it is both marked and recorded under the role
-# luckytui connects as (pg_stat_statements' userid): the same statement run by
-# any other role is its own entry, and is shown. (pg_stat_statements merges
-# statements that differ only in comments or constants into one entry per role,
-# so under luckytui's own role they cannot be told apart: give luckytui a role
-# of its own, e.g. a member of pg_monitor.)
-SQL_MARK = "/* luckytui */"
 
 # One scan of pg_stat_activity per refresh, an aggregate, so its answer is one row:
 # - max_connections; our own pid (excluded from the counts; through a pooler it
@@ -317,15 +242,6 @@ OWN_MARGIN = 2  # extra statements read in case some are luckytui's own, not kno
 TEXT_CACHE_MAX = 2000
 MAX_REREADS = 4  # pages read again on a refresh that finds own statements not known yet
 
-_psycopg: Any = None  # the psycopg module, imported on first use
-
-
-async def _load_psycopg() -> Any:
-    """Import psycopg in a worker thread the first time (its import costs ~0.2 s)."""
-    global _psycopg
-    if _psycopg is None:
-        _psycopg = await asyncio.to_thread(importlib.import_module, "psycopg")
-    return _psycopg
 
 
 StatementKey = tuple[int, int, int]  # userid, dbid, queryid: one pg_stat_statements entry
@@ -364,7 +280,7 @@ class PostgresSource:
         self._texts: dict[StatementKey, str] = {}
         self._own: set[int] = set()  # queryids of luckytui's own statements, in its role
         self._role: int | None = None  # the oid of the role luckytui connects as
-        self._claimed: tuple[str, int] | None = None  # (server, pid) registered as ours
+        self._own_session = OwnSession()
         self._learned_own = False  # the last page read had own statements not known before
 
     @property
@@ -378,7 +294,7 @@ class PostgresSource:
         return max(100, int(self.timeout * 800))
 
     async def fetch(self) -> DbSnapshot:
-        pg = await _load_psycopg()
+        pg = await load_psycopg()
         work = asyncio.create_task(self._fetch(pg))
         try:
             done, _ = await asyncio.wait({work}, timeout=self.timeout)
@@ -392,7 +308,7 @@ class PostgresSource:
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
-        self._release()
+        self._own_session.release()
         if conn is not None:
             await conn.close()
 
@@ -433,7 +349,7 @@ class PostgresSource:
             raise SourceError("pg_stat_activity returned nothing")
         max_connections, own_pid, now, pgss, idle, sessions = row
         self._backend_pid = int(own_pid)
-        self._claim(server_key(conn.info.host, conn.info.port), self._backend_pid)
+        self._own_session.claim(server_key(conn.info.host, conn.info.port), self._backend_pid)
         schema, version = pgss if pgss else (None, None)
         activity: list[dict[str, Any]] = sessions or []
         for session in activity:
@@ -527,24 +443,12 @@ class PostgresSource:
         self._role = int(role[2]) if role is not None and role[2] is not None else None
         return conn
 
-    def _claim(self, server: str, pid: int) -> None:
-        """Register the session's pid as luckytui's own (the remedies spare it)."""
-        if self._claimed != (server, pid):
-            self._release()
-            register(server, pid)
-            self._claimed = (server, pid)
-
-    def _release(self) -> None:
-        claimed, self._claimed = self._claimed, None
-        if claimed is not None:
-            forget(*claimed)
-
     # --- giving up ---
 
     def _drop(self) -> None:
         """Forget the connection, closing its socket now (no round trip)."""
         conn, self._conn = self._conn, None
-        self._release()
+        self._own_session.release()
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.pgconn.finish()

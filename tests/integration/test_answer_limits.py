@@ -25,18 +25,17 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from luckytui.mitigations.kubeops import KubeOps, KubeOpsError
-from luckytui.mitigations.pg import PgOpsError
-from luckytui.mitigations.pgsim import SimPgOps
+from luckytui.sim.pgtwin import SimPgOps, SimPostgresSource
 from luckytui.snapshots import SourceStatus
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import Poller, SourceError, Update
-from luckytui.sources.bounded import MIB, AnswerLimit
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource
 from luckytui.sources.kube import KubeSource
 from luckytui.sources.kubewatch import PodWatch
-from luckytui.sources.postgres import SimPostgresSource
 from luckytui.sources.prometheus import PrometheusCpu
+from luckytui.systems.http import MIB, AnswerLimit
+from luckytui.systems.kubernetes import KubeOps, KubeOpsError
+from luckytui.systems.postgres import PgOpsError
 from tests.conftest import serve
 from tests.integration.conftest_kube import write_kubeconfig
 

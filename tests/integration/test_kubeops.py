@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from luckytui.mitigations.kubeops import KubeOps, KubeOpsError
 from luckytui.sim.kubeapi import make_kube_app
 from luckytui.sim.model import Production
+from luckytui.systems.kubernetes import KubeOps, KubeOpsError
 from tests.integration.conftest_kube import (
     START,
     TOKEN,

@@ -19,21 +19,24 @@ from typing import Any
 import psycopg
 import pytest
 
-from luckytui.config import DatabaseSettings, Settings
+from luckytui.config import ConfigError, DatabaseSettings, Settings
 from luckytui.mitigations.base import ActionError
 from luckytui.mitigations.pg import (
     PgContext,
     ReadOnly,
-    RealPgOps,
     SignalBackend,
     TerminateMany,
     iso,
     parse_age,
 )
-from luckytui.mitigations.pgsim import SimPgOps
 from luckytui.mitigations.registry import build_actions
 from luckytui.sim.model import DATABASE as SIM_DATABASE
+from luckytui.sim.pgtwin import SimPgOps, SimPostgresSource
+from luckytui.sim.pgtwin import register as register_pg_twin
 from luckytui.sim.runner import Simulation
+from luckytui.sources.factory import build_sources
+from luckytui.systems import postgres as pg_system
+from luckytui.systems.postgres import RealPgOps
 from tests.integration.pg import (
     DATABASE,
     PLAIN_DATABASE,
@@ -312,13 +315,31 @@ def test_registry_offers_the_database_actions() -> None:
             "read-only"} <= set(real)
     assert isinstance(pg_context(real["cancel"]).ops, RealPgOps)
     assert pg_context(real["cancel"]).database == "luckygas_prod"
+    register_pg_twin()
     sim = build_actions(Settings(databases=(DatabaseSettings(
-        "prod", sim_url="http://127.0.0.1:9/databases/luckygas_prod/activity"),)))
+        "prod", api_url="http://127.0.0.1:9/databases/luckygas_prod/activity"),)))
     ops = pg_context(sim["read-only"]).ops
     assert isinstance(ops, SimPgOps)
     assert (ops.base_url, ops.datname) == ("http://127.0.0.1:9", "luckygas_prod")
     assert build_actions(Settings(read_only=True, databases=(DatabaseSettings(
         "prod", dsn="dbname=x"),))) == {}
+
+
+def test_a_database_served_over_http_needs_a_registered_twin(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine has no adapter of its own for `api_url`: without the simulation's
+    twin registered, building the sources or the remedies says so in one line."""
+    monkeypatch.setattr(pg_system, "_twin", [])
+    settings = Settings(databases=(DatabaseSettings(
+        "prod", api_url="http://127.0.0.1:9/databases/luckygas_prod/activity"),))
+    problem = "databases: nothing in this process serves the database at http://127.0.0.1:9/"
+    with pytest.raises(ConfigError, match=problem):
+        build_actions(settings)
+    with pytest.raises(ConfigError, match=problem):
+        build_sources(settings)
+    register_pg_twin()
+    assert [s.name for s in build_sources(settings)] == ["db"]
+    assert isinstance(build_sources(settings)[0], SimPostgresSource)
 
 
 # --- the simulation, through `luckytui act` ------------------------------------------------

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from luckytui.mitigations.base import ActionError
-from luckytui.mitigations.pg import PgContext, RealPgOps, SignalBackend, TerminateMany
+from luckytui.mitigations.pg import PgContext, SignalBackend, TerminateMany
 from luckytui.sources.postgres import ACTIVITY_SQL, PostgresSource
+from luckytui.systems.postgres import RealPgOps
 from tests.integration.pg import DATABASE, PgCluster, postgres  # noqa: F401
 
 APP_ROLE = "order_app"

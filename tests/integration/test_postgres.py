@@ -26,8 +26,8 @@ from luckytui.config import ConfigError, parse_settings
 from luckytui.snapshots import DbSnapshot
 from luckytui.sources.base import SourceError
 from luckytui.sources.factory import build_sources
-from luckytui.sources.pgerrors import describe_pg_error, mask_passwords
 from luckytui.sources.postgres import STATEMENTS_HINT, PostgresSource
+from luckytui.systems.postgres import describe_pg_error, mask_passwords
 from tests.integration.pg import (
     DATABASE,
     MONITOR_PASSWORD,

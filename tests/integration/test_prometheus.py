@@ -31,10 +31,10 @@ from luckytui.sources.prometheus import (
     DEFAULT_QUERY,
     PrometheusCpu,
     cpu_query,
-    describe_status,
     parse_matrix,
     parse_vector,
 )
+from luckytui.systems.prometheus import describe_status
 from tests.integration.conftest_kube import START, free_port, running_cluster, serve
 from tests.integration.prom import (  # noqa: F401  (the fixtures register by import)
     PLAN_ALERTS,

@@ -21,12 +21,13 @@ from aiohttp import web
 from luckytui.sim.api import make_api_app
 from luckytui.sim.model import DATABASE, Production
 from luckytui.sim.pgapi import make_pg_app
+from luckytui.sim.pgtwin import SimPostgresSource
 from luckytui.sim.promapi import make_prometheus_app
 from luckytui.snapshots import EndpointResult, EndpointsSnapshot
 from luckytui.sources.alerts import AlertsSource
 from luckytui.sources.base import SourceError
 from luckytui.sources.endpoints import EndpointSpec, EndpointsSource, LoginSpec, p95
-from luckytui.sources.postgres import STATEMENTS_HINT, SimPostgresSource
+from luckytui.sources.postgres import STATEMENTS_HINT
 from tests.conftest import ManualClock as Clock
 from tests.conftest import serve
 
@@ -295,7 +296,7 @@ async def test_db_from_the_simulation(model: Production, clock: Clock) -> None:
         ("/json", {"activity": []}, "the database simulation answered an "
          "unexpected document: missing 'max_connections'"),
         ("/json", {"max_connections": 100, "activity": [{"state": "idle"}]},
-         "PostgreSQL answered a row luckytui cannot read (no pid)"),
+         "the database simulation answered a row luckytui cannot read (no pid)"),
     ],
 )
 async def test_db_errors_are_one_line(

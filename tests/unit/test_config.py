@@ -46,6 +46,14 @@ def test_good_file_loads(tmp_path: Path) -> None:
     assert s.endpoints[0].expect_status == (200,) and s.endpoints[0].auth
 
 
+@pytest.mark.parametrize("key", ["api_url", "sim_url"])
+def test_a_database_served_over_http(tmp_path: Path, key: str) -> None:
+    """`api_url` (or its older name `sim_url`) names a database served over HTTP."""
+    url = "http://127.0.0.1:8081/databases/luckygas_prod/activity"
+    s = load_settings(write(tmp_path, f"[[databases]]\nname = 'prod'\n{key} = '{url}'\n"))
+    assert s.databases[0].api_url == url and s.databases[0].dsn is None
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -62,6 +70,10 @@ def test_good_file_loads(tmp_path: Path) -> None:
         ("[[endpoints]]\nname='a'\nurl='http://x/a'\nexpect_status=[999]",
          "endpoints[0].expect_status: must be HTTP status codes"),
         ("refresh = = 2", "not valid TOML"),
+        ("[[databases]]\nname='p'\napi_url='http://h/a'\nsim_url='http://h/b'",
+         "databases[0].sim_url: is another name for api_url"),
+        ("[[databases]]\nname='p'", "databases[0].dsn: is required (or api_url"),
+        ("[[databases]]\nname='p'\napi_url='h:1/a'", "databases[0].api_url: must be an http"),
     ],
 )
 def test_bad_file_one_line(tmp_path: Path, text: str, expected: str) -> None:

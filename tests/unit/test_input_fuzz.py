@@ -40,7 +40,7 @@ TOP_KEYS = ["refresh", "log", "read_only", "utc", "panes", "kubernetes", "promet
             "databases", "login", "endpoints", "max_replicas", "emergency_scale",
             "runbooks", "cache", "commands"]
 INNER_KEYS = ["name", "url", "group", "method", "expect_status", "auth", "timeout",
-              "slow_ms", "verify_tls", "body", "dsn", "sim_url", "email", "password_env",
+              "slow_ms", "verify_tls", "body", "dsn", "api_url", "sim_url", "email", "password_env",
               "password_file", "kubeconfig", "context", "namespace", "cpu_query", "argv",
               "summary", "params", "kind", "timeout_s"]
 keys = st.one_of(st.sampled_from(TOP_KEYS + INNER_KEYS), st.text(max_size=12))

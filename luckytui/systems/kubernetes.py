@@ -1,15 +1,21 @@
-"""The mutating Kubernetes calls the remedies make, one synchronous method each.
+"""Kubernetes: what luckytui needs of the API server, and the real adapter.
 
-Callers run every method in a thread (`asyncio.to_thread`). Like the pods
-source, this talks to the API through the official client's ApiClient layer
-only, imported on the first call in the calling thread (the generated API
-classes cost over a second to import), and decodes the JSON itself.
+One way to make an API client (`new_client`), for the pods source and for the
+remedies. Only the official client's ApiClient layer is used: its generated API
+classes and their models cost over a second of CPU and ~27 MB to import, for
+requests whose JSON luckytui decodes itself. Call from a worker thread: loading
+a kubeconfig may run an exec credential plugin.
+
+`Kubernetes` is what the remedies read and change; `KubeOps` is the real
+adapter, one synchronous method each: callers run every method in a thread
+(`asyncio.to_thread`); the client is imported on the first call in the calling
+thread.
 
 Each write can be a server-side dry run (`?dryRun=All`: the API server
 validates the change and answers the would-be object, changing nothing), is
 sent with `fieldManager=luckytui`, and is bounded by `timeout` seconds to
 connect and as many to answer; each answer is read within `limit` (its size,
-decoded, and its whole time: `bounded.AnswerLimit`). Every failure becomes a `KubeOpsError` whose
+decoded, and its whole time: `http.AnswerLimit`). Every failure becomes a `KubeOpsError` whose
 message is one line for the operator (never a credential) and whose `status`
 is the HTTP status, when the server answered one.
 """
@@ -17,11 +23,13 @@ is the HTTP status, when the server answered one.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from luckytui.sources.bounded import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
+from luckytui.systems.http import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
 
 FIELD_MANAGER = "luckytui"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -40,6 +48,41 @@ _SECRET = re.compile(r"(?i)\b(bearer|basic|token)([\s=:]+)\S+")
 Json = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Client:
+    api: Any  # kubernetes.client.api_client.ApiClient
+    address: str  # host:port, for messages
+    token: str  # the bearer token in use, so messages can scrub it ("" when none)
+
+
+def new_client(kubeconfig: str | None, context: str | None) -> Client:
+    """From the kubeconfig (None: $KUBECONFIG or ~/.kube/config) and context; inside a
+    pod with no kubeconfig, from its service account. Requests are never retried."""
+    import urllib3
+    from kubernetes import config
+    from kubernetes.client.api_client import ApiClient
+    from kubernetes.client.configuration import Configuration
+    from kubernetes.config.config_exception import ConfigException
+
+    cfg = Configuration()
+    cfg.retries = urllib3.Retry(total=0, redirect=0)
+    try:
+        api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig, context=context, persist_config=False,
+            client_configuration=cfg)
+    except ConfigException:
+        if kubeconfig is not None or not os.environ.get("KUBERNETES_SERVICE_HOST"):
+            raise
+        cfg = Configuration()
+        cfg.retries = urllib3.Retry(total=0, redirect=0)
+        config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+        api = ApiClient(cfg)
+    api.user_agent = "luckytui/0.1"
+    auth = str((cfg.api_key or {}).get("authorization") or "")
+    return Client(api, str(cfg.host).split("://", 1)[-1].rstrip("/"),
+                  auth.split(" ", 1)[-1].strip())
+
+
 class KubeOpsError(Exception):
     """A Kubernetes call failed; the message is one line, `status` the HTTP status."""
 
@@ -53,6 +96,36 @@ class KubeOpsError(Exception):
 
 def _dict(value: object) -> Json:
     return value if isinstance(value, dict) else {}
+
+
+class Kubernetes(Protocol):
+    """What the remedies need of the API server, for one namespace: each call is
+    synchronous (run it in a thread), answers the object's JSON, and raises
+    `KubeOpsError` with one line. Writes can be server-side dry runs."""
+
+    namespace: str
+
+    def deployment(self, name: str) -> Json: ...
+
+    def node(self, name: str) -> Json: ...
+
+    def cronjob(self, name: str) -> Json: ...
+
+    def can_i(self, verb: str, resource: str, *, group: str = "", subresource: str = "",
+              name: str = "") -> bool: ...
+
+    def scale(self, name: str, replicas: int, *, dry_run: bool) -> Json: ...
+
+    def restart(self, name: str, at: str, *, dry_run: bool) -> Json: ...
+
+    def set_env(self, name: str, container: str, key: str, value: str | None, *,
+                dry_run: bool) -> Json: ...
+
+    def cordon(self, name: str, unschedulable: bool, *, dry_run: bool) -> Json: ...
+
+    def job_from_cronjob(self, cronjob: str, job_name: str, *, dry_run: bool) -> Json: ...
+
+    def close(self) -> None: ...
 
 
 class KubeOps:
@@ -221,7 +294,7 @@ class KubeOps:
         with self._lock:
             if self._api is not None:
                 return
-            from luckytui.sources.kubeclient import new_client
+            from luckytui.systems.kubernetes import new_client
 
             client = new_client(self.kubeconfig, self.context)
             self._address = client.address
