@@ -133,6 +133,8 @@ class LoadGenerator:
             for sql in SETUP_SQL:
                 await admin.execute(sql)
             await admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ANALYTICS_ROLE}")
+            await admin.execute("RESET ROLE")
+            await admin.execute("SELECT pg_stat_statements_reset()")  # the workload's alone
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -221,7 +221,7 @@ async def _start_postgres(sim: Simulation, host: str, seed: int) -> None:
 async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
                       exit_on_stdin_eof: bool = False, frozen: bool = False,
                       postgres: bool = True) -> None:
-    """`luckytui sim`: serve until SIGINT or SIGTERM (or stdin closing, for the demo).
+    """`luckytui sim`: serve until SIGINT, SIGTERM or SIGHUP (or stdin closing, for the demo).
     Frozen, the model's clock stands still: every request sees the same production
     (and the database is the simulated one: a real server's sessions move)."""
     standstill = time.time()
@@ -230,7 +230,7 @@ async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
                                  postgres=postgres and not frozen)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed
         loop.add_signal_handler(sig, stop.set)
     if exit_on_stdin_eof:
         loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not os.read(
