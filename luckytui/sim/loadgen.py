@@ -6,7 +6,8 @@ production would have, following the model's clock and storyline:
 
 - the backend's connection pool: mostly idle sessions running the workload's
   statements now and then (more often during the surge), one of them
-  deliberately slow, so pg_stat_statements has slow statements to show;
+  deliberately slow, so pg_stat_statements has slow statements to show; two
+  spare sessions stay idle all along;
 - from the start, an order-worker session that forgot its transaction holding
   a row lock, and two sessions waiting on it (a lock pile-up);
 - an analytics report (metabase) whose query runs for many minutes;
@@ -41,6 +42,7 @@ APP_ROLE = "luckygas_app"
 ANALYTICS_ROLE = "analytics"
 LOCKED_ORDER = 88123
 POOL_SIZE = 8
+POOL_SPARE = 2  # pool sessions that stay idle (terminate-idle's targets after 5 minutes)
 TICK_S = 0.25
 RECONNECT_S = 5.0
 SETUP_SQL = (
@@ -166,6 +168,8 @@ class LoadGenerator:
                 async with await self._connect(APP_ROLE, "luckygas-backend") as conn:
                     self.sessions += 1
                     try:
+                        while n >= POOL_SIZE - POOL_SPARE and alive(conn):  # noqa: ASYNC110
+                            await asyncio.sleep(1.0)  # a spare: idle until someone ends it
                         while True:
                             self.model.sync()
                             # ~2.5 statements a second over the pool, more in the surge

@@ -5,6 +5,7 @@ the storyline's sessions on it, read by PostgresSource and acted on by `luckytui
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -140,6 +141,16 @@ async def test_the_demo_database_is_a_real_server_read_and_acted_on_as_in_produc
         return now if len(now) == 4 else []
 
     assert (await until("the leak going on", more))[:2] == leaks[1:]
+
+    # the pool runbook's "kill idle connections": the pool's spare sessions, idle all along
+    spares = {r["pid"] for r in await sessions(dsn)
+              if r["application_name"] == "luckygas-backend" and r["state"] == "idle"
+              and r["query"] == ""}
+    assert len(spares) == 2
+    code, out, err = await act(pgsim, log, "terminate-idle", "1s", "--yes", "--json")
+    assert code == 0, out + err
+    assert spares <= set(json.loads(out)["changed"]["terminated"])
+    assert not spares & {r["pid"] for r in await sessions(dsn)}
 
 
 async def test_stop_removes_the_data_directory_and_the_server(pgsim: Simulation) -> None:
