@@ -139,7 +139,7 @@ class EmbeddedPostgres:
                  max_connections: int = MAX_CONNECTIONS) -> None:
         self.directory = directory
         self.data = directory / DATA
-        self.host = host
+        self.host = socket.gethostbyname(host)  # pg_hba.conf wants an address
         self.port = 0
         self.max_connections = max_connections
         self.proc: subprocess.Popen[bytes] | None = None

@@ -5,7 +5,8 @@ port (Kubernetes API, LuckyGas API, Prometheus, database activity), and writes
 `kubeconfig`, `config.toml` and the login password (mode 0600) into a folder,
 so any luckytui process can watch it with `--config DIR/config.toml`.
 
-With `postgres=True` the database is a real PostgreSQL server (pgserver.py)
+With `postgres=True` (at the small scale: a thousand real sessions are more than
+a demo should fork) the database is a real PostgreSQL server (pgserver.py)
 with the storyline's sessions on it (loadgen.py), and the config names it by
 `dsn`, so the war room reads and acts on it as it would in production. When no
 such server can start, `Simulation.note` says why in one line and the config
@@ -185,7 +186,9 @@ async def start_simulation(
     prom_url = await _serve(make_prometheus_app(model), host, runners)
     pg_url = await _serve(make_pg_app(model), host, runners)
     sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
-    if postgres:
+    if postgres and scale == "large":
+        sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
+    elif postgres:
         try:
             await _start_postgres(sim, host, seed)
         except BaseException:
