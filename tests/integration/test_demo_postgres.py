@@ -152,6 +152,18 @@ async def test_the_demo_database_is_a_real_server_read_and_acted_on_as_in_produc
     assert spares <= set(json.loads(out)["changed"]["terminated"])
     assert not spares & {r["pid"] for r in await sessions(dsn)}
 
+    # rolling order-worker out again (a Kubernetes remedy) retires the leaking sessions
+    code, out, err = await act(pgsim, log, "restart", "order-worker", "--yes")
+    assert code == 0, out + err
+
+    async def retired() -> bool:
+        return not leaking(await sessions(dsn))
+
+    await until("the leaking sessions gone with their pods", retired)
+    clock.advance(10)
+    await asyncio.sleep(1.0)
+    assert not leaking(await sessions(dsn))  # and the leak does not come back
+
 
 async def test_stop_removes_the_data_directory_and_the_server(pgsim: Simulation) -> None:
     assert pgsim.postgres is not None
