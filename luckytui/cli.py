@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=("small", "large"), default="small")
     demo.add_argument("--frozen", action="store_true",
                       help="the simulated production stands still (for benchmarks)")
+    demo.add_argument("--no-postgres", action="store_true",
+                      help="simulate the database too (no embedded PostgreSQL server)")
     _dashboard_flags(demo, sub=True)
     sim = sub.add_parser("sim", help="run the simulated production alone")
     sim.add_argument("--dir", required=True, type=Path,
@@ -122,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--host", default="127.0.0.1", help="loopback address to serve on")
     sim.add_argument("--frozen", action="store_true",
                      help="time stands still: the same data on every request")
+    sim.add_argument("--no-postgres", action="store_true",
+                     help="simulate the database too (no embedded PostgreSQL server)")
     sim.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     check = sub.add_parser("check", help="one health snapshot of every configured source")
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -236,12 +240,12 @@ def _setup_debug_log(path: str | None) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> int:
+def _run_dashboard(settings: Settings, demo: tuple[int, str, bool, bool] | None) -> int:
     sim = None
     if demo is not None:
         from luckytui.sim.launcher import SimProcess
 
-        sim = SimProcess(seed=demo[0], scale=demo[1], frozen=demo[2])
+        sim = SimProcess(seed=demo[0], scale=demo[1], frozen=demo[2], postgres=demo[3])
         sim.spawn()  # boots on the other core while Textual loads and draws
     try:
         from luckytui.app import run_app  # Textual is imported here, not before
@@ -254,6 +258,8 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str, bool] | None) -> in
     finally:
         if sim is not None:
             sim.stop_now()
+            if sim.note:  # the war room has given the terminal back: say it there too
+                print(f"luckytui demo: {sim.note}", file=sys.stderr)
 
 
 async def _export_lines(path: Path, incident: str | None) -> list[str]:
@@ -368,7 +374,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_forever(args.dir, seed=args.seed, scale=args.scale,
                                         host=args.host, exit_on_stdin_eof=args.exit_with_stdin,
-                                        frozen=args.frozen))
+                                        frozen=args.frozen,
+                                        postgres=not args.no_postgres))
             return 0
         if args.command == "log":
             from luckytui.store import LogError
@@ -410,7 +417,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             base = Settings(refresh=2.0)
             settings = apply_flags(base, args)
-            return _run_dashboard(settings, demo=(args.seed, args.scale, args.frozen))
+            return _run_dashboard(settings, demo=(args.seed, args.scale, args.frozen,
+                                                  not args.no_postgres))
         return _run_dashboard(resolve_settings(args), demo=None)
     except (UsageError, ConfigError) as exc:
         say_error(exc)

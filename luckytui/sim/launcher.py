@@ -6,12 +6,17 @@ the command line before Textual is even imported, so the simulation boots on
 the other core while the first frame is drawn. The child exits when our end
 of its stdin closes, so it never outlives the war room, even after a crash or
 a kill.
+
+The child says what it serves before `ready`: `dsn URL` when the database is
+an embedded PostgreSQL server (`psql URL` reaches it while the demo runs), or
+`note TEXT` when that server could not start and the database is simulated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import subprocess
 import sys
 import tempfile
@@ -20,6 +25,8 @@ from typing import IO
 
 from luckytui.config import Settings, load_settings
 
+log = logging.getLogger(__name__)
+
 
 class SimulationError(Exception):
     """The simulation did not start; one line for the operator."""
@@ -27,9 +34,12 @@ class SimulationError(Exception):
 
 class SimProcess:
     def __init__(self, *, seed: int = 7, scale: str = "small", frozen: bool = False,
-                 directory: Path | None = None, ready_timeout: float = 30.0) -> None:
+                 directory: Path | None = None, ready_timeout: float = 30.0,
+                 postgres: bool = True) -> None:
         self.seed, self.scale, self.ready_timeout = seed, scale, ready_timeout
-        self.frozen = frozen
+        self.frozen, self.postgres = frozen, postgres
+        self.dsn: str | None = None  # the embedded PostgreSQL server's, once ready
+        self.note: str | None = None  # why the database is simulated instead
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if directory is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="luckytui-demo-")
@@ -46,15 +56,23 @@ class SimProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "luckytui", "sim", "--dir", str(self.directory),
              "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin",
-             *(["--frozen"] if self.frozen else [])],
+             *(["--frozen"] if self.frozen else []),
+             *([] if self.postgres else ["--no-postgres"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
         )
 
     def _read_until_ready(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         for line in self.proc.stdout:
-            if line.strip() == b"ready":
+            word, _, rest = line.decode(errors="replace").strip().partition(" ")
+            if word == "ready":
                 return
+            if word == "dsn":
+                self.dsn = rest
+                log.info("the demo's PostgreSQL: %s", rest)
+            elif word == "note":
+                self.note = rest
+                log.warning("%s", rest)
         self.proc.wait()
         raise SimulationError(f"the simulation exited: {self._last_error()}")
 

@@ -4,6 +4,13 @@
 port (Kubernetes API, LuckyGas API, Prometheus, database activity), and writes
 `kubeconfig`, `config.toml` and the login password (mode 0600) into a folder,
 so any luckytui process can watch it with `--config DIR/config.toml`.
+
+With `postgres=True` (at the small scale: a thousand real sessions are more than
+a demo should fork) the database is a real PostgreSQL server (pgserver.py)
+with the storyline's sessions on it (loadgen.py), and the config names it by
+`dsn`, so the war room reads and acts on it as it would in production. When no
+such server can start, `Simulation.note` says why in one line and the config
+points at the simulated database's HTTP API instead.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
 from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.loadgen import LoadGenerator
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
 from luckytui.sim.pgapi import make_pg_app
@@ -46,6 +55,10 @@ class Simulation:
     prometheus_url: str
     pg_url: str
     runners: list[web.AppRunner] = field(default_factory=list)
+    dsn: str | None = None  # the embedded PostgreSQL server, when it runs
+    note: str | None = None  # why it does not, in one line
+    postgres: pgserver.EmbeddedPostgres | None = None
+    load: LoadGenerator | None = None
 
     @property
     def config_path(self) -> Path:
@@ -56,6 +69,12 @@ class Simulation:
         return self.directory / "kubeconfig"
 
     async def stop(self) -> None:
+        load, self.load = self.load, None
+        if load is not None:
+            await load.stop()
+        server, self.postgres = self.postgres, None
+        if server is not None:
+            await asyncio.to_thread(server.stop)
         for runner in self.runners:
             await runner.cleanup()
         self.runners.clear()
@@ -121,7 +140,8 @@ def write_files(sim: Simulation, password: str) -> None:
         "",
         "[[databases]]",
         f"name = {_toml(DATABASE)}",
-        f"sim_url = {_toml(f'{sim.pg_url}/databases/{DATABASE}/activity')}",
+        (f"dsn = {_toml(sim.dsn)}" if sim.dsn else
+         f"sim_url = {_toml(f'{sim.pg_url}/databases/{DATABASE}/activity')}"),
         "",
         "[login]",
         f"url = {_toml(sim.api_url + '/api/v1/auth/login')}",
@@ -157,6 +177,7 @@ async def start_simulation(
     scale: Scale = "small",
     host: str = "127.0.0.1",
     clock: Callable[[], float] | None = None,
+    postgres: bool = False,
 ) -> Simulation:
     model = Production(seed=seed, scale=scale, **({"clock": clock} if clock else {}))
     password = secrets.token_urlsafe(18)
@@ -166,27 +187,65 @@ async def start_simulation(
     prom_url = await _serve(make_prometheus_app(model), host, runners)
     pg_url = await _serve(make_pg_app(model), host, runners)
     sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
+    if postgres and scale == "large":
+        sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
+    elif postgres:
+        try:
+            await _start_postgres(sim, host, seed)
+        except BaseException:
+            await sim.stop()
+            raise
     write_files(sim, password)
     register_pg_twin()  # this process reads and acts on the simulated database too
     return sim
 
 
+async def _start_postgres(sim: Simulation, host: str, seed: int) -> None:
+    """The embedded server and the storyline's sessions on it; on failure, `sim.note`."""
+    server = pgserver.EmbeddedPostgres(sim.directory, host=host)
+    sim.postgres = server
+    try:
+        # on this (the main) thread: the server is told to quit when its starter dies,
+        # and a worker thread may end before the process does
+        pgserver.clean_stale()
+        server.start()
+        load = LoadGenerator(server.dsn, sim.model, server.max_connections, seed=seed)
+        await load.setup()
+    except Exception as exc:
+        sim.postgres = None
+        await asyncio.to_thread(server.stop)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        sim.note = (f"no embedded PostgreSQL ({reason[:160]}): "
+                    "the demo's database is simulated")
+        return
+    load.start()
+    sim.load = load
+    sim.dsn = server.dsn(DATABASE)
+
+
 async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
-                      exit_on_stdin_eof: bool = False, frozen: bool = False) -> None:
-    """`luckytui sim`: serve until SIGINT or SIGTERM (or stdin closing, for the demo).
-    Frozen, the model's clock stands still: every request sees the same production."""
+                      exit_on_stdin_eof: bool = False, frozen: bool = False,
+                      postgres: bool = True) -> None:
+    """`luckytui sim`: serve until SIGINT, SIGTERM or SIGHUP (or stdin closing, for the demo).
+    Frozen, the model's clock stands still: every request sees the same production
+    (and the database is the simulated one: a real server's sessions move)."""
     standstill = time.time()
     sim = await start_simulation(directory, seed=seed, scale=scale, host=host,
-                                 clock=(lambda: standstill) if frozen else None)
+                                 clock=(lambda: standstill) if frozen else None,
+                                 postgres=postgres and not frozen)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed
         loop.add_signal_handler(sig, stop.set)
     if exit_on_stdin_eof:
         loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not os.read(
             sys.stdin.fileno(), 4096) else None)
     print(f"kubeconfig {sim.kubeconfig_path}", flush=True)
     print(f"config {sim.config_path}", flush=True)
+    if sim.dsn:
+        print(f"dsn {sim.dsn}", flush=True)
+    if sim.note:
+        print(f"note {sim.note}", flush=True)
     print("ready", flush=True)
     try:
         while not stop.is_set():
