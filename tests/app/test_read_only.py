@@ -101,7 +101,7 @@ async def test_read_only_runbook_offers_its_remedy_steps_as_notes(tmp_path: Path
         await all_loaded(pilot)
         book = next(b for b in app.runbooks if b.id == "analytics-endpoint-down")
         remedy = next(i for i, s in enumerate(book.steps) if s.action)
-        app.run_worker(app._open_runbook(book))
+        app.run_worker(app.remedy_flow.open_runbook(book))
         for _ in range(40):
             if isinstance(app.screen, RunbookScreen):
                 break

@@ -22,9 +22,9 @@ SHOW_LOG = ("import sqlite3, sys; print('log:', sqlite3.connect(sys.argv[1]).exe
             "'select group_concat(kind) from events').fetchone()[0])")
 
 
-def command(name: str, *argv: str) -> CustomAction:
+def command(name: str, *argv: str, mutating: bool = True) -> CustomAction:
     return CustomAction(CustomCommand(name, f"{name} for the test", (sys.executable, *argv),
-                                      timeout_s=20))
+                                      mutating=mutating, timeout_s=20))
 
 
 class Answer:
@@ -88,6 +88,15 @@ async def test_read_only_refuses_with_a_record_and_asks_nothing(tmp_path: Path) 
         assert record.kind == REFUSED
         assert record.data == {"action": "touch", "args": ["--now"], "reason": READ_ONLY}
     assert not marker.exists()
+
+
+async def test_read_only_still_runs_a_command_that_changes_nothing(tmp_path: Path) -> None:
+    action = command("status", "-c", "print('queue depth 3')", mutating=False)
+    async with await EventLog.open(tmp_path / "log") as log:
+        ctl = Controller("amy", actions={"status": action}, read_only=True, log=log)
+        result = await ctl.act("status", [], Answer(True))
+        assert result.ok and result.detail == "status finished (exit status 0): queue depth 3"
+        assert await kinds(log) == [INTENT, OUTCOME]
 
 
 async def test_a_failing_run_records_the_failed_outcome(tmp_path: Path) -> None:
