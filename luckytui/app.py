@@ -40,10 +40,10 @@ from luckytui.runbooks import Runbook, load_runbooks
 from luckytui.signals import (
     EndpointChange,
     EndpointWatch,
+    Signal,
     alert_signals,
     describe,
     logged_endpoints_down,
-    record_endpoint_changes,
 )
 from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import (
@@ -298,15 +298,11 @@ class LuckyApp(App[int]):
                                 exit_on_error=False)
 
     async def _record_endpoints(self, changes: Sequence[EndpointChange]) -> None:
-        await record_endpoint_changes(self.event_log, changes, actor=self._actor,
-                                      incident=self.controller.incident_number)
+        await self.controller.record_endpoint_changes(changes)
         await self._follow_log()
 
-    async def _record(self, signals: Sequence[Any]) -> None:
-        incident = self.controller.incident_number
-        for sig in signals:
-            await self.event_log.append(sig.kind, sig.data, actor=self._actor,
-                                        incident=incident, dedupe=sig.dedupe)
+    async def _record(self, signals: Sequence[Signal]) -> None:
+        await self.controller.record_signals(signals)
         await self._follow_log()
 
     @contained("Clock tick")

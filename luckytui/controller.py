@@ -23,6 +23,7 @@ from luckytui.incident.model import Incident
 from luckytui.incident.service import IncidentError, Incidents
 from luckytui.mitigations.base import ActionError, Outcome, Plan
 from luckytui.mitigations.runner import OUTCOME, Mitigator, Undo, undo_of
+from luckytui.signals import EndpointChange, Signal, record_endpoint_changes
 from luckytui.store import EventLog
 
 REFUSED = "mitigation.refused"
@@ -108,6 +109,24 @@ class Controller:
             self.active = await self.incidents.active()
         return self.active
 
+    # --- signals ----------------------------------------------------------------------
+
+    async def record_signals(self, signals: Sequence[Signal]) -> None:
+        """Alerts that fired or resolved: on the log, under the active incident (once, even
+        with several war rooms on the log: each signal has its dedupe key)."""
+        if self.log is None:
+            return
+        for sig in signals:
+            await self.log.append(sig.kind, sig.data, actor=self.actor,
+                                  incident=self.incident_number, dedupe=sig.dedupe)
+
+    async def record_endpoint_changes(self, changes: Sequence[EndpointChange]) -> int:
+        """Endpoints that went down or came back: on the log, under the active incident."""
+        if self.log is None:
+            return 0
+        return await record_endpoint_changes(self.log, changes, actor=self.actor,
+                                             incident=self.incident_number)
+
     # --- remedies -----------------------------------------------------------------------
 
     async def act(self, action: str | Any, args: Sequence[str], confirm: Confirm
@@ -158,15 +177,20 @@ class Controller:
         action = self.actions.get(str(undo["action"]))
         return (Undo(action, undone) if action is not None else str(undo["action"])), args
 
-    async def undo(self, confirm: Confirm) -> ActionResult:
+    async def undo(self, confirm: Confirm, announce: Callable[[str], None] = lambda _: None
+                   ) -> ActionResult:
         """Undo the newest successful remedy that has an undo, confirmed like any other;
-        its plan and records name what it undoes (``undo of scale … 3→10``)."""
+        its plan and records name what it undoes (``undo of scale … 3→10``), and
+        ``announce`` is told that summary before it is planned."""
         if self.log is None:
             return ActionResult("unavailable", self.problem or NO_LOG, "undo")
         found = await self.last_undoable()
         if found is None:
             return ActionResult("nothing", NOTHING_TO_UNDO, "undo")
-        return await self.act(found[0], found[1], confirm)
+        undo, args = found
+        if isinstance(undo, Undo):
+            announce(str(undo.undo_of.get("summary")))
+        return await self.act(undo, args, confirm)
 
     # --- incident steps -----------------------------------------------------------------
 

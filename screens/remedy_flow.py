@@ -147,16 +147,9 @@ class RemedyFlow:
         and its timeline line name the remedy it undoes."""
         if self.controller.log is None:
             return
-        found = await self.controller.last_undoable()
-        if found is None:
-            self.notify("Nothing to undo: no remedy with an undo has been applied.", timeout=4)
-            return
-        undo, args = found
-        if isinstance(undo, str):
-            self.start(undo, [])  # says why it is not available
-            return
-        self.notify(f"Undo of: {undo.undo_of['summary']}", timeout=4)
-        await self._run(undo, args)
+        await self._after(await self.controller.undo(self._confirm, announce=lambda undone:
+                                                     self.notify(f"Undo of: {undone}",
+                                                                 timeout=4)))
 
     # --- planning, confirming, running -------------------------------------------
 
@@ -176,7 +169,10 @@ class RemedyFlow:
         return confirmed
 
     async def _run(self, action: Any, args: list[str]) -> None:
-        result = await self.controller.act(action, args, self._confirm)
+        await self._after(await self.controller.act(action, args, self._confirm))
+
+    async def _after(self, result: ActionResult) -> None:
+        """Say what became of it; show what it changed and what was recorded."""
         self._say(result)
         if result.ran:
             self.room.poll_now()  # the affected pane shows the change at once
@@ -191,6 +187,8 @@ class RemedyFlow:
                         timeout=8)
         elif result.status == "unavailable":
             self.notify(result.detail, severity="warning")
+        elif result.status == "nothing":
+            self.notify(result.detail, timeout=4)
         elif result.ran:
             self.notify(f"{'✓' if result.ok else '✖'} {result.detail}",
                         severity="information" if result.ok else "error", timeout=8)

@@ -14,6 +14,7 @@ from luckytui.mitigations.base import Plan
 from luckytui.mitigations.custom import CustomAction, CustomCommand
 from luckytui.mitigations.registry import build_actions, close_actions
 from luckytui.mitigations.runner import INTENT, OUTCOME
+from luckytui.signals import Signal
 from luckytui.sim.runner import Simulation
 from luckytui.store import EventLog
 
@@ -200,3 +201,20 @@ async def test_incident_steps_through_the_controller(tmp_path: Path) -> None:
         assert any(r.kind == "incident.note" and
                    r.data.get("text") == "rolled back the cache change" for r in records)
         assert {r.actor for r in records} == {"amy"}
+
+
+async def test_signals_are_recorded_once_under_the_active_incident(tmp_path: Path) -> None:
+    fired = Signal("alert.fired", {"alert": "HighErrorRate", "severity": "critical"},
+                   "alert.fired:HighErrorRate@03:00")
+    async with await EventLog.open(tmp_path / "log") as log:
+        ctl = Controller("amy", log=log)
+        await ctl.record_signals([fired])  # before any incident: on no incident
+        declared = await ctl.declare("Orders failing", "P1")
+        assert declared.incident is not None
+        again = Signal("alert.fired", {"alert": "HighErrorRate"},
+                       "alert.fired:HighErrorRate@03:10")
+        await ctl.record_signals([fired, again])  # the first is on the log already
+        alerts = [r for r in await log.records() if r.kind == "alert.fired"]
+        assert [(r.dedupe, r.incident, r.actor) for r in alerts] == [
+            ("alert.fired:HighErrorRate@03:00", None, "amy"),
+            ("alert.fired:HighErrorRate@03:10", declared.incident.number, "amy")]
