@@ -81,9 +81,9 @@ class LuckyApp(App[int]):
         Binding("I", "incidents", "Incidents", id="incidents", show=False,
                 tooltip="Every incident, resolved ones too: its timeline and post-mortem"),
     ]
-    # changes to production: with --read-only none is offered (key, footer, help, palette);
-    # the dashboard hides its own (act, undo, remedies); here the DB pane's keys
-    MUTATING = frozenset({"act", "act_db", "undo"})
+    # changes to production bound to the app (the DB pane's cancel and terminate): with
+    # --read-only none is offered (key, footer, help, palette)
+    MUTATING = frozenset({"act_db"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -198,6 +198,8 @@ class LuckyApp(App[int]):
         from luckytui.mitigations.registry import build_actions
 
         self.controller.actions = build_actions(settings)
+        # read-only: "remedies" stays offered for configured commands that change nothing
+        self.dashboard.harmless_commands = any(not c.mutating for c in settings.commands)
         names = {s.name for s in sources}
         for name in ("kube", "db", "endpoints", "alerts"):
             if name not in names:
@@ -446,12 +448,9 @@ class LuckyApp(App[int]):
     # --- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only: the remedies are not offered at all (keys, footer, help, palette)."""
-        if not self.settings.read_only:
-            return True
-        if action == "remedies":
-            return any(not c.mutating for c in self.settings.commands)
-        return action not in self.MUTATING
+        """Read-only: the DB pane's remedies are not offered at all (keys, footer, help,
+        palette); the dashboard hides its own."""
+        return not (self.settings.read_only and action in self.MUTATING)
 
     def action_act_db(self, name: str) -> None:
         """The DB connections pane's cancel and terminate keys: the dashboard's remedies."""

@@ -147,9 +147,10 @@ class RemedyFlow:
         and its timeline line name the remedy it undoes."""
         if self.controller.log is None:
             return
-        await self._after(await self.controller.undo(self._confirm, announce=lambda undone:
-                                                     self.notify(f"Undo of: {undone}",
-                                                                 timeout=4)))
+        def announce(undone: str) -> None:
+            self.notify(f"Undo of: {undone}", timeout=4)
+
+        await self._after(await self.controller.undo(self._confirm, announce))
 
     # --- planning, confirming, running -------------------------------------------
 
