@@ -200,6 +200,7 @@ class LuckyApp(App[int]):
         self.controller.actions = build_actions(settings)
         # read-only: "remedies" stays offered for configured commands that change nothing
         self.dashboard.harmless_commands = any(not c.mutating for c in settings.commands)
+        self.dashboard.refresh_bindings()
         names = {s.name for s in sources}
         for name in ("kube", "db", "endpoints", "alerts"):
             if name not in names:
