@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from luckytui.config import ConfigError, Settings
-from luckytui.mitigations.base import ActionError, BadArgument, Plan
+from luckytui.controller import REFUSED as REFUSED  # what a refusal is recorded as
+from luckytui.controller import Controller
+from luckytui.mitigations.base import BadArgument, Plan
 from luckytui.mitigations.registry import build_actions, close_actions
-from luckytui.mitigations.runner import Mitigator, plan_record
+from luckytui.mitigations.runner import plan_record
 
-REFUSED = "mitigation.refused"
 EXIT_USAGE = 2
 
 
@@ -35,7 +36,6 @@ def _print_list(actions: dict[str, Any], settings: Settings) -> None:
 
 
 async def _act(args: argparse.Namespace, settings: Settings, log_file: Path) -> int:
-    from luckytui.incident.service import Incidents
     from luckytui.store import EventLog
 
     actions = build_actions(settings, force=args.force)
@@ -50,31 +50,36 @@ async def _act(args: argparse.Namespace, settings: Settings, log_file: Path) -> 
             raise ConfigError(f"unknown action {args.action!r} (luckytui act --list)")
         actor = args.actor or default_actor()
         async with await EventLog.open(log_file) as log:
-            incident = await Incidents(log, actor).active()
-            try:
-                plan = await action.plan(*args.args)
-            except ActionError as exc:
-                await log.append(REFUSED, {"action": action.name, "args": list(args.args),
-                                           "reason": str(exc)}, actor=actor,
-                                 incident=incident.number if incident else None)
+            controller = Controller(actor, actions=actions, read_only=settings.read_only,
+                                    log=log)
+            await controller.refresh()  # the records go to the active incident
+
+            async def confirm(plan: Plan) -> bool:
+                if args.json and (args.dry_run or not args.yes):
+                    print(json.dumps({"plan": plan_record(plan)}, indent=2))
+                elif not args.json:
+                    print(plan.describe())
+                if args.dry_run:
+                    return False
+                return bool(args.yes) or await asyncio.to_thread(_confirm, plan)
+
+            result = await controller.act(action, list(args.args), confirm)
+            if result.status == "refused" and not result.ran:
+                exc = result.error
                 if isinstance(exc, BadArgument) and not args.json:
                     # malformed or out of bounds: a usage error, and nothing was sent
                     print(f"luckytui: refused: {exc}", file=sys.stderr)
                     return EXIT_USAGE
-                _say(args, {"status": "refused", "reason": str(exc)}, f"refused: {exc}")
+                _say(args, {"status": "refused", "reason": result.detail},
+                     f"refused: {result.detail}")
                 return EXIT_USAGE if isinstance(exc, BadArgument) else 1
-            if args.json and (args.dry_run or not args.yes):
-                print(json.dumps({"plan": plan_record(plan)}, indent=2))
-            elif not args.json:
-                print(plan.describe())
-            if args.dry_run:
-                return 0
-            if not args.yes and not await asyncio.to_thread(_confirm, plan):
+            if result.status == "cancelled":
+                if args.dry_run:
+                    return 0
                 print("cancelled: nothing was changed", file=sys.stderr)
                 return 1
-            mitigator = Mitigator(log, actor, read_only=settings.read_only,
-                                  incident=lambda: incident.number if incident else None)
-            outcome = await mitigator.run(action, plan)
+            outcome, plan = result.outcome, result.plan
+            assert outcome is not None and plan is not None
             _say(args, {"plan": plan_record(plan), "status": outcome.status,
                         "detail": outcome.detail, "duration_s": outcome.duration_s,
                         "changed": dict(outcome.changed)},

@@ -4,6 +4,12 @@ It builds the sources from Settings, runs one poller per source as a worker,
 turns each poll into a `SourceUpdated` message handled on the main thread,
 follows the local log for the timeline, and starts the simulation's process
 in demo mode, all after the first frame is on screen.
+
+The incident and the remedies belong to the controller (luckytui/controller.py);
+their keys are bound on the dashboard, whose forms (screens/incident_flow.py,
+screens/remedy_flow.py) call it. Here: what they read (snapshots, the log's
+timeline), and the war room's containment (every action and worker that fails is
+reported in one line), read-only hiding and notifications.
 """
 
 from __future__ import annotations
@@ -12,9 +18,8 @@ import asyncio
 import contextlib
 import getpass
 import logging
-import shlex
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -23,49 +28,46 @@ from typing import Any
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
-from textual.worker import Worker, WorkerError, WorkerState
+from textual.worker import Worker, WorkerState
 
 from luckytui.config import Settings
+from luckytui.controller import Controller
 from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
 from luckytui.redact import redact_text
-from luckytui.runbooks import RUNBOOK_STEP, Runbook, for_alert, load_runbooks
+from luckytui.runbooks import Runbook, load_runbooks
 from luckytui.signals import (
     EndpointChange,
     EndpointWatch,
+    Signal,
     alert_signals,
     describe,
     logged_endpoints_down,
-    record_endpoint_changes,
 )
 from luckytui.sim.launcher import SimProcess
 from luckytui.snapshots import (
     AlertsSnapshot,
     EndpointsSnapshot,
-    PodsSnapshot,
     SourceState,
     SourceStatus,
 )
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from luckytui.text import visible
-from screens.confirm import AskScreen, ConfirmScreen
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
-from screens.incident_flow import IncidentRoom
+from screens.incident_flow import IncidentFlow
 from screens.incidents import incident_title
 from screens.palette import ActionsProvider
-from screens.runbook import ActionPicker, RunbookPicker, RunbookScreen
-from widgets.alerts import AlertsPane
-from widgets.guard import contained, guarded, report
+from screens.remedy_flow import RemedyFlow
+from widgets.guard import contained, report
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
-_EMPTY = PodsSnapshot(datetime.min, "", (), (), ())
 TIMELINE_KEEP = 300
 
 
-class LuckyApp(IncidentRoom):
+class LuckyApp(App[int]):
     """The war room."""
 
     TITLE = "luckytui"
@@ -79,9 +81,9 @@ class LuckyApp(IncidentRoom):
         Binding("I", "incidents", "Incidents", id="incidents", show=False,
                 tooltip="Every incident, resolved ones too: its timeline and post-mortem"),
     ]
-    # changes to production: with --read-only none is offered (key, footer, help, palette);
-    # "remedies" stays only when the config has commands that change nothing
-    MUTATING = frozenset({"act", "act_db", "undo"})
+    # changes to production bound to the app (the DB pane's cancel and terminate): with
+    # --read-only none is offered (key, footer, help, palette)
+    MUTATING = frozenset({"act_db"})
 
     class SourceUpdated(Message):
         """A source finished a poll (successful or not)."""
@@ -117,19 +119,43 @@ class LuckyApp(IncidentRoom):
         # what the timeline shows, by record id (in id order): a record is there once
         self._shown: dict[int, tuple[str | None, TimelineItem]] = {}
         self._follow_lock = asyncio.Lock()  # one reader of the log at a time
-        self.incidents: Incidents | None = None
-        self.actions: dict[str, Any] = {}
         self.runbooks: tuple[Runbook, ...] = load_runbooks(settings.runbooks)
         self._unknown: set[int] = set()
         self.log_problem: str | None = None  # why the local log cannot be used, if so
-        self.mitigator: Mitigator | None = None
-        self.active_incident: Incident | None = None
         self._actor = actor or f"{getpass.getuser()}@{socket.gethostname()}"
         self.actor = self._actor
+        # the incident and the remedies: their flows, without Textual
+        self.controller = Controller(self._actor, read_only=settings.read_only)
         self.utc = settings.utc
         self._tz = UTC if settings.utc else None
-        self.dashboard = DashboardScreen(settings.panes, utc=settings.utc,
-                                         read_only=settings.read_only, clock=clock)
+        self.incident_flow = IncidentFlow(self, self)
+        self.remedy_flow = RemedyFlow(self, self, read_only=settings.read_only)
+        self.dashboard = DashboardScreen(
+            settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
+            incidents=self.incident_flow, remedies=self.remedy_flow,
+            harmless_commands=any(not c.mutating for c in settings.commands))
+
+    # --- what the controller holds, for the screens -------------------------------
+
+    @property
+    def incidents(self) -> Incidents | None:
+        return self.controller.incidents
+
+    @property
+    def mitigator(self) -> Mitigator | None:
+        return self.controller.mitigator
+
+    @property
+    def actions(self) -> dict[str, Any]:
+        return self.controller.actions
+
+    @property
+    def active_incident(self) -> Incident | None:
+        return self.controller.active
+
+    @property
+    def customer_names(self) -> Mapping[str, str]:
+        return self.settings.customer_names
 
     # --- start-up ---------------------------------------------------------------
 
@@ -174,7 +200,10 @@ class LuckyApp(IncidentRoom):
             sources = build_sources(settings)
         from luckytui.mitigations.registry import build_actions
 
-        self.actions = build_actions(settings)
+        self.controller.actions = build_actions(settings)
+        # read-only: "remedies" stays offered for configured commands that change nothing
+        self.dashboard.harmless_commands = any(not c.mutating for c in settings.commands)
+        self.dashboard.refresh_bindings()
         names = {s.name for s in sources}
         for name in ("kube", "db", "endpoints", "alerts"):
             if name not in names:
@@ -206,7 +235,7 @@ class LuckyApp(IncidentRoom):
 
     async def _read_log_start(self) -> None:
         assert self.event_log is not None
-        self.incidents = Incidents(self.event_log, self._actor)
+        self.controller.attach(self.event_log)
         # the timeline starts with the latest records, not the log's first ones
         self._last_record = max(0, await self.event_log.last_id() - TIMELINE_KEEP)
         # intents from before this start that never got an outcome: effect unknown
@@ -215,9 +244,6 @@ class LuckyApp(IncidentRoom):
         # an outage already on the log is not reported again; its end will be
         self._endpoint_watch = EndpointWatch(known_down=await logged_endpoints_down(
             self.event_log))
-        self.mitigator = Mitigator(
-            self.event_log, self._actor, read_only=self.settings.read_only,
-            incident=lambda: self.active_incident.number if self.active_incident else None)
         await self._follow_log()
 
     async def _without_log(self, reason: str) -> None:
@@ -226,9 +252,10 @@ class LuckyApp(IncidentRoom):
         if self.event_log is not None:
             with contextlib.suppress(Exception):
                 await self.event_log.close()
-        self.event_log = self.incidents = self.mitigator = None
+        self.event_log = None
         self.log_problem = (f"⚠ LOCAL LOG UNAVAILABLE ({reason}): actions and incident "
                             "steps are refused, because nothing could be recorded")
+        self.controller.detach(self.log_problem)
         self.dashboard.set_note(self.log_problem)
         self.notify(self.log_problem, severity="error", timeout=15)
 
@@ -277,16 +304,11 @@ class LuckyApp(IncidentRoom):
                                 exit_on_error=False)
 
     async def _record_endpoints(self, changes: Sequence[EndpointChange]) -> None:
-        incident = self.active_incident.number if self.active_incident else None
-        await record_endpoint_changes(self.event_log, changes, actor=self._actor,
-                                      incident=incident)
+        await self.controller.record_endpoint_changes(changes)
         await self._follow_log()
 
-    async def _record(self, signals: Sequence[Any]) -> None:
-        incident = self.active_incident.number if self.active_incident else None
-        for sig in signals:
-            await self.event_log.append(sig.kind, sig.data, actor=self._actor,
-                                        incident=incident, dedupe=sig.dedupe)
+    async def _record(self, signals: Sequence[Signal]) -> None:
+        await self.controller.record_signals(signals)
         await self._follow_log()
 
     @contained("Clock tick")
@@ -308,14 +330,27 @@ class LuckyApp(IncidentRoom):
 
     @contained("Showing the incident")
     def _show_banner(self, now: datetime) -> None:
-        self.dashboard.show_incident(*self.incident_banner(now))
+        self.dashboard.show_incident(*self.incident_flow.banner(now))
 
     @contained("Recording the incident's clocks")
     def _record_clocks(self, now: datetime) -> None:
-        self.record_clocks_if_due(now)
+        self.incident_flow.record_clocks_if_due(now)
 
-    def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
+    def snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
+        """The latest endpoint checks and alerts (the decision tree and resolve read them)."""
         return self._last_endpoints, self._last_alerts
+
+    def poll_now(self) -> None:
+        """Every source polls now (after a remedy: the affected pane shows the change)."""
+        for poller in self.pollers.values():
+            poller.poll_now()
+
+    def show_pane(self, name: str) -> None:
+        self.dashboard.action_show_pane(list(TITLES).index(name))
+
+    async def follow_log(self) -> None:
+        """Show what the log got since the last record shown (see `_follow_log`)."""
+        await self._follow_log()
 
     @property
     def _timeline(self) -> list[tuple[str | None, TimelineItem]]:
@@ -354,16 +389,16 @@ class LuckyApp(IncidentRoom):
             self._log_signature = ()  # more to read at the next tick
         self._last_record = records[-1].id
         for r in records:
-            self._shown[r.id] = (r.incident, self._timeline_item(r))
+            self._shown[r.id] = (r.incident, self.timeline_item(r))
         for old in list(self._shown)[:-TIMELINE_KEEP]:
             del self._shown[old]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:
-            self.active_incident = await self.incidents.active()
+            await self.controller.refresh()
         if self._showing:
             self._show_timeline()
             self._show_incident(self.clock())
 
-    def _timeline_item(self, r: Any) -> TimelineItem:
+    def timeline_item(self, r: Any) -> TimelineItem:
         """A log record as a timeline line (what another process wrote included)."""
         try:
             text = describe(r.kind, dict(r.data), tz=self._tz)
@@ -388,7 +423,7 @@ class LuckyApp(IncidentRoom):
         items, _ = self.timeline_items()
         self.dashboard.show_timeline(items, self.active_incident.number
                                      if self.active_incident else None)
-        self.show_timeline_screen()
+        self.incident_flow.show_timeline_screen()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker: one error line naming the work; the traceback to the debug log."""
@@ -417,232 +452,17 @@ class LuckyApp(IncidentRoom):
     # --- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only: the remedies are not offered at all (keys, footer, help, palette)."""
-        if not self.settings.read_only:
-            return True
-        if action == "remedies":
-            return any(not c.mutating for c in self.settings.commands)
-        return action not in self.MUTATING
-
-    def action_act(self, name: str) -> None:
-        from widgets.pods import PodsPane
-
-        if self.mitigator is None:
-            self.notify(self.log_problem or "The local log is not open yet; nothing can be "
-                        "recorded.",
-                        severity="warning")
-            return
-        if name == "emergency-scale":  # its targets are configured, not selected
-            self._start_action(name, [])
-            return
-        pod = self.dashboard.query_one(PodsPane).selected_pod()
-        if pod is None:
-            self.notify("Select a pod in the Pods pane (1) first.", timeout=4)
-            return
-        if name == "cordon":
-            node = next((n for n in (self.dashboard.query_one(PodsPane).snapshot or
-                                     _EMPTY).nodes if n.name == pod.node), None)
-            name = "uncordon" if node is not None and node.unschedulable else "cordon"
-            self._start_action(name, [pod.node])
-            return
-        if not pod.deployment:
-            self.notify(f"{pod.name} belongs to no deployment.", timeout=4)
-            return
-        if name == "scale":
-            deployments = (self.dashboard.query_one(PodsPane).snapshot or _EMPTY).deployments
-            current = next((d.desired for d in deployments if d.name == pod.deployment), 0)
-
-            def replicas(answer: str | None) -> None:
-                if answer:
-                    self._start_action("scale", [pod.deployment, answer])
-
-            self.push_screen(AskScreen(f"Scale deployment {pod.deployment} to how many "
-                                       f"replicas? (now {current})", str(current)),
-                             guarded(self, "Scale", replicas))
-            return
-        self._start_action(name, [pod.deployment])
-
-    # --- runbooks -----------------------------------------------------------------
-
-    def _firing(self) -> set[str]:
-        from widgets.alerts import AlertsPane
-
-        snap = self.dashboard.query_one(AlertsPane).snapshot
-        return {a.name for a in snap.alerts if a.state == "firing"} if snap else set()
-
-    def action_runbooks(self) -> None:
-        def chosen(runbook_id: str | None) -> None:
-            book = next((r for r in self.runbooks if r.id == runbook_id), None)
-            if book is not None:
-                self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
-                                exit_on_error=False)
-
-        self.push_screen(RunbookPicker(self.runbooks, self._firing()),
-                         guarded(self, "Runbooks", chosen))
-
-    @contained("Opening the alert's runbook")
-    def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:
-        book = for_alert(self.runbooks, message.alert.name)
-        if book is None:
-            self.notify("No runbook for this alert; b lists every runbook.", timeout=4)
-            return
-        self.run_worker(self._open_runbook(book), name="Runbook", group="runbook",
-                        exit_on_error=False)
-
-    async def _open_runbook(self, book: Runbook) -> None:
-        incident = self.active_incident.number if self.active_incident else None
-        ticked: dict[int, bool] = {}
-        if self.event_log is not None:
-            for r in await self.event_log.records(kinds=(RUNBOOK_STEP,), incident=incident):
-                if r.incident == incident and r.data.get("runbook") == book.id:
-                    ticked[int(r.data.get("step", -1))] = bool(r.data.get("ticked"))
-
-        def record_tick(step: int, now: bool, **extra: Any) -> Any:
-            assert self.event_log is not None
-            return self.event_log.append(RUNBOOK_STEP, {
-                "runbook": book.id, "title": book.title, "step": step,
-                "text": book.steps[step].text, "ticked": now, **extra}, actor=self._actor,
-                incident=incident)
-
-        def tick(step: int, now: bool) -> None:
-            if self.event_log is not None:
-                self.run_worker(record_tick(step, now), name="Runbook step", group="log",
-                                exit_on_error=False)
-
-        screen = RunbookScreen(book, {i for i, t in ticked.items() if t},
-                               guarded(self, "Runbook step", tick),
-                               remedies=not self.settings.read_only)
-        choice = await self.push_screen_wait(screen)
-        if not choice:
-            return
-        if choice[0] == "pane":
-            self.dashboard.action_show_pane(list(TITLES).index(choice[1]))
-        elif choice[0] == "act":
-            step = screen.chosen
-            since = await self.event_log.last_id() if self.event_log is not None else 0
-            worker = self._start_action(choice[1], list(choice[2:]))
-            if worker is None or step is None or self.event_log is None:
-                return
-            try:
-                await worker.wait()
-            except WorkerError:
-                return  # cancelled or failed: said by the worker's handler
-            # the remedy of this step succeeded: the step is done, ticked like by hand
-            done = [r for r in await self.event_log.records(kinds=(OUTCOME,), after_id=since)
-                    if r.data.get("action") == choice[1] and r.data.get("status") == "ok"
-                    and r.actor == self._actor]
-            if done and step not in screen.ticked:
-                await record_tick(step, True, remedy=done[-1].data.get("intent"))
-                await self._follow_log()
-
-    def action_remedies(self) -> None:
-        """Any remedy by name, with its arguments typed as for `luckytui act`."""
-        if not self.actions:
-            self.notify("No remedies here (read-only, or nothing configured).", timeout=4)
-            return
-
-        def picked(name: str | None) -> None:
-            action = self.actions.get(name or "")
-            if action is None:
-                return
-            if not action.usage:
-                self._start_action(action.name, [])
-                return
-
-            def typed(answer: str | None) -> None:
-                if answer is not None:
-                    self._start_action(action.name, shlex.split(answer))
-
-            hint = (" · the plan's presets: CACHE_TTL=300, QUERY_CACHE_TTL=300, "
-                    "DB_POOL_SIZE=150" if action.name == "set-env" else "")
-            self.push_screen(AskScreen(f"{action.name} {action.usage}{hint}", "",
-                                       placeholder=action.usage),
-                             guarded(self, f"Remedy {action.name}", typed))
-
-        self.push_screen(ActionPicker([(a.name, a.usage, a.summary)
-                                       for a in self.actions.values()]),
-                         guarded(self, "Remedies", picked))
-
-    def action_undo(self) -> None:
-        self.run_worker(self._undo(), group="action", exclusive=True, exit_on_error=False)
-
-    async def _undo(self) -> None:
-        """Offer the undo of the newest successful remedy that has one; the undo's records
-        and its timeline line name the remedy it undoes."""
-        from luckytui.mitigations.runner import Undo, undo_of
-
-        if self.event_log is None:
-            return
-        outcomes = await self.event_log.records(kinds=(OUTCOME,))
-        last = next((r for r in reversed(outcomes)
-                     if r.data.get("status") == "ok" and r.data.get("undo")), None)
-        if last is None:
-            self.notify("Nothing to undo: no remedy with an undo has been applied.", timeout=4)
-            return
-        undo = dict(last.data["undo"])
-        intent_id = last.data.get("intent")
-        intent = next(iter(await self.event_log.records(after_id=intent_id - 1, limit=1)),
-                      None) if isinstance(intent_id, int) else None
-        undone = undo_of(last, intent if intent is not None and intent.id == intent_id
-                         else None)
-        action = self.actions.get(str(undo["action"]))
-        if action is None:
-            self._start_action(str(undo["action"]), [])  # says why it is not available
-            return
-        self.notify(f"Undo of: {undone['summary']}", timeout=4)
-        await self._plan_and_confirm(Undo(action, undone),
-                                     [str(a) for a in undo.get("args", [])])
+        """Read-only: the DB pane's remedies are not offered at all (keys, footer, help,
+        palette); the dashboard hides its own."""
+        return not (self.settings.read_only and action in self.MUTATING)
 
     def action_act_db(self, name: str) -> None:
-        """Cancel or terminate the backend selected in the DB connections pane."""
-        from luckytui.mitigations.pg import iso
-        from widgets.database import DatabasePane
+        """The DB connections pane's cancel and terminate keys: the dashboard's remedies."""
+        self.dashboard.action_act_db(name)
 
-        backend = self.dashboard.query_one(DatabasePane).selected_backend()
-        if backend is None:
-            self.notify("Select a backend in the DB connections pane (2) first.", timeout=4)
-            return
-        args = [str(backend.pid)]
-        if backend.backend_start is not None:
-            args.append(iso(backend.backend_start))  # the frozen identity of that session
-        self._start_action(name, args)
-
-    def _start_action(self, name: str, args: list[str]) -> Worker[None] | None:
-        if self.mitigator is None:  # every remedy is recorded before it runs
-            self.notify(self.log_problem or "The local log is not open yet; nothing can be "
-                        "recorded.", severity="warning")
-            return None
-        action = self.actions.get(name)
-        if action is None:
-            self.notify(f"{name}: not available here (configure [kubernetes] and "
-                        "[[databases]])", severity="warning")
-            return None
-        return self.run_worker(self._plan_and_confirm(action, args), name=f"Remedy {name}",
-                               group="action", exclusive=True, exit_on_error=False)
-
-    async def _plan_and_confirm(self, action: Any, args: list[str]) -> None:
-        from luckytui.mitigations.base import ActionError
-
-        assert self.mitigator is not None and self.event_log is not None
-        try:
-            plan = await action.plan(*args)
-        except ActionError as exc:
-            incident = self.active_incident.number if self.active_incident else None
-            await self.event_log.append("mitigation.refused", {
-                "action": action.name, "args": args, "reason": str(exc)},
-                actor=self._actor, incident=incident)
-            self.notify(f"{action.name} refused: {exc}", severity="error", timeout=8)
-            await self._follow_log()
-            return
-        if not await self.push_screen_wait(ConfirmScreen(plan)):
-            self.notify("Cancelled: nothing was changed.", timeout=3)
-            return
-        outcome = await self.mitigator.run(action, plan)
-        self.notify(f"{'✓' if outcome.ok else '✖'} {outcome.detail}",
-                    severity="information" if outcome.ok else "error", timeout=8)
-        for poller in self.pollers.values():
-            poller.poll_now()  # the affected pane shows the change at once
-        await self._follow_log()
+    def action_incidents(self) -> None:
+        """Every incident, resolved ones too (a key on every screen)."""
+        self.incident_flow.incidents()
 
     def action_help(self) -> None:
         own: dict[str, list[str]] = {}  # the war room's keys first, then the tables'

@@ -18,12 +18,15 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from luckytui.snapshots import AlertsSnapshot, SourceState
+from luckytui.snapshots import AlertsSnapshot, Backend, PodInfo, PodsSnapshot, SourceState
 from luckytui.sources.base import Update
+from screens.incident_flow import IncidentFlow
+from screens.remedy_flow import RemedyFlow
 from widgets.alerts import AlertsPane
 from widgets.banner import Banner
 from widgets.database import DatabasePane
 from widgets.endpoints import EndpointsPane
+from widgets.guard import contained
 from widgets.pane import Pane
 from widgets.pods import PodsPane
 from widgets.safe import safe_text
@@ -66,50 +69,60 @@ class DashboardScreen(Screen[None]):
         # first in the footer, so even an 80-column footer shows how to find the rest
         Binding("question_mark", "app.help", "Keys", id="keys", tooltip="Show every key"),
         Binding("q", "app.quit", "Quit", id="leave", tooltip="Leave the war room"),
-        # incident steps and remedies: only here, never while a form or dialog is open
-        Binding("n", "app.declare", "Declare", id="declare",
+        # incident steps and remedies: only here, never while a form or dialog is open;
+        # their handlers below (the forms in screens/incident_flow.py, remedy_flow.py)
+        Binding("n", "declare", "Declare", id="declare",
                 tooltip="Declare an incident (title, severity)"),
-        Binding("a", "app.acknowledge", "Ack", id="acknowledge",
+        Binding("a", "acknowledge", "Ack", id="acknowledge",
                 tooltip="Acknowledge the active incident (stops the response SLA clock)"),
-        Binding("R", "app.resolve", "Resolve", id="resolve",
+        Binding("R", "resolve", "Resolve", id="resolve",
                 tooltip="Resolve the active incident with the plan's checklist"),
-        Binding("p", "app.severity", "Severity", id="severity", show=False,
+        Binding("p", "severity", "Severity", id="severity", show=False,
                 tooltip="Change the active incident's severity (the decision tree's "
                 "suggestion shown)"),
-        Binding("S", "app.status", "Status", id="status", show=False,
+        Binding("S", "status", "Status", id="status", show=False,
                 tooltip="Investigating, Identified (root cause), Monitoring (mitigated)"),
-        Binding("o", "app.roles", "Roles", id="roles", show=False,
+        Binding("o", "roles", "Roles", id="roles", show=False,
                 tooltip="Assign IC, TL, COM, SCR (handovers recorded)"),
-        Binding("U", "app.status_update", "Status update", id="status-update",
+        Binding("U", "status_update", "Status update", id="status-update",
                 tooltip="Compose the plan's status update; copy (OSC 52) and record it"),
-        Binding("N", "app.customer_notice", "Customer notice", id="customer-notice",
+        Binding("N", "customer_notice", "Customer notice", id="customer-notice",
                 show=False, tooltip="The plan's P1 customer notification; copy and record"),
-        Binding("colon", "app.note", "Note", id="note", show=False,
+        Binding("colon", "note", "Note", id="note", show=False,
                 tooltip="Add a note to the incident's timeline"),
-        Binding("t", "app.timeline", "Timeline", id="timeline", show=False,
+        Binding("t", "timeline", "Timeline", id="timeline", show=False,
                 tooltip="The full-screen timeline: filter, notes, post-mortem"),
-        Binding("s", "app.act('scale')", "Scale", id="scale",
+        Binding("s", "act('scale')", "Scale", id="scale",
                 tooltip="Scale the selected pod's deployment (confirmed, dry-run first)"),
-        Binding("r", "app.act('restart')", "Restart", id="restart",
+        Binding("r", "act('restart')", "Restart", id="restart",
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
-        Binding("c", "app.act('cordon')", "Cordon", id="cordon",
+        Binding("c", "act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
-        Binding("x", "app.remedies", "Remedies", id="remedies",
+        Binding("x", "remedies", "Remedies", id="remedies",
                 tooltip="Every remedy by name (as luckytui act): arguments, plan, confirm"),
-        Binding("b", "app.runbooks", "Runbooks", id="runbooks",
+        Binding("b", "runbooks", "Runbooks", id="runbooks",
                 tooltip="The plan's runbooks as checklists (firing alerts' first)"),
-        Binding("u", "app.undo", "Undo", id="undo", show=False,
+        Binding("u", "undo", "Undo", id="undo", show=False,
                 tooltip="Undo the last remedy that has an undo (confirmed like any other)"),
-        Binding("E", "app.act('emergency-scale')", "Emergency scale-up", id="emergency-scale",
+        Binding("E", "act('emergency-scale')", "Emergency scale-up", id="emergency-scale",
                 show=False, tooltip="The plan's complete-outage step: scale up everything "
                 "configured in emergency_scale (typed confirmation)"),
         Binding("tab", "cycle(1)", "Next pane", id="next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="previous-pane", show=False),
     ]
 
+    # changes to production: with --read-only none is offered (key, footer, help, palette);
+    # "remedies" stays only when the config has commands that change nothing
+    MUTATING = frozenset({"act", "undo"})
+
     def __init__(self, panes: Sequence[str], *, utc: bool = False, read_only: bool = False,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 incidents: IncidentFlow | None = None, remedies: RemedyFlow | None = None,
+                 harmless_commands: bool = False) -> None:
         super().__init__()
+        self.incidents = incidents
+        self.remedies = remedies
+        self.harmless_commands = harmless_commands  # read-only: commands that change nothing
         self.pane_names = tuple(panes)
         self.utc = utc
         self.read_only = read_only
@@ -182,6 +195,104 @@ class DashboardScreen(Screen[None]):
     def action_cycle(self, step: int) -> None:
         self.current = (self.current + step) % len(self.pane_names)
         self.action_show_pane(list(TITLES).index(self.pane_names[self.current]))
+
+    # --- what is selected -----------------------------------------------------------
+
+    def _pane(self, cls: type[Any]) -> Any:
+        found = self.query(cls)
+        return found.first() if found else None
+
+    def selected_pod(self) -> tuple[PodInfo | None, PodsSnapshot | None]:
+        """The pod under the Pods pane's cursor, and what that pane shows."""
+        pane = self._pane(PodsPane)
+        return (pane.selected_pod(), pane.snapshot) if pane is not None else (None, None)
+
+    def selected_backend(self) -> Backend | None:
+        pane = self._pane(DatabasePane)
+        return pane.selected_backend() if pane is not None else None
+
+    def firing(self) -> set[str]:
+        """The alerts the Alerts pane shows firing."""
+        pane = self._pane(AlertsPane)
+        snap = pane.snapshot if pane is not None else None
+        return {a.name for a in snap.alerts if a.state == "firing"} if snap else set()
+
+    # --- incident steps and remedies ------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only: the remedies are not offered at all (keys, footer, help, palette)."""
+        if not self.read_only:
+            return True
+        if action == "remedies":
+            return self.harmless_commands
+        return action not in self.MUTATING
+
+    def action_declare(self) -> None:
+        if self.incidents is not None:
+            self.incidents.declare()
+
+    def action_acknowledge(self) -> None:
+        if self.incidents is not None:
+            self.incidents.acknowledge()
+
+    def action_resolve(self) -> None:
+        if self.incidents is not None:
+            self.incidents.resolve()
+
+    def action_severity(self) -> None:
+        if self.incidents is not None:
+            self.incidents.severity()
+
+    def action_status(self) -> None:
+        if self.incidents is not None:
+            self.incidents.status()
+
+    def action_roles(self) -> None:
+        if self.incidents is not None:
+            self.incidents.roles()
+
+    def action_status_update(self) -> None:
+        if self.incidents is not None:
+            self.incidents.status_update()
+
+    def action_customer_notice(self) -> None:
+        if self.incidents is not None:
+            self.incidents.customer_notice()
+
+    def action_note(self) -> None:
+        if self.incidents is not None:
+            self.incidents.note()
+
+    def action_timeline(self) -> None:
+        if self.incidents is not None:
+            self.incidents.timeline()
+
+    def action_act(self, name: str) -> None:
+        if self.remedies is not None:
+            self.remedies.act(name, *self.selected_pod())
+
+    def action_act_db(self, name: str) -> None:
+        """Cancel or terminate the backend selected in the DB connections pane."""
+        if self.remedies is not None:
+            self.remedies.act_db(name, self.selected_backend())
+
+    def action_remedies(self) -> None:
+        if self.remedies is not None:
+            self.remedies.remedies()
+
+    def action_runbooks(self) -> None:
+        if self.remedies is not None:
+            self.remedies.runbooks(self.firing())
+
+    def action_undo(self) -> None:
+        if self.remedies is not None:
+            self.remedies.undo()
+
+    @contained("Opening the alert's runbook")
+    def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:
+        """Enter on an alert: its runbook."""
+        if self.remedies is not None:
+            self.remedies.runbook_for(message.alert.name)
 
     # --- data -------------------------------------------------------------------
 

@@ -1,23 +1,25 @@
 """The war room's incident steps: declare, acknowledge, severity, status, roles,
-notes, resolve. Each key opens a small form; each answer is one recorded event.
+notes, the status update and customer notice, resolve, the timeline and the
+post-mortem. Each key opens a small form; each answer is one step of the
+controller (luckytui/controller.py), recorded in the log.
 
-`IncidentRoom` is the part of the app that runs them; the composition root
-(luckytui/app.py) inherits it and provides the log, the service and the data.
+`IncidentFlow` holds the forms; the dashboard binds the keys and calls it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from textual.app import App
 
+from luckytui.controller import Controller, StepResult
 from luckytui.incident import templates
 from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import STATUSES, Incident, banner_text, latest_incident
-from luckytui.incident.service import IncidentError, Incidents
+from luckytui.incident.service import Incidents
 from luckytui.incident.triage import Triage, triage
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
 from screens.composer import ComposerScreen, clipboard_reachable, save_new
@@ -39,61 +41,76 @@ STATUS_HELP = {
 }
 
 
-class IncidentRoom(App[int]):
-    """Incident actions of the war room (keys on the dashboard, entries in the palette)."""
+class Room(Protocol):
+    """What the incident steps read from the war room."""
 
-    # provided by the composition root
-    incidents: Incidents | None
-    active_incident: Incident | None
+    controller: Controller
     clock: Callable[[], datetime]
-    actor: str
     utc: bool
 
-    async def _follow_log(self) -> None:
-        raise NotImplementedError
+    @property
+    def customer_names(self) -> Mapping[str, str]: ...
 
-    def _snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]:
-        raise NotImplementedError
+    async def follow_log(self) -> None: ...
+
+    def snapshots(self) -> tuple[EndpointsSnapshot | None, AlertsSnapshot | None]: ...
+
+    def timeline_items(self) -> tuple[list[Any], str]: ...
+
+    def timeline_item(self, record: Any) -> Any: ...
+
+
+class IncidentFlow:
+    """The forms of the incident steps, on the war room's app, over its controller."""
+
+    def __init__(self, app: App[Any], room: Room) -> None:
+        self.app = app
+        self.room = room
+
+    @property
+    def controller(self) -> Controller:
+        return self.room.controller
+
+    @property
+    def active(self) -> Incident | None:
+        return self.room.controller.active
+
+    def notify(self, message: str, **kwargs: Any) -> None:
+        self.app.notify(message, **kwargs)
 
     # --- shared -----------------------------------------------------------------
 
-    def _incident_service(self) -> Incidents | None:
-        if self.incidents is None:
-            self.notify(getattr(self, "log_problem", None)
-                        or "The local log is not open yet; try again in a moment.",
-                        severity="warning")
-        return self.incidents
+    def _ready(self, what: str | None) -> Incident | bool | None:
+        """The active incident (``what`` needs one), True when none is needed and the log
+        is there; False, said in one line, when the step cannot be taken."""
+        problem = self.controller.can(what)
+        if problem is not None:
+            self.notify(problem, severity="warning" if self.controller.incidents is None
+                        else "information", timeout=None if self.controller.incidents is None
+                        else 4)
+            return False
+        return self.active if what is not None else True
 
-    def _open_incident(self, what: str) -> tuple[Incidents, Incident] | None:
-        service = self._incident_service()
-        if service is None:
-            return None
-        if self.active_incident is None:
-            self.notify(f"No active incident to {what} (n declares one).", timeout=4)
-            return None
-        return service, self.active_incident
-
-    def _step(self, step: Any, done: Callable[[Incident], str]) -> None:
+    def _step(self, step: Awaitable[StepResult], done: Callable[[Incident], str]) -> None:
         """Run one recorded step in a worker; say what it did, or why it could not."""
 
         async def run() -> None:
-            try:
-                inc = await step
-            except IncidentError as exc:
-                self.notify(str(exc), severity="error", timeout=6)
+            result = await step
+            if result.incident is None:
+                self.notify(result.problem or "not done", severity="error", timeout=6)
                 return
-            message = done(inc)
+            message = done(result.incident)
             if message:
                 self.notify(message, timeout=4)
-            await self._follow_log()
+            await self.room.follow_log()
 
         # an unexpected error fails the worker: reported in one line, the room goes on
-        self.run_worker(run(), name="Incident step", group="incident", exit_on_error=False)
+        self.app.run_worker(run(), name="Incident step", group="incident",
+                            exit_on_error=False)
 
-    def incident_banner(self, now: datetime) -> tuple[str | None, str | None,
-                                                      list[tuple[str, str]]]:
+    def banner(self, now: datetime) -> tuple[str | None, str | None, list[tuple[str, str]]]:
         """Banner text, severity and the open clocks as (text, state) for the banner."""
-        inc = self.active_incident
+        inc = self.active
         if inc is None:
             return None, None, []
         return (banner_text(inc, now), inc.severity,
@@ -104,18 +121,18 @@ class IncidentRoom(App[int]):
         even with several war rooms on the log)."""
         from luckytui.incident.clocks import results
 
-        inc = self.active_incident
-        if inc is None or self.incidents is None or not results(inc, now):
+        inc = self.active
+        service = self.controller.incidents
+        if inc is None or service is None or not results(inc, now):
             return
-        service = self.incidents
 
         async def record() -> None:
             for line in await service.record_clocks(now):
                 if "missed" in line:
                     self.notify(line, severity="warning", timeout=8)
-            await self._follow_log()
+            await self.room.follow_log()
 
-        self.run_worker(record(), group="clocks", exclusive=True, exit_on_error=False)
+        self.app.run_worker(record(), group="clocks", exclusive=True, exit_on_error=False)
 
     # --- declare ------------------------------------------------------------------
 
@@ -125,132 +142,121 @@ class IncidentRoom(App[int]):
         force since the last resolution), as `luckytui incident declare` takes it."""
         from luckytui.incident.detection import peek
 
-        endpoints, alerts = self._snapshots()
-        found = peek(self.incidents.log.path) if self.incidents is not None else None
+        endpoints, alerts = self.room.snapshots()
+        service = self.controller.incidents
+        found = peek(service.log.path) if service is not None else None
         return triage(endpoints, alerts, detected_at=found.at if found else None)
 
-    def action_declare(self) -> None:
-        service = self._incident_service()
-        if service is None:
+    def declare(self) -> None:
+        if self._ready(None) is False:
             return
-        if self.active_incident is not None:
-            self.notify(f"{self.active_incident.number} is still active: resolve it first "
+        if self.active is not None:
+            self.notify(f"{self.active.number} is still active: resolve it first "
                         "(R), or change its severity (p).", severity="warning", timeout=6)
             return
 
         def declared(answer: Declaration | None) -> None:
             if answer is not None:
-                self._step(service.declare(
+                self._step(self.controller.declare(
                     answer.title, answer.severity, started_at=answer.started_at,
                     detected_at=answer.detected_at, components=answer.components,
                     drill=answer.drill),
                     lambda inc: f"Declared {inc.number} ({inc.severity}): {inc.title}")
 
-        self.push_screen(DeclareScreen(self.current_triage(), now=self.clock(), utc=self.utc),
-                         declared)
+        self.app.push_screen(DeclareScreen(self.current_triage(), now=self.room.clock(),
+                                           utc=self.room.utc), declared)
 
-    def action_acknowledge(self) -> None:
-        found = self._open_incident("acknowledge")
-        if found is not None:
-            service, inc = found
-            self._step(service.acknowledge(inc.number), lambda i: f"Acknowledged {i.number}")
+    def acknowledge(self) -> None:
+        if isinstance(self._ready("acknowledge"), Incident):
+            self._step(self.controller.acknowledge(), lambda i: f"Acknowledged {i.number}")
 
     # --- severity, status, roles, notes -----------------------------------------------
 
-    def action_severity(self) -> None:
-        found = self._open_incident("change")
-        if found is None:
+    def severity(self) -> None:
+        inc = self._ready("change")
+        if not isinstance(inc, Incident):
             return
-        service, inc = found
         suggestion = self.current_triage()
 
         def chosen(severity: str | None) -> None:
             if severity:
-                self._step(service.change_severity(severity, inc.number),
+                self._step(self.controller.change_severity(severity),
                            lambda i: f"{i.number} is now {i.severity}")
 
-        self.push_screen(ChoiceScreen(
+        self.app.push_screen(ChoiceScreen(
             f"Severity of {inc.number} (now {inc.severity})",
             [(s, SEVERITY_HELP[s]) for s in SEVERITY_HELP], inc.severity,
             hint=f"The decision tree suggests {suggestion.suggested}: {suggestion.reason}"),
             chosen)
 
-    def action_status(self) -> None:
-        found = self._open_incident("change")
-        if found is None:
+    def status(self) -> None:
+        inc = self._ready("change")
+        if not isinstance(inc, Incident):
             return
-        service, inc = found
 
         def chosen(status: str | None) -> None:
             if status:
-                self._step(service.change_status(status, inc.number),
+                self._step(self.controller.change_status(status),
                            lambda i: f"{i.number} is now {i.status}")
 
-        self.push_screen(ChoiceScreen(
+        self.app.push_screen(ChoiceScreen(
             f"Status of {inc.number} (now {inc.status})",
             [(s, STATUS_HELP[s]) for s in STATUSES[:-1]], inc.status,
             hint="Resolved goes through the resolution checklist (R)."), chosen)
 
-    def action_roles(self) -> None:
-        found = self._open_incident("staff")
-        if found is None:
+    def roles(self) -> None:
+        inc = self._ready("staff")
+        if not isinstance(inc, Incident):
             return
-        service, inc = found
 
         def assigned(changes: dict[str, str] | None) -> None:
-            if not changes:
-                return
+            if changes:
+                self._step(self.controller.assign(changes), lambda i: "Roles: " + ", ".join(
+                    f"{r} {n}" for r, n in i.roles.items()) if i.roles else "Roles freed")
 
-            async def assign_all() -> Incident:
-                latest = inc
-                for role, name in changes.items():
-                    latest = await service.assign(role, name, inc.number)
-                return latest
+        self.app.push_screen(RolesScreen(inc.number, inc.roles, self.controller.actor),
+                             assigned)
 
-            self._step(assign_all(), lambda i: "Roles: " + ", ".join(
-                f"{r} {n}" for r, n in i.roles.items()) if i.roles else "Roles freed")
-
-        self.push_screen(RolesScreen(inc.number, inc.roles, self.actor), assigned)
-
-    def action_note(self) -> None:
-        found = self._open_incident("note")
-        if found is None:
+    def note(self, text: str | None = None) -> None:
+        """A note on the active incident's timeline: ``text``, or asked for."""
+        inc = self._ready("note")
+        if not isinstance(inc, Incident):
             return
-        service, inc = found
-        self.ask_note(service, inc)
+        if text is not None:
+            self._step(self.controller.note(text), lambda i: "")
+            return
 
-    def ask_note(self, service: Incidents, inc: Incident) -> None:
-        def noted(text: str | None) -> None:
-            if text and text.strip():
-                self._step(service.note(text, inc.number), lambda i: "")
+        def noted(answer: str | None) -> None:
+            if answer and answer.strip():
+                self._step(self.controller.note(answer), lambda i: "")
 
-        self.push_screen(AskScreen(f"Note on {inc.number}'s timeline", "",
-                                   placeholder="what was seen, decided or tried"), noted)
+        self.app.push_screen(AskScreen(f"Note on {inc.number}'s timeline", "",
+                                       placeholder="what was seen, decided or tried"), noted)
 
     # --- communication ------------------------------------------------------------
 
-    def action_status_update(self) -> None:
+    def status_update(self) -> None:
         """The plan's 🚨 INCIDENT UPDATE, filled in, edited, copied and recorded."""
-        found = self._open_incident("update")
-        if found is not None:
-            self.run_worker(self._compose("status", *found), group="incident",
-                            exclusive=True, exit_on_error=False)
+        inc = self._ready("update")
+        if isinstance(inc, Incident) and self.controller.incidents is not None:
+            self.app.run_worker(self._compose("status", self.controller.incidents, inc),
+                                group="incident", exclusive=True, exit_on_error=False)
 
-    def action_customer_notice(self) -> None:
+    def customer_notice(self) -> None:
         """The plan's customer notification (P1 only), in its Chinese template."""
-        found = self._open_incident("notify customers about")
-        if found is None:
+        inc = self._ready("notify customers about")
+        if not isinstance(inc, Incident) or self.controller.incidents is None:
             return
-        if not templates.notice_allowed(found[1]):
+        if not templates.notice_allowed(inc):
             self.notify(f"The plan sends the customer notice for P1 only; "
-                        f"{found[1].number} is {found[1].severity}.", timeout=6)
+                        f"{inc.number} is {inc.severity}.", timeout=6)
             return
-        self.run_worker(self._compose("customer", *found), group="incident", exclusive=True,
-                        exit_on_error=False)
+        self.app.run_worker(self._compose("customer", self.controller.incidents, inc),
+                            group="incident", exclusive=True, exit_on_error=False)
 
     async def _compose(self, channel: str, service: Incidents, inc: Incident) -> None:
-        now = self.clock()
-        tz = UTC if self.utc else None
+        now = self.room.clock()
+        tz = UTC if self.room.utc else None
         next_update = None
         tri = self.current_triage()  # the state now, not at the declaration
         if channel == "status":
@@ -261,31 +267,29 @@ class IncidentRoom(App[int]):
                 action=templates.current_action(records), next_update=next_update, tz=tz)
             screen = ComposerScreen.status_update(inc, text)
         else:
-            settings = getattr(self, "settings", None)
-            names = settings.customer_names if settings is not None else {}
             text = templates.customer_notice(impact=templates.customer_impact(
-                [*tri.components, *inc.components], names,
+                [*tri.components, *inc.components], self.room.customer_names,
                 slow=tri.said_yes("performance") is not None), eta="")
             screen = ComposerScreen.customer_notice(inc, text)
-        final = await self.push_screen_wait(screen)
+        final = await self.app.push_screen_wait(screen)
         if not final:
             self.notify("Not sent: nothing was recorded.", timeout=3)
             return
         not_copied = await clipboard_reachable()
-        self.copy_to_clipboard(final)  # OSC 52: reaches the laptop's clipboard over SSH
-        try:  # recorded as sent either way: the record is about sending
-            await service.record_sent(channel, final, inc.number, next_update=next_update)
-        except IncidentError as exc:
-            self.notify(str(exc), severity="error", timeout=6)
+        self.app.copy_to_clipboard(final)  # OSC 52: reaches the laptop's clipboard over SSH
+        # recorded as sent either way: the record is about sending
+        sent = await self.controller.record_sent(channel, final, next_update=next_update)
+        if sent.problem is not None:
+            self.notify(sent.problem, severity="error", timeout=6)
             return
         what = "Status update" if channel == "status" else "Customer notice"
-        await self._follow_log()
+        await self.room.follow_log()
         if not_copied is None:
             self.notify(f"{what} copied to the clipboard and recorded as sent. Paste it "
                         "where it goes.", timeout=6)
             return
         stem = f"{inc.number}-{'status-update' if channel == 'status' else 'customer-notice'}"
-        save = await self.push_screen_wait(ChoiceScreen(
+        save = await self.app.push_screen_wait(ChoiceScreen(
             f"{what} recorded as sent, but NOT copied to your clipboard: {not_copied}.",
             [("save", f"write it to {stem}.txt in {Path.cwd()} (readable by you only)"),
              ("leave", "do not save it")], "",
@@ -304,48 +308,38 @@ class IncidentRoom(App[int]):
 
     # --- the full-screen timeline and the post-mortem ------------------------------
 
-    def timeline_items(self) -> tuple[list[Any], str]:
-        raise NotImplementedError
-
-    def action_timeline(self) -> None:
-        if isinstance(self.screen, TimelineScreen):
-            self.screen.dismiss()
+    def timeline(self) -> None:
+        if isinstance(self.app.screen, TimelineScreen):
+            self.app.screen.dismiss()
             return
-        items, title = self.timeline_items()
-
-        def note(text: str) -> None:
-            found = self._open_incident("note")
-            if found is not None:
-                self._step(found[0].note(text, found[1].number), lambda i: "")
-
-        self.push_screen(TimelineScreen(items, title, utc=self.utc, on_note=note,
-                                        on_export=self.action_postmortem))
+        items, title = self.room.timeline_items()
+        self.app.push_screen(TimelineScreen(items, title, utc=self.room.utc, on_note=self.note,
+                                            on_export=self.postmortem))
 
     def show_timeline_screen(self) -> None:
         """Called after each log follow: the open full-screen timeline gets the new rows."""
-        if isinstance(self.screen, TimelineScreen) and self.screen.live:
-            self.screen.set_items(*self.timeline_items())
+        screen = self.app.screen
+        if isinstance(screen, TimelineScreen) and screen.live:
+            screen.set_items(*self.room.timeline_items())
 
-    def action_postmortem(self) -> None:
+    def postmortem(self) -> None:
         """The plan's post-mortem of the active (or last) incident, written to a file in
         the current directory (never over an existing one)."""
-        service = self._incident_service()
-        if service is not None:
-            self.run_worker(self._postmortem(service), group="incident", exit_on_error=False)
+        if self._ready(None) is not False and self.controller.incidents is not None:
+            self.app.run_worker(self._postmortem(self.controller.incidents),
+                                group="incident", exit_on_error=False)
 
     async def _postmortem(self, service: Incidents, number: str | None = None) -> None:
-        from pathlib import Path
-
         from luckytui.incident.postmortem import free_path, incident_records, render
 
         incidents = await service.all()
-        inc = incidents.get(number) if number else (self.active_incident
+        inc = incidents.get(number) if number else (self.active
                                                     or latest_incident(incidents))
         if inc is None:
             self.notify("No incident in the log yet: nothing to write up.", timeout=4)
             return
         text = render(inc, await incident_records(service.log, inc),
-                      tz=UTC if self.utc else None, author=None)
+                      tz=UTC if self.room.utc else None, author=None)
         path = free_path(Path.cwd(), inc.number)
         try:
             path.write_text(text, encoding="utf-8")
@@ -357,23 +351,21 @@ class IncidentRoom(App[int]):
 
     # --- resolve ------------------------------------------------------------------
 
-    def action_resolve(self) -> None:
+    def resolve(self) -> None:
         """The plan's checklist; first, while critical alerts still fire or endpoints
         still fail, a question that names them (No by default)."""
-        found = self._open_incident("resolve")
-        if found is None:
+        inc = self._ready("resolve")
+        if not isinstance(inc, Incident):
             return
-        service, inc = found
-
-        still = still_wrong(*self._snapshots())
+        still = still_wrong(*self.room.snapshots())
 
         def answered(checklist: dict[str, bool] | None) -> None:
             if checklist is not None:
-                self._step(service.resolve(checklist, inc.number, still_wrong=still),
+                self._step(self.controller.resolve(checklist, still_wrong=still),
                            lambda i: f"Resolved {i.number}")
 
         def checklist() -> None:
-            self.push_screen(ResolveScreen(inc.number, inc.title), answered)
+            self.app.push_screen(ResolveScreen(inc.number, inc.title), answered)
 
         if not still:
             checklist()
@@ -385,46 +377,42 @@ class IncidentRoom(App[int]):
             else:
                 self.notify(f"{inc.number} stays open.", timeout=3)
 
-        self.push_screen(ResolveAnywayScreen(inc.number, still), anyway)
+        self.app.push_screen(ResolveAnywayScreen(inc.number, still), anyway)
 
     # --- every incident, resolved ones too ----------------------------------------
 
-    def _timeline_item(self, record: Any) -> Any:
-        raise NotImplementedError
-
-    def action_incidents(self) -> None:
+    def incidents(self) -> None:
         """The incident list: each incident's timeline and post-mortem, resolved or not."""
-        if isinstance(self.screen, IncidentListScreen):
-            self.screen.dismiss()
+        if isinstance(self.app.screen, IncidentListScreen):
+            self.app.screen.dismiss()
             return
-        service = self._incident_service()
-        if service is not None:
-            self.run_worker(self._open_incidents(service), name="Incident list",
-                            group="incident", exclusive=True, exit_on_error=False)
+        if self._ready(None) is not False and self.controller.incidents is not None:
+            self.app.run_worker(self._open_incidents(self.controller.incidents),
+                                name="Incident list", group="incident", exclusive=True,
+                                exit_on_error=False)
 
     async def _open_incidents(self, service: Incidents) -> None:
         incidents = await service.all()
 
         def open_timeline(number: str) -> None:
-            self.run_worker(self._open_incident_timeline(service, number),
-                            name=f"Timeline of {number}", group="incident",
-                            exit_on_error=False)
+            self.app.run_worker(self._open_incident_timeline(service, number),
+                                name=f"Timeline of {number}", group="incident",
+                                exit_on_error=False)
 
-        self.push_screen(IncidentListScreen(
-            list(incidents.values()), utc=self.utc, on_open=open_timeline,
+        self.app.push_screen(IncidentListScreen(
+            list(incidents.values()), utc=self.room.utc, on_open=open_timeline,
             on_postmortem=lambda number: self._postmortem_of(service, number)))
 
     def _postmortem_of(self, service: Incidents, number: str) -> None:
-        self.run_worker(self._postmortem(service, number), name="Post-mortem",
-                        group="incident", exit_on_error=False)
+        self.app.run_worker(self._postmortem(service, number), name="Post-mortem",
+                            group="incident", exit_on_error=False)
 
     async def _open_incident_timeline(self, service: Incidents, number: str) -> None:
         """One incident's records from the log (with the alerts that led to it), read-only."""
         from luckytui.incident.postmortem import incident_records
 
         inc = await service.get(number)
-        items = [self._timeline_item(r) for r in await incident_records(service.log, inc)]
-        self.push_screen(TimelineScreen(
-            items, incident_title(inc), utc=self.utc, live=False,
+        items = [self.room.timeline_item(r) for r in await incident_records(service.log, inc)]
+        self.app.push_screen(TimelineScreen(
+            items, incident_title(inc), utc=self.room.utc, live=False,
             on_export=lambda: self._postmortem_of(service, number)))
-

@@ -235,7 +235,7 @@ async def test_a_remedy_not_confirmed_leaves_its_step_unticked(sim: Simulation,
     async with app.run_test(size=(160, 48)) as pilot:
         await until(pilot, lambda: bool(app.actions) and app.mitigator is not None)
         book = next(b for b in app.runbooks if b.id == "analytics-endpoint-down")
-        app.run_worker(app._open_runbook(book))
+        app.run_worker(app.remedy_flow.open_runbook(book))
         await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
         await pilot.press("down", "down", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

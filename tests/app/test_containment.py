@@ -22,6 +22,7 @@ from luckytui.store import EventLog
 from screens.confirm import AskScreen
 from screens.help import HelpScreen
 from screens.incident import DeclareScreen
+from screens.remedy_flow import RemedyFlow
 from screens.runbook import ActionPicker, RunbookPicker
 from tests.app.frozen import snapshots_after
 from tests.app.test_actions_flow import until
@@ -120,9 +121,17 @@ async def test_a_handler_that_raises_on_outside_data_is_reported_once(
         await the_room_goes_on(app, pilot, tmp_path)
 
 
-class BrokenRunbooksKey(LuckyApp):
-    def action_runbooks(self) -> None:
+class BrokenRunbooks(RemedyFlow):
+    def runbooks(self, firing: set[str]) -> None:
         raise RuntimeError("runbook index damaged")
+
+
+class BrokenRunbooksKey(LuckyApp):
+    """The runbooks key's handler raises."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.remedy_flow = self.dashboard.remedies = BrokenRunbooks(self, self)
 
 
 async def test_an_action_that_raises_is_named_and_the_room_goes_on(tmp_path: Path) -> None:
@@ -135,9 +144,17 @@ async def test_an_action_that_raises_is_named_and_the_room_goes_on(tmp_path: Pat
         await the_room_goes_on(app, pilot, tmp_path)
 
 
-class BrokenRunbook(LuckyApp):
-    async def _open_runbook(self, book: Runbook) -> None:
+class BrokenRunbookFlow(RemedyFlow):
+    async def open_runbook(self, book: Runbook) -> None:
         raise LookupError(f"{book.id}: step 3 missing")
+
+
+class BrokenRunbook(LuckyApp):
+    """Opening a runbook fails in its worker."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.remedy_flow = self.dashboard.remedies = BrokenRunbookFlow(self, self)
 
 
 async def test_a_worker_that_raises_is_named_and_the_room_goes_on(tmp_path: Path) -> None:

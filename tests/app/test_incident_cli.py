@@ -141,7 +141,7 @@ async def test_the_war_room_form_and_severity_hint_are_fresh(tmp_path: Path) -> 
             await pilot.pause(0.05)
         assert app.active_incident is not None and app.active_incident.detected == since
 
-        endpoints, _ = app._snapshots()
+        endpoints, _ = app.snapshots()
         assert endpoints is not None
         failing = tuple(replace(e, ok=False, status=500, error="HTTP 500")
                         if e.group == "orders" else e for e in endpoints.endpoints)

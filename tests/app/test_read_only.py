@@ -101,7 +101,7 @@ async def test_read_only_runbook_offers_its_remedy_steps_as_notes(tmp_path: Path
         await all_loaded(pilot)
         book = next(b for b in app.runbooks if b.id == "analytics-endpoint-down")
         remedy = next(i for i, s in enumerate(book.steps) if s.action)
-        app.run_worker(app._open_runbook(book))
+        app.run_worker(app.remedy_flow.open_runbook(book))
         for _ in range(40):
             if isinstance(app.screen, RunbookScreen):
                 break
@@ -115,3 +115,42 @@ async def test_read_only_runbook_offers_its_remedy_steps_as_notes(tmp_path: Path
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.screen is screen  # nothing planned, the runbook stays open
+
+
+async def test_read_only_keeps_the_commands_that_change_nothing(tmp_path: Path) -> None:
+    """A configured command declared to change nothing stays offered (key, footer,
+    picker) and runs through the same confirm and records; the others are not listed."""
+    import sys
+    from dataclasses import replace
+
+    from textual.widgets import OptionList
+
+    from luckytui.mitigations.custom import CustomCommand
+    from luckytui.mitigations.runner import INTENT, OUTCOME
+    from luckytui.store import EventLog
+    from screens.confirm import ConfirmScreen
+    from screens.runbook import ActionPicker
+    from tests.app.test_actions_flow import until
+
+    app = frozen_app(tmp_path, read_only=True)
+    app.settings = replace(app.settings, commands=(
+        CustomCommand("queue-depth", "how deep the order queue is",
+                      (sys.executable, "-c", "print('depth 3')"), mutating=False),
+        CustomCommand("flush-queue", "drop the order queue",
+                      (sys.executable, "-c", "print('flushed')"))))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        assert "Remedies" in footer_labels(app)
+        assert not {"Scale", "Undo"} & footer_labels(app)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ActionPicker))
+        options = app.screen.query_one(OptionList)
+        assert [o.id for o in options._options] == ["queue-depth"]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await until(pilot, lambda: any("depth 3" in i.text for _, i in app._timeline))
+    async with await EventLog.open(tmp_path / "log.sqlite3") as log:
+        records = [r for r in await log.records() if r.kind.startswith("mitigation.")]
+    assert [r.kind for r in records] == [INTENT, OUTCOME]
+    assert records[1].data["status"] == "ok" and records[1].data["action"] == "queue-depth"
