@@ -191,7 +191,8 @@ class LuckyApp(App[int]):
                 log=self.settings.log, read_only=self.settings.read_only,
                 utc=self.settings.utc)
             self.settings = settings
-            self.dashboard.set_note(self.log_problem)
+            # the log's problem first; else why the demo's database is simulated
+            self.dashboard.set_note(self.log_problem or sim.note)
         if self._given_sources is not None:
             sources = list(self._given_sources)
         else:
