@@ -9,7 +9,7 @@ pg_stat_statements with `--statements` distinct entries, then runs
 `PostgresSource.fetch()` `--refreshes` times and reports:
 
 - server time per refresh: the growth of total_exec_time + total_plan_time of
-  the statements luckytui sends (they start with its `/* luckytui */` mark),
+  the statements luckytui sends (they carry its `/* luckytui */` mark after their first word),
   divided by the number of refreshes, read from pg_stat_statements; once with
   the top statements read on every refresh (the worst case), once with the
   scan alone (the statements are read every 10 s by default);
@@ -60,10 +60,10 @@ from luckytui.snapshots import DbSnapshot  # noqa: E402
 from luckytui.sources.postgres import SQL_MARK, PostgresSource  # noqa: E402
 
 OURS = f"""/* bench */ SELECT sum(calls)::int8, sum(total_exec_time + total_plan_time)
-FROM pg_stat_statements WHERE query LIKE '{SQL_MARK}%%'"""
+FROM pg_stat_statements WHERE query LIKE '%%{SQL_MARK}%%'"""
 PER_STATEMENT = f"""/* bench */ SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 60),
        calls, total_exec_time + total_plan_time, total_plan_time
-FROM pg_stat_statements WHERE query LIKE '{SQL_MARK}%%' ORDER BY 3 DESC"""
+FROM pg_stat_statements WHERE query LIKE '%%{SQL_MARK}%%' ORDER BY 3 DESC"""
 REFERENCE = "/* bench-ref */ SELECT count(*) FROM pg_stat_activity"
 REFERENCE_STATS = """/* bench */ SELECT calls, total_exec_time + total_plan_time
 FROM pg_stat_statements WHERE query LIKE '/* bench-ref */%'"""

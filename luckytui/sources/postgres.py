@@ -23,7 +23,9 @@ from luckytui.systems.postgres import (
     SQL_MARK,
     OwnSession,
     describe_pg_error,
+    is_marked,
     load_psycopg,
+    marked,
     mask_passwords,
     server_key,
 )
@@ -199,7 +201,7 @@ def _build_db_snapshot(
 #   and sending and decoding them would cost more than the scan itself;
 # - the other client sessions as one JSON array, with pg_blocking_pids (which
 #   costs about a scan of the lock table) only for the ones waiting on a Lock.
-ACTIVITY_SQL = SQL_MARK + """
+ACTIVITY_SQL = marked("""
 SELECT current_setting('max_connections')::int,
        pg_backend_pid(),
        statement_timestamp(),
@@ -216,7 +218,7 @@ SELECT current_setting('max_connections')::int,
            'state', a.state, 'backend_type', a.backend_type, 'query', left(a.query, 2000),
            'blocked_by', CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END))
          FILTER (WHERE a.state IS DISTINCT FROM 'idle' AND a.backend_type = 'client backend')
-FROM pg_stat_activity AS a"""
+FROM pg_stat_activity AS a""")
 
 # The top statements by mean time, ranked and cut server-side, without their
 # text: pg_stat_statements(true) reads every entry's text from its file (~10 ms
@@ -226,16 +228,16 @@ FROM pg_stat_activity AS a"""
 # more than asked for are read in case some of them are luckytui's, not known yet.
 # {schema}: where the extension lives; {total}/{mean}: the 1.8+ column names
 # (PostgreSQL 13+) or the older ones.
-STATEMENTS_SQL = SQL_MARK + """
+STATEMENTS_SQL = marked("""
 SELECT userid, dbid, queryid, calls, {total}, {mean}, rows
 FROM {schema}.pg_stat_statements(false)
 WHERE queryid IS NOT NULL AND NOT (userid = %s::oid AND queryid = ANY(%s::int8[]))
 ORDER BY {mean} DESC
-LIMIT %s"""
-STATEMENT_TEXTS_SQL = SQL_MARK + """
+LIMIT %s""")
+STATEMENT_TEXTS_SQL = marked("""
 SELECT userid, dbid, queryid, left(query, 2000)
 FROM {schema}.pg_stat_statements(true)
-WHERE queryid = ANY(%s::int8[])"""
+WHERE queryid = ANY(%s::int8[])""")
 STATEMENT_COLUMNS = ("calls", "total_exec_time", "mean_exec_time", "rows")
 STATEMENTS_RETRY_S = 60.0  # after pg_stat_statements refused to answer (not preloaded, ...)
 OWN_MARGIN = 2  # extra statements read in case some are luckytui's own, not known yet
@@ -412,7 +414,7 @@ class PostgresSource:
                 self._texts.clear()
             for userid, dbid, queryid, query in await cur.fetchall():
                 text = query or ""
-                if text.startswith(SQL_MARK) and userid == self._role:
+                if is_marked(text) and userid == self._role:
                     self._own.add(queryid)
                     self._learned_own = len(top) == limit
                 self._texts[(userid, dbid, queryid)] = mask_passwords(text)
@@ -435,7 +437,7 @@ class PostgresSource:
             fallback_application_name="luckytui")
         self._conn = conn
         cur = await conn.execute(
-            SQL_MARK + " SELECT set_config('statement_timeout', %s, false),"
+            "SELECT " + SQL_MARK + " set_config('statement_timeout', %s, false),"
             " set_config('TimeZone', 'UTC', false),"
             " (SELECT oid FROM pg_roles WHERE rolname = current_user)",
             (f"{self.statement_timeout_ms}ms",))

@@ -47,6 +47,19 @@ APP_NAME = "luckytui"
 SQL_MARK = "/* luckytui */"
 
 
+def marked(sql: str) -> str:
+    """``sql`` with luckytui's mark after its first keyword ("SELECT /* luckytui */ ..."):
+    PostgreSQL 18's pg_stat_statements drops a *leading* comment from the text it keeps,
+    one after the first word it keeps."""
+    head, *rest = sql.strip().split(None, 1)
+    return f"{head} {SQL_MARK} {rest[0] if rest else ''}".rstrip()
+
+
+def is_marked(text: str) -> bool:
+    """Whether a statement's text carries luckytui's mark (within its first words)."""
+    return SQL_MARK in text[:80]
+
+
 # --- luckytui's own sessions -----------------------------------------------------------
 
 _lock = threading.Lock()
@@ -224,7 +237,7 @@ async def load_psycopg() -> Any:
     return _psycopg
 
 
-ACTIVITY_SQL = SQL_MARK + """
+ACTIVITY_SQL = marked("""
 SELECT pid, backend_start, backend_type, state, usename, application_name, datname,
        left(query, 2000),
        extract(epoch FROM statement_timestamp() - query_start)::float8,
@@ -232,22 +245,22 @@ SELECT pid, backend_start, backend_type, state, usename, application_name, datna
        pid = pg_backend_pid()
 FROM pg_stat_activity
 WHERE backend_start IS NOT NULL
-ORDER BY pid"""
-CANCEL_SQL = SQL_MARK + """
-SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
+ORDER BY pid""")
+CANCEL_SQL = marked("""
+SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s""")
 # The timeout (PostgreSQL 14+) waits until the backend has exited: when the
 # action reports it terminated, it is gone.
-TERMINATE_SQL = SQL_MARK + """
+TERMINATE_SQL = marked("""
 SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
-WHERE pid = %s AND backend_start = %s"""
-TERMINATE_SQL_13 = SQL_MARK + """
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s"""
-READ_ONLY_SQL = SQL_MARK + """
+WHERE pid = %s AND backend_start = %s""")
+TERMINATE_SQL_13 = marked("""
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s AND backend_start = %s""")
+READ_ONLY_SQL = marked("""
 SELECT d.datname,
        (SELECT cfg FROM pg_db_role_setting AS s, unnest(s.setconfig) AS cfg
         WHERE s.setdatabase = d.oid AND s.setrole = 0
           AND cfg LIKE 'default\\_transaction\\_read\\_only=%%')
-FROM pg_database AS d WHERE d.datname = %s"""
+FROM pg_database AS d WHERE d.datname = %s""")
 TRUE_WORDS = ("on", "true", "yes", "1", "t", "y")
 
 
@@ -327,8 +340,9 @@ class RealPgOps:
 
     async def set_read_only(self, datname: str, on: bool) -> None:
         pg = await load_psycopg()
-        sql = pg.sql.SQL(SQL_MARK + " ALTER DATABASE {} SET default_transaction_read_only = "
-                         + ("on" if on else "off")).format(pg.sql.Identifier(datname))
+        sql = pg.sql.SQL(marked("ALTER DATABASE {} SET default_transaction_read_only = "
+                                + ("on" if on else "off"))).format(
+            pg.sql.Identifier(datname))
         await self._rows(sql)
 
     async def aclose(self) -> None:

@@ -95,14 +95,14 @@ async def test_a_users_copy_of_luckytuis_statement_is_shown(postgres: PgCluster)
                                                          autocommit=True) as check:
             cur = await check.execute(
                 "SELECT userid::regrole::text, queryid::text, calls FROM pg_stat_statements "
-                "WHERE query LIKE '/* luckytui */%%json_agg%%' ORDER BY 1")
+                "WHERE query LIKE 'SELECT /* luckytui */%%json_agg%%' ORDER BY 1")
             entries = await cur.fetchall()
         by_role = {role: (queryid, calls) for role, queryid, calls in entries}
         assert set(by_role) == {"postgres", APP_ROLE}
         queryid, calls = by_role[APP_ROLE]
         assert by_role["postgres"][0] == queryid  # one statement, two roles' entries
         shown = [s for s in snap.statements if s.queryid == queryid]
-        assert [(s.calls, s.query.startswith("/* luckytui */")) for s in shown] == [
+        assert [(s.calls, s.query.startswith("SELECT /* luckytui */")) for s in shown] == [
             (calls, True)]
         assert calls == 3  # the user's entry, not luckytui's own
     finally:

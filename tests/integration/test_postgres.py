@@ -40,8 +40,7 @@ from tests.integration.pg import (
 LONG_S = 1.5  # the long-running threshold for these tests
 # The comparison query carries luckytui's mark so that, like luckytui's own
 # queries, it stays out of the slow statements it is compared with.
-DIRECT_ACTIVITY = """/* luckytui */
-SELECT pid, application_name,
+DIRECT_ACTIVITY = """SELECT /* luckytui */ pid, application_name,
        CASE WHEN pid = pg_backend_pid() THEN 'idle'
             WHEN wait_event_type = 'Lock' THEN 'waiting'
             WHEN state IN ('active', 'idle', 'idle in transaction') THEN state
@@ -54,9 +53,8 @@ SELECT pid, application_name,
        current_setting('max_connections')::int AS max_connections
 FROM pg_stat_activity
 WHERE backend_type = 'client backend'"""
-DIRECT_STATEMENTS = """/* luckytui */
-SELECT queryid::text, calls FROM pg_stat_statements
-WHERE query NOT LIKE '/* luckytui */%%'
+DIRECT_STATEMENTS = """SELECT /* luckytui */ queryid::text, calls FROM pg_stat_statements
+WHERE query NOT LIKE '%%/* luckytui */%%'
 ORDER BY mean_exec_time DESC, queryid::text LIMIT %s"""
 
 
@@ -240,7 +238,7 @@ async def test_top_statements_by_mean_and_the_hint_without_the_extension(
         # statements with luckytui's mark rank high, and the source learns they
         # are its own only after reading the first page: still 5 others shown
         for columns in (", 1", ", 1, 1", ", 1, 1, 1", ", 1, 1, 1, 1"):
-            await app.execute(f"/* luckytui */ SELECT pg_sleep(0.02){columns}")
+            await app.execute(f"SELECT /* luckytui */ pg_sleep(0.02){columns}")
         await app.execute("SELECT now()")
         for _ in range(3):
             await app.execute("SELECT count(*) FROM accounts")
@@ -259,7 +257,7 @@ async def test_top_statements_by_mean_and_the_hint_without_the_extension(
         assert means == sorted(means, reverse=True)
         top = snap.statements[0]
         assert "pg_sleep" in top.query and top.mean_ms >= 250 and top.calls >= 1
-        assert not any(s.query.startswith("/* luckytui */") for s in snap.statements)
+        assert not any("/* luckytui */" in s.query for s in snap.statements)
         texts = "\n".join(s.query for s in snap.statements)
         assert MONITOR_PASSWORD not in texts and "rotated-pw-55e1" not in texts
 
