@@ -10,7 +10,6 @@ unchanged. `register()` hands both to the engine for databases configured by
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from luckytui.systems.http import (
     Http,
     HttpClient,
     describe_error,
+    get_or_fail,
 )
 from luckytui.systems.postgres import CLIENT_BACKEND, PgOpsError
 
@@ -54,15 +54,8 @@ class SimPostgresSource:
         self.http: Http = HttpClient(self.limit, timeout)
 
     async def fetch(self) -> DbSnapshot:
-        try:
-            status, payload = await self.http.request("GET", self.url)
-        except (AnswerTooLarge, AnswerTooSlow) as exc:
-            raise SourceError(f"database simulation: {exc}") from None
-        except (asyncio.CancelledError, SourceError):
-            raise
-        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
-            raise SourceError(
-                f"database simulation: {describe_error(exc, self.timeout)}") from None
+        status, payload = await get_or_fail(self.http, self.url, "database simulation",
+                                            self.timeout)
         if status == 404:
             raise SourceError(f'database "{self.database}" does not exist')
         if status != 200:

@@ -9,7 +9,6 @@ line saying what was wrong.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import UTC, datetime
@@ -19,11 +18,9 @@ from luckytui.snapshots import Alert, AlertsSnapshot
 from luckytui.sources.base import SourceError
 from luckytui.systems.http import (
     AnswerLimit,
-    AnswerTooLarge,
-    AnswerTooSlow,
     Http,
     HttpClient,
-    describe_error,
+    get_or_fail,
 )
 
 SEVERITY_ORDER = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
@@ -120,14 +117,7 @@ class AlertsSource:
                                      headers={"Accept": "application/json"})
 
     async def fetch(self) -> AlertsSnapshot:
-        try:
-            status, payload = await self.http.request("GET", self.url)
-        except (AnswerTooLarge, AnswerTooSlow) as exc:
-            raise SourceError(f"Prometheus: {exc}") from None
-        except (asyncio.CancelledError, SourceError):
-            raise
-        except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
-            raise SourceError(f"Prometheus: {describe_error(exc, self.timeout)}") from None
+        status, payload = await get_or_fail(self.http, self.url, "Prometheus", self.timeout)
         if status != 200:
             raise SourceError(f"HTTP {status} from Prometheus")
         try:

@@ -246,6 +246,19 @@ class Http(Protocol):
     async def aclose(self) -> None: ...
 
 
+async def get_or_fail(http: Http, url: str, who: str, timeout_s: float) -> tuple[int, bytes]:
+    """GET ``url``: its status and body, or one SourceError line naming ``who`` answered
+    (or did not): over a limit, refused, timed out, a bad URL."""
+    try:
+        return await http.request("GET", url)
+    except (AnswerTooLarge, AnswerTooSlow) as exc:
+        raise SourceError(f"{who}: {exc}") from None
+    except (asyncio.CancelledError, SourceError):
+        raise
+    except Exception as exc:  # aiohttp's errors, OSError, TimeoutError, a bad URL
+        raise SourceError(f"{who}: {describe_error(exc, timeout_s)}") from None
+
+
 class HttpClient:
     """The real adapter: aiohttp (imported on first use), one session kept until
     `aclose`, no cookies, redirects not followed, every answer within `limit`
