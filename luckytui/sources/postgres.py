@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,18 @@ def _statement(row: Mapping[str, Any]) -> Statement:
     )
 
 
+@contextlib.contextmanager
+def _unreadable_rows(sender: str) -> Iterator[None]:
+    """A row that cannot be read (a NULL pid, an odd type) as one SourceError line."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        what = f"no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else \
+            one_line(exc, 120)
+        raise SourceError(f"{sender} answered a row luckytui cannot read ({what})"
+                          ) from None
+
+
 def build_db_snapshot(
     database: str,
     max_connections: int,
@@ -133,60 +145,38 @@ def build_db_snapshot(
     backends that the server counted instead of sending (not in `activity_rows`).
     A row it cannot read is a SourceError naming `sender` and what is wrong.
     """
-    try:
-        return _build_db_snapshot(database, max_connections, activity_rows, statement_rows,
-                                  now, own_pid, long_running_s, top_statements,
-                                  idle_sessions)
-    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
-        what = f"no {exc.args[0]}" if isinstance(exc, KeyError) and exc.args else \
-            one_line(exc, 120)
-        raise SourceError(f"{sender} answered a row luckytui cannot read ({what})"
-                          ) from None
+    with _unreadable_rows(sender):
+        now = parse_ts(now) or now
+        counts = dict.fromkeys((*CONNECTION_STATES, "other"), 0)
+        counts["idle"] = idle_sessions
+        total = idle_sessions
+        long_running: list[Backend] = []
+        for row in activity_rows:
+            if row.get("backend_type", CLIENT_BACKEND) != CLIENT_BACKEND:
+                continue
+            if int(row["pid"]) == own_pid:
+                continue
+            total += 1
+            counts[connection_state(row)] += 1
+            state = row.get("state")
+            if state is None or state == "idle":
+                continue
+            duration = _duration_s(row, now)
+            if duration is not None and duration > long_running_s:
+                long_running.append(_backend(row, duration))
+        long_running.sort(key=lambda b: (-b.duration_s, b.pid))
 
-
-def _build_db_snapshot(
-    database: str,
-    max_connections: int,
-    activity_rows: Sequence[Mapping[str, Any]],
-    statement_rows: Sequence[Mapping[str, Any]] | None,
-    now: datetime,
-    own_pid: int | None = None,
-    long_running_s: float = 60.0,
-    top_statements: int = 10,
-    idle_sessions: int = 0,
-) -> DbSnapshot:
-    """The snapshot from rows; a malformed row raises (build_db_snapshot says so)."""
-    now = parse_ts(now) or now
-    counts = dict.fromkeys((*CONNECTION_STATES, "other"), 0)
-    counts["idle"] = idle_sessions
-    total = idle_sessions
-    long_running: list[Backend] = []
-    for row in activity_rows:
-        if row.get("backend_type", CLIENT_BACKEND) != CLIENT_BACKEND:
-            continue
-        if int(row["pid"]) == own_pid:
-            continue
-        total += 1
-        counts[connection_state(row)] += 1
-        state = row.get("state")
-        if state is None or state == "idle":
-            continue
-        duration = _duration_s(row, now)
-        if duration is not None and duration > long_running_s:
-            long_running.append(_backend(row, duration))
-    long_running.sort(key=lambda b: (-b.duration_s, b.pid))
-
-    if statement_rows is None:
+        if statement_rows is None:
+            return DbSnapshot(
+                taken_at=now, database=database, max_connections=max_connections, counts=counts,
+                total=total, long_running=tuple(long_running), statements=(),
+                statements_available=False, statements_hint=STATEMENTS_HINT)
+        statements = sorted((_statement(r) for r in statement_rows),
+                            key=lambda s: (-s.mean_ms, s.queryid))
         return DbSnapshot(
             taken_at=now, database=database, max_connections=max_connections, counts=counts,
-            total=total, long_running=tuple(long_running), statements=(),
-            statements_available=False, statements_hint=STATEMENTS_HINT)
-    statements = sorted((_statement(r) for r in statement_rows),
-                        key=lambda s: (-s.mean_ms, s.queryid))
-    return DbSnapshot(
-        taken_at=now, database=database, max_connections=max_connections, counts=counts,
-        total=total, long_running=tuple(long_running),
-        statements=tuple(statements[: max(0, top_statements)]))
+            total=total, long_running=tuple(long_running),
+            statements=tuple(statements[: max(0, top_statements)]))
 
 
 # --- a real server ----------------------------------------------------------------------
