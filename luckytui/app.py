@@ -19,6 +19,7 @@ import contextlib
 import getpass
 import logging
 import socket
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -65,6 +66,7 @@ from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
 TIMELINE_KEEP = 300
+LOG_FORCED_READ_S = 3.0  # the longest a write the log's signature missed waits
 
 
 class LuckyApp(App[int]):
@@ -113,6 +115,7 @@ class LuckyApp(App[int]):
         self.event_log: Any = None
         self._last_record = 0
         self._log_signature: tuple[int, ...] = ()
+        self._log_read_at = 0.0  # monotonic time of the last read of the log
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
         self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
@@ -360,10 +363,15 @@ class LuckyApp(App[int]):
 
     @contained("Following the log")
     def _follow_log_later(self) -> None:
-        """Twice a second: read the log only if some process wrote to it. A read under
-        way set the signature before it read, so a write after it is seen next time."""
-        if (self.event_log is None or self._follow_lock.locked()
-                or self.event_log.signature() == self._log_signature):
+        """Twice a second: read the log if some process wrote to it, and every few
+        seconds whatever the signature says. A read under way set the signature before
+        it read, so a write after it is seen next time; the forced read covers a write
+        the file's size and time cannot show (a write-ahead log reused at the same size
+        within one tick of the file system's clock)."""
+        if self.event_log is None or self._follow_lock.locked():
+            return
+        if (self.event_log.signature() == self._log_signature
+                and time.monotonic() - self._log_read_at < LOG_FORCED_READ_S):
             return
         self.run_worker(self._follow_log(), name="Following the log", group="log-follow",
                         exit_on_error=False)
@@ -382,6 +390,7 @@ class LuckyApp(App[int]):
 
     async def _read_new_records(self, event_log: Any) -> None:
         self._log_signature = event_log.signature()  # before reading: nothing missed
+        self._log_read_at = time.monotonic()
         records = [r for r in await event_log.records(after_id=self._last_record, limit=500)
                    if r.id > self._last_record]
         if not records:

@@ -69,3 +69,30 @@ async def test_timeline_pane_shows_a_repeated_record_once(tmp_path: Path) -> Non
         pane.set_records([first, second, first, second], None)
         await pilot.pause()
         assert pane.table.row_keys() == [str(first.id), str(second.id)]
+
+
+async def test_a_write_the_signature_cannot_show_is_read_within_seconds(tmp_path: Path) -> None:
+    """The file's size and time can miss a commit (a write-ahead log reused at the same
+    size within one tick of the file system's clock): the follow timer reads anyway
+    every few seconds, so another process's record is never left unseen."""
+    from luckytui.app import LOG_FORCED_READ_S
+
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        assert app.event_log is not None
+        await app._follow_log()
+        frozen = app.event_log.signature()
+        app.event_log.signature = lambda: frozen  # type: ignore[method-assign]
+        async with await EventLog.open(tmp_path / "log.sqlite3") as other:
+            rec = await other.append("alert.fired", {
+                "alert": "Unseen", "severity": "warning", "summary": "from jump-2",
+                "active_at": None}, actor="bob@jump-2")
+        assert rec is not None
+        app._log_signature = frozen  # as if the last read had seen this very signature
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        pane = app.dashboard.query_one(TimelinePane)
+        while str(rec.id) not in pane.table.row_keys():
+            assert loop.time() - started < LOG_FORCED_READ_S + 2, "the record was never read"
+            await pilot.pause(0.1)

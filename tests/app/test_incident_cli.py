@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.app.test_actions_flow import until
 from tests.app.test_snapshots import all_loaded, frozen_app
 from widgets.banner import Banner
 
@@ -38,8 +39,7 @@ async def test_shell_steps_reach_a_running_war_room(tmp_path: Path) -> None:
         number = out.strip()
         assert number.startswith("INC-") and number.endswith("-001")
         started = asyncio.get_running_loop().time()
-        while app.active_incident is None:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: app.active_incident is not None, within=5)
         assert asyncio.get_running_loop().time() - started < 1.5  # the log is followed
         await pilot.pause(0.1)
         assert number in app.dashboard.query_one(Banner).render().plain
@@ -59,8 +59,8 @@ async def test_shell_steps_reach_a_running_war_room(tmp_path: Path) -> None:
         code, _, _ = await luckytui("incident", "resolve", "--tick", "1", "--tick", "3",
                                     "--anyway", "--log", log)
         assert code == 0
-        while app.active_incident is not None:
-            await pilot.pause(0.05)
+        # the app follows the log: another process's resolution reaches it in seconds
+        await until(pilot, lambda: app.active_incident is None, within=8)
 
     code, out, _ = await luckytui("incident", "show", number, "--json", "--log", log)
     doc = json.loads(out)
