@@ -1,0 +1,1 @@
+"""The plan's monthly drills: scenarios as data files, run on the simulation, scored."""
