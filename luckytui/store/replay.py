@@ -199,7 +199,8 @@ class ReplayRecorder:
         self.max_bytes = max_bytes
         self.problem: str | None = None
         self._pending: list[tuple[str, str, datetime, Any]] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the pending list
+        self._writing = threading.Lock()  # one batch written at a time, in order
         self._store: ReplayStore | None = None
 
     @property
@@ -213,6 +214,10 @@ class ReplayRecorder:
 
     def flush(self) -> None:
         """Write what was added since the last flush (call it in a thread)."""
+        with self._writing:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
         if not batch or self.problem is not None:
