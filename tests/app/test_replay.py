@@ -202,3 +202,34 @@ def test_replay_refusals_are_one_line(tmp_path: Path,
     assert main(["replay", other, "--log", str(log)]) == 1
     err = capsys.readouterr().err
     assert "no frames recorded" in err and err.count("\n") == 1
+
+
+async def test_a_failing_replay_file_stops_recording_but_not_the_room(tmp_path: Path) -> None:
+    (tmp_path / "log.sqlite3.replay.sqlite3").write_text("not a database\n")
+    data = snapshots_after(100)
+    kube = FrozenSource("kube", with_cpu(data["kube"], CPU_BEFORE))
+    srcs = [kube, *(FrozenSource(n, data[n]) for n in ("db", "endpoints", "alerts"))]
+    app = LuckyApp(Settings(utc=True, refresh=3600), sources=srcs, clock=lambda: data["now"],
+                   log_path=tmp_path / "log.sqlite3", actor="oncall@jump-1")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        assert app.incidents is not None
+        await app.incidents.declare("Backend CPU saturated", "P2")
+        await app.follow_log()
+        app.poll_now()
+        await until(pilot, lambda: "replay not recorded" in screen_text(app))
+        kube.snapshot = with_cpu(data["kube"], CPU_PEAK)  # the panes go on showing
+        app.poll_now()
+        await until(pilot, lambda: first_pod_cpu(app) == CPU_PEAK)
+        assert "2,468" in screen_text(app) and app.active_incident is not None
+
+
+def test_replay_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    """The replay at its second frame: the scrubber under the banner, the panes, banner
+    and timeline as of then, no incident step or remedy in the footer."""
+    log, number, _ = asyncio.run(record_incident(tmp_path))
+    clock = ReplayClock(asyncio.run(load(log, number)))
+    clock.step(1)
+    app = LuckyApp(Settings(utc=True), sources=sources(clock), clock=clock, log_path=log,
+                   replay=clock)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=loaded)
