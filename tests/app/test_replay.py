@@ -21,6 +21,7 @@ from luckytui.incident.model import RESOLUTION_CHECKLIST
 from luckytui.replay import ReplayClock, load, sources
 from luckytui.snapshots import PodsSnapshot, SourceStatus
 from luckytui.store.replay import replay_path
+from screens.replay import EventsScreen
 from tests.app.frozen import snapshots_after
 from tests.app.test_actions_flow import until
 from tests.app.test_snapshots import FrozenSource, all_loaded
@@ -132,6 +133,15 @@ async def test_a_recorded_incident_replays_as_it_was(tmp_path: Path) -> None:
         assert clock.now == clock.end == declared + timedelta(seconds=90)
         assert first_pod_cpu(app) == CPU_PEAK  # the last frame carried to the resolution
         assert "3,579" not in screen_text(app)  # after resolving: never recorded
+        await pilot.press("left")
+        await until(pilot, lambda: first_pod_cpu(app) == CPU_BEFORE)
+        assert "resolved" not in screen_text(app).lower()
+        await pilot.press("e")  # the events, as a list: the last one is the resolution
+        await until(pilot, lambda: isinstance(app.screen, EventsScreen))
+        assert "resolved" in screen_text(app).lower()
+        await pilot.press("end", "enter")
+        await until(pilot, lambda: clock.now == clock.end and first_pod_cpu(app) == CPU_PEAK)
+        assert app.screen is app.dashboard
         # read-only: no incident step and no remedy is offered
         keys = {b.binding.action for b in app.screen.active_bindings.values()}
         assert not keys & {"declare", "resolve", "act('scale')", "act('restart')"}
