@@ -232,8 +232,8 @@ class ReplayRecorder:
             self._store.write(frames)
             self._store.prune(self.max_bytes)
         except Exception as exc:
-            log.debug("the replay store failed; recording stopped", exc_info=True)
             self.problem = one_line(exc)
+            log.debug("replay not recorded (%s): recording stopped", self.problem)
 
     def close(self) -> None:
         self.flush()
