@@ -37,6 +37,7 @@ from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
 from luckytui.redact import redact_text
+from luckytui.replay import ReplayClock
 from luckytui.runbooks import Runbook, load_runbooks
 from luckytui.signals import (
     EndpointChange,
@@ -54,6 +55,7 @@ from luckytui.snapshots import (
     SourceStatus,
 )
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
+from luckytui.store.replay import ReplayRecorder, replay_path
 from luckytui.text import visible
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
@@ -61,12 +63,15 @@ from screens.incident_flow import IncidentFlow
 from screens.incidents import incident_title
 from screens.palette import ActionsProvider
 from screens.remedy_flow import RemedyFlow
+from screens.replay import ReplayScreen
 from widgets.guard import contained, report
 from widgets.timeline import TimelineItem
 
 log = logging.getLogger(__name__)
 TIMELINE_KEEP = 300
 LOG_FORCED_READ_S = 3.0  # the longest a write the log's signature missed waits
+REPLAY_FLUSH_S = 2.0  # the recorded frames are written this often, in a thread
+REPLAY_REFRESH_S = 3600.0  # a replay's panes change when the scrubber moves, not on a timer
 
 
 class LuckyApp(App[int]):
@@ -103,9 +108,15 @@ class LuckyApp(App[int]):
         clock: Callable[[], datetime] = utcnow,
         log_path: Path | None = None,
         actor: str | None = None,
+        replay: ReplayClock | None = None,
     ) -> None:
         super().__init__()
+        # a replay: the incident's recorded frames, read-only, moved by the scrubber
+        self.replay = replay
+        if replay is not None:
+            settings = settings.with_overrides(read_only=True, refresh=REPLAY_REFRESH_S)
         self.settings = settings
+        self.recorder: ReplayRecorder | None = None  # while an incident is active
         self._sim = sim
         self.clock = clock
         self._given_sources = sources
@@ -133,10 +144,13 @@ class LuckyApp(App[int]):
         self._tz = UTC if settings.utc else None
         self.incident_flow = IncidentFlow(self, self)
         self.remedy_flow = RemedyFlow(self, self, read_only=settings.read_only)
-        self.dashboard = DashboardScreen(
-            settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
-            incidents=self.incident_flow, remedies=self.remedy_flow,
-            harmless_commands=any(not c.mutating for c in settings.commands))
+        self.dashboard: DashboardScreen = ReplayScreen(
+            settings.panes, clock=replay, on_move=self._replay_moved,
+            describe=self.timeline_item, utc=settings.utc) if replay is not None \
+            else DashboardScreen(
+                settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
+                incidents=self.incident_flow, remedies=self.remedy_flow,
+                harmless_commands=any(not c.mutating for c in settings.commands))
 
     # --- what the controller holds, for the screens -------------------------------
 
@@ -173,7 +187,8 @@ class LuckyApp(App[int]):
         self.run_worker(self._boot(), name="Start-up", group="boot", exit_on_error=False)
 
     async def _boot(self) -> None:
-        await self._open_log()  # before any source, so no signal goes unrecorded
+        if self.replay is None:  # a replay reads its records, given, and writes nothing
+            await self._open_log()  # before any source, so no signal goes unrecorded
         settings = self.settings
         if self._sim is not None:
             from luckytui.sources.factory import preload_clients
@@ -222,6 +237,8 @@ class LuckyApp(App[int]):
                             exit_on_error=False)
         self.dashboard.show_states(list(self.states.values()), self.clock())
         self.set_interval(1.0, self._tick)
+        if self.replay is not None:
+            self._show_replay()
 
     async def _open_log(self) -> None:
         from luckytui.store import EventLog, default_log_path
@@ -236,6 +253,9 @@ class LuckyApp(App[int]):
             await self._without_log(one_line(exc))
             return
         self.set_interval(0.5, self._follow_log_later)
+        self.recorder = ReplayRecorder(replay_path(path),
+                                       int(self.settings.replay_max_mib * 1024 * 1024))
+        self.set_interval(REPLAY_FLUSH_S, self._flush_frames)
 
     async def _read_log_start(self) -> None:
         assert self.event_log is not None
@@ -284,6 +304,7 @@ class LuckyApp(App[int]):
         self.states[update.source] = update.state
         self._show_update(update)
         self._record_signals(update)
+        self._record_frame(update)
 
     @contained("Showing a source's update")
     def _show_update(self, update: Update[Any]) -> None:
@@ -315,6 +336,42 @@ class LuckyApp(App[int]):
         await self.controller.record_signals(signals)
         await self._follow_log()
 
+    @contained("Recording the replay")
+    def _record_frame(self, update: Update[Any]) -> None:
+        """While an incident is active, what the pane shows is kept for its replay."""
+        inc = self.active_incident
+        if self.recorder is not None and inc is not None and update.snapshot is not None:
+            self.recorder.add(inc.number, update.source, self.clock(), update.snapshot)
+
+    @contained("Recording the replay")
+    def _flush_frames(self) -> None:
+        """Every few seconds: the frames collected, written in a thread (the recorder
+        writes one batch at a time). A failed store stops recording and says so once."""
+        rec = self.recorder
+        if rec is None:
+            return
+        if rec.problem is not None:
+            self.recorder = None
+            if self.log_problem is None:
+                self.dashboard.set_note(f"⚠ replay not recorded ({rec.problem})")
+            return
+        if rec.pending:
+            self.run_worker(rec.flush, thread=True, name="Recording the replay",
+                            group="replay", exit_on_error=False)
+
+    async def _replay_moved(self) -> None:
+        """The scrubber moved: every pane, the banner and the timeline as of its time."""
+        for poller in list(self.pollers.values()):
+            await poller.poll_once()
+        self._show_replay()
+
+    @contained("Showing the replay")
+    def _show_replay(self) -> None:
+        assert self.replay is not None
+        self.dashboard.show_timeline([self.timeline_item(r) for r in self.replay.records()],
+                                     self.replay.data.incident.number)
+        self._show_banner(self.clock())
+
     @contained("Clock tick")
     def _tick(self) -> None:
         """Once a second: age and staleness on screen (cheap; panes skip fresh data)."""
@@ -334,7 +391,8 @@ class LuckyApp(App[int]):
 
     @contained("Showing the incident")
     def _show_banner(self, now: datetime) -> None:
-        self.dashboard.show_incident(*self.incident_flow.banner(now))
+        as_of = self.replay.incident() if self.replay is not None else None
+        self.dashboard.show_incident(*self.incident_flow.banner(now, as_of))
 
     @contained("Recording the incident's clocks")
     def _record_clocks(self, now: datetime) -> None:
@@ -464,6 +522,8 @@ class LuckyApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only: the DB pane's remedies are not offered at all (keys, footer, help,
         palette); the dashboard hides its own."""
+        if self.replay is not None and action == "incidents":
+            return False  # a replay shows one incident, from records it was given
         return not (self.settings.read_only and action in self.MUTATING)
 
     def action_act_db(self, name: str) -> None:
@@ -495,6 +555,8 @@ class LuckyApp(App[int]):
         from luckytui.mitigations.registry import close_actions
 
         close_actions(self.actions)
+        if self.recorder is not None:  # the last frames collected
+            await asyncio.to_thread(self.recorder.close)
         if self.event_log is not None:
             await self.event_log.close()
 

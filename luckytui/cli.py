@@ -6,6 +6,7 @@
     luckytui incident declare|ack|...    every incident step, on the same log
     luckytui report [--month YYYY-MM]    MTTA, MTTR and incident rate by month
     luckytui postmortem [INC] [-o FILE]  the plan's post-mortem, filled from the log
+    luckytui replay INC [--at T]         the war room as it was during an incident
     luckytui log export                  the local log as JSON lines
     luckytui log verify [--checkpoint]   the log's hash chain, anchored by a checkpoint
 
@@ -154,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     from luckytui.incident.report_commands import add_parsers as add_report_parsers
 
     add_report_parsers(sub)
+    from luckytui.replay_commands import add_parser as add_replay_parser
+
+    add_replay_parser(sub)
     config = sub.add_parser("config", help="the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
                                        parser_class=_Parser, required=True)
@@ -404,6 +408,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
             from luckytui.incident.report_commands import run as run_report
 
             return run_report(args, log_path(getattr(args, "log", None)))
+        if args.command == "replay":
+            from luckytui.replay_commands import run as run_replay
+
+            return run_replay(args, log_path(getattr(args, "log", None)))
         if args.command == "act":
             from luckytui.act import run_act
 

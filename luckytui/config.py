@@ -157,6 +157,8 @@ class Settings:
     endpoints: tuple[EndpointSettings, ...] = field(default_factory=tuple)
     # the customer notice's names for components (CUSTOMER_NAMES with [customer_names])
     customer_names: Mapping[str, str] = field(default_factory=lambda: dict(CUSTOMER_NAMES))
+    # [replay] max_mib: the recorded frames beyond this lose their oldest first
+    replay_max_mib: float = 64.0
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the flags that were given (None means not given)."""
@@ -198,7 +200,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
-                    "runbooks", "cache", "commands", "limits", "customer_names"})
+                    "runbooks", "cache", "commands", "limits", "customer_names", "replay"})
     refresh = top.number("refresh", 2.0, 0.2, 3600, unit=" seconds")
     kube = None
     if "kubernetes" in data:
@@ -272,7 +274,18 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         runbooks=top.get("runbooks", str), cache_url=_cache_url(top),
         commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
-        endpoints=tuple(endpoints), customer_names=_customer_names(top))
+        endpoints=tuple(endpoints), customer_names=_customer_names(top),
+        replay_max_mib=_replay_max_mib(top))
+
+
+def _replay_max_mib(top: _Reader) -> float:
+    """[replay] max_mib: how much the incidents' recorded frames may hold."""
+    table = top.get("replay", dict)
+    if table is None:
+        return 64.0
+    r = _Reader(top.where, table, "replay.")
+    r.check_keys({"max_mib"})
+    return r.number("max_mib", 64.0, 1, 1024 * 1024, unit=" MiB")
 
 
 def _customer_names(top: _Reader) -> dict[str, str]:

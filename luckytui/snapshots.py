@@ -7,9 +7,12 @@ against it cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 
 class SourceStatus(StrEnum):
@@ -201,3 +204,54 @@ class AlertsSnapshot:
     taken_at: datetime
     alerts: tuple[Alert, ...]
 
+
+
+# --- a compact dict form, for the replay store ----------------------------------
+
+SNAPSHOT_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
+    PodsSnapshot, DbSnapshot, EndpointsSnapshot, AlertsSnapshot)}
+
+
+def to_dict(value: Any) -> Any:
+    """A snapshot (or any part of one) as JSON-ready data: dataclasses as dicts, tuples as
+    lists, times as ISO 8601 text. `from_dict` with the same type reads it back."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_dict(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [to_dict(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_dict(v) for k, v in value.items()}
+    return value
+
+
+def from_dict(kind: Any, data: Any) -> Any:
+    """`data` read back as `kind` (a snapshot class, or a type inside one)."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin in (Union, UnionType):
+        if data is None:
+            return None
+        return from_dict(next(a for a in args if a is not type(None)), data)
+    if origin is tuple:
+        return tuple(from_dict(args[0], v) for v in data)
+    if origin is dict:
+        return {str(k): from_dict(args[1], v) for k, v in data.items()}
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(**{f.name: from_dict(hints[f.name], data[f.name])
+                       for f in fields(kind) if f.name in data})
+    if kind is datetime:
+        return datetime.fromisoformat(data)
+    if kind is float and isinstance(data, int):
+        return float(data)
+    if kind in (str, int, float, bool):
+        if not isinstance(data, kind):
+            raise ValueError(f"expected {kind.__name__}, got {type(data).__name__}")
+        return data
+    return data
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)

@@ -108,9 +108,11 @@ class IncidentFlow:
         self.app.run_worker(run(), name="Incident step", group="incident",
                             exit_on_error=False)
 
-    def banner(self, now: datetime) -> tuple[str | None, str | None, list[tuple[str, str]]]:
-        """Banner text, severity and the open clocks as (text, state) for the banner."""
-        inc = self.active
+    def banner(self, now: datetime, incident: Incident | None = None
+               ) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+        """Banner text, severity and the open clocks as (text, state) for the banner: of
+        the active incident, or of ``incident`` (as a replay saw it)."""
+        inc = incident or self.active
         if inc is None:
             return None, None, []
         return (banner_text(inc, now), inc.severity,

@@ -44,6 +44,8 @@ def test_good_file_loads(tmp_path: Path) -> None:
     assert s.prometheus is not None and s.prometheus.url == "http://127.0.0.1:9090"
     assert s.databases[0].name == "luckygas_prod"
     assert s.endpoints[0].expect_status == (200,) and s.endpoints[0].auth
+    assert s.replay_max_mib == 64
+    assert load_settings(write(tmp_path, "[replay]\nmax_mib = 8")).replay_max_mib == 8
 
 
 @pytest.mark.parametrize("key", ["api_url", "sim_url"])
@@ -74,6 +76,8 @@ def test_a_database_served_over_http(tmp_path: Path, key: str) -> None:
          "databases[0].sim_url: is another name for api_url"),
         ("[[databases]]\nname='p'", "databases[0].dsn: is required (or api_url"),
         ("[[databases]]\nname='p'\napi_url='h:1/a'", "databases[0].api_url: must be an http"),
+        ("[replay]\nmax_mib = 0", "replay.max_mib: must be between 1 and"),
+        ("[replay]\nmax_gib = 1", "replay.max_gib: unknown key"),
     ],
 )
 def test_bad_file_one_line(tmp_path: Path, text: str, expected: str) -> None:
