@@ -117,6 +117,9 @@ class LuckyApp(App[int]):
             settings = settings.with_overrides(read_only=True, refresh=REPLAY_REFRESH_S)
         self.settings = settings
         self.recorder: ReplayRecorder | None = None  # while an incident is active
+        self._recording_since: datetime | None = None  # when the recorder started
+        self._seen: dict[str, Any] = {}  # each source's last snapshot, for a replay's start
+        self._framed: set[str] = set()  # incidents whose replay has its first frames
         self._sim = sim
         self.clock = clock
         self._given_sources = sources
@@ -255,6 +258,7 @@ class LuckyApp(App[int]):
         self.set_interval(0.5, self._follow_log_later)
         self.recorder = ReplayRecorder(replay_path(path),
                                        int(self.settings.replay_max_mib * 1024 * 1024))
+        self._recording_since = self.clock()
         self.set_interval(REPLAY_FLUSH_S, self._flush_frames)
 
     async def _read_log_start(self) -> None:
@@ -338,10 +342,21 @@ class LuckyApp(App[int]):
 
     @contained("Recording the replay")
     def _record_frame(self, update: Update[Any]) -> None:
-        """While an incident is active, what the pane shows is kept for its replay."""
+        """While an incident is active, what the pane shows is kept for its replay.
+
+        An incident's first frames are what every pane showed when it was declared
+        (or when this room started recording, if later): the replay opens on data."""
         inc = self.active_incident
-        if self.recorder is not None and inc is not None and update.snapshot is not None:
-            self.recorder.add(inc.number, update.source, self.clock(), update.snapshot)
+        if self.recorder is not None and inc is not None:
+            if inc.number not in self._framed:
+                self._framed.add(inc.number)
+                since = max(inc.declared_at, self._recording_since or inc.declared_at)
+                for source, snapshot in self._seen.items():
+                    self.recorder.add(inc.number, source, since, snapshot)
+            if update.snapshot is not None:
+                self.recorder.add(inc.number, update.source, self.clock(), update.snapshot)
+        if update.snapshot is not None:
+            self._seen[update.source] = update.snapshot
 
     @contained("Recording the replay")
     def _flush_frames(self) -> None:

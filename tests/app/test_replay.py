@@ -109,8 +109,10 @@ async def test_a_recorded_incident_replays_as_it_was(tmp_path: Path) -> None:
     log, number, declared = await record_incident(tmp_path)
     assert replay_path(log).exists()
     data = await load(log, number)
-    assert data.replay.times == [declared + timedelta(seconds=STEP_S),
+    # the first frames are what every pane showed at the declaration
+    assert data.replay.times == [declared, declared + timedelta(seconds=STEP_S),
                                  declared + timedelta(seconds=2 * STEP_S)]
+    assert set(data.replay.panes) == {"kube", "db", "endpoints", "alerts"}
     clock = ReplayClock(data)
     app = LuckyApp(Settings(utc=True), sources=sources(clock), clock=clock, log_path=log,
                    replay=clock)
@@ -119,9 +121,13 @@ async def test_a_recorded_incident_replays_as_it_was(tmp_path: Path) -> None:
         assert first_pod_cpu(app) == CPU_BEFORE
         text = screen_text(app)
         assert "1,234" in text and "2,468" not in text
-        assert "REPLAY 03:" in text and "frame 1/2" in text
+        assert "REPLAY 03:" in text and "frame 1/3" in text
+        assert clock.now == declared and "nothing recorded yet" not in text
         # the timeline as of the first frame: declared, not yet resolved
         assert "declared" in text.lower() and "resolved" not in text.lower()
+        await pilot.press("right")
+        await until(pilot, lambda: clock.now == declared + timedelta(seconds=STEP_S))
+        assert first_pod_cpu(app) == CPU_BEFORE
         await pilot.press("right")
         await until(pilot, lambda: first_pod_cpu(app) == CPU_PEAK)
         assert "2,468" in screen_text(app) and clock.now == declared + timedelta(seconds=60)
