@@ -376,6 +376,10 @@ def _updates_line(s: DrillScore) -> Line:
                 round(15 * met / len(due)), 15)
 
 
+def _count(n: int, stem: str) -> str:
+    return f"{n} {stem}{'y' if n == 1 else 'ies'}"
+
+
 def _lines(s: DrillScore) -> list[Line]:
     sla = RESPONSE_SLA_S.get(s.expected_severity, RESPONSE_SLA_S["P4"])
     recovered = _timed("recovered", "Recovered", s, s.recovered_s, RECOVERY_TARGET_S, 20, 10,
@@ -390,7 +394,7 @@ def _lines(s: DrillScore) -> list[Line]:
                f"{s.first_right}, ", "none succeeded"),
         recovered,
         _updates_line(s),
-        Line("actions", "Actions", f"{len(s.actions)} remedies: {wrong} wrong, "
+        Line("actions", "Actions", f"{_count(len(s.actions), 'remed')}: {wrong} wrong, "
              f"{harmful} harmful", max(0, 15 - 5 * wrong - 15 * harmful), 15),
     ]
 
