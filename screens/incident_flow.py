@@ -166,7 +166,8 @@ class IncidentFlow:
                     answer.title, answer.severity, started_at=answer.started_at,
                     detected_at=answer.detected_at, components=answer.components,
                     drill=answer.drill),
-                    lambda inc: f"Declared {inc.number} ({inc.severity}): {inc.title}")
+                    lambda inc: f"Declared {inc.number} ({inc.severity})"
+                    + (" as a drill" if inc.drill else "") + f": {inc.title}")
 
         self.app.push_screen(DeclareScreen(self.current_triage(), now=self.room.clock(),
                                            utc=self.room.utc), declared)

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, log_file: Path) -> int:
     tz = UTC if getattr(args, "utc", None) else None
     try:
         if args.command == "report" and args.drills:
-            return _drills(log_file, as_json=args.json, tz=tz)
+            return _drills(log_file, args.month, as_json=args.json, tz=tz)
         if args.command == "report":
             return _report(log_file, args.month, as_json=args.json, tz=tz)
         return _postmortem(args, log_file, tz)
@@ -110,11 +110,13 @@ def _report(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | No
     return 0
 
 
-def _drills(log_file: Path, *, as_json: bool, tz: tzinfo | None) -> int:
+def _drills(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | None) -> int:
     from luckytui.drills.commands import drill_scores
     from luckytui.drills.report import list_json, render_list
 
     scores = asyncio.run(drill_scores(log_file)) if log_file.exists() else []
+    if month:  # the month the drill started in, UTC
+        scores = [s for s in scores if s.started_at.astimezone(UTC).strftime("%Y-%m") == month]
     if as_json:
         print(json.dumps(list_json(scores), indent=2))
     elif not scores:

@@ -87,6 +87,9 @@ async def test_declared_resolved_scored_and_reported_from_the_shell(tmp_path: Pa
     [listed_drill] = json.loads(out)["drills"]
     assert listed_drill == doc
 
+    code, out, _ = await luckytui("report", "--drills", "--month", "2001-01", *log_flag)
+    assert out.startswith("no drills in the log")  # none started that month
+
     code, out, _ = await luckytui("report", "--json", *log_flag)  # production's figures
     [month] = json.loads(out)["months"]
     assert month["count"] == 0 and month["drills"] == [number] and month["incidents"] == []

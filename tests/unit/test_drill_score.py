@@ -243,3 +243,15 @@ def test_the_record_round_trips_and_the_verdict_is_worked_out_again() -> None:
     back = from_json(data)
     assert back == score
     assert back.points == to_json(score)["points"] < 100 and back.verdict == "needs practice"
+
+
+def test_outside_text_in_a_score_is_shown_never_sent_to_the_terminal() -> None:
+    from luckytui.drills.score import Act, DrillScore
+
+    score = DrillScore(drill_id="d\x1b]52;c;evil\x07", scenario="x", title="t\x1b[2J",
+                       started_at=T0, speed=1.0, expected_severity="P3",
+                       incident_title="wipe\x1b[2J\rme",
+                       actions=(Act(5.0, "restart \x1b[31mred", "wrong", "ok"),))
+    text = "\n".join(render_score(score, tz=UTC)) + render_list([score], tz=UTC)
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text
+    assert "restart ␛[31mred" in text and "t␛[2J" in text
