@@ -272,6 +272,7 @@ class LuckyApp(App[int]):
         # an outage already on the log is not reported again; its end will be
         self._endpoint_watch = EndpointWatch(known_down=await logged_endpoints_down(
             self.event_log))
+        self.incident_flow.scores_after = await self.event_log.last_id()
         await self._follow_log()
 
     async def _without_log(self, reason: str) -> None:
@@ -480,6 +481,7 @@ class LuckyApp(App[int]):
         if self._showing:
             self._show_timeline()
             self._show_incident(self.clock())
+            self.incident_flow.show_drill_scores(records)
 
     def timeline_item(self, r: Any) -> TimelineItem:
         """A log record as a timeline line (what another process wrote included)."""

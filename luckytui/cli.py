@@ -7,6 +7,7 @@
     luckytui report [--month YYYY-MM]    MTTA, MTTR and incident rate by month
     luckytui postmortem [INC] [-o FILE]  the plan's post-mortem, filled from the log
     luckytui replay INC [--at T]         the war room as it was during an incident
+    luckytui drill score [DRILL_ID]      a drill's score, from the log
     luckytui log export                  the local log as JSON lines
     luckytui log verify [--checkpoint]   the log's hash chain, anchored by a checkpoint
 
@@ -158,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     from luckytui.replay_commands import add_parser as add_replay_parser
 
     add_replay_parser(sub)
+    from luckytui.drills.commands import add_drill_score_parser
+
+    add_drill_score_parser(sub)
     config = sub.add_parser("config", help="the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION",
                                        parser_class=_Parser, required=True)
@@ -404,6 +408,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
             except LogError as exc:
                 say_error(exc)
                 return 1
+        from luckytui.drills.commands import run_drill_score, wants_score
+
+        if wants_score(args):
+            return run_drill_score(args, log_path(getattr(args, "log", None)))
         if args.command in ("report", "postmortem"):
             from luckytui.incident.report_commands import run as run_report
 

@@ -153,7 +153,7 @@ class Controller:
         if not await confirm(plan):
             return ActionResult("cancelled", "nothing was changed", action.name, plan,
                                 undoes=_undoes(action))
-        outcome = await self.mitigator.run(action, plan)
+        outcome = await self.mitigator.run(action, plan, args)
         return ActionResult(outcome.status, outcome.detail, action.name, plan, outcome,
                             undoes=_undoes(action))
 

@@ -8,7 +8,7 @@ controller (luckytui/controller.py), recorded in the log.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from textual.app import App
 
 from luckytui.controller import Controller, StepResult
+from luckytui.drills.score import DRILL_SCORED, from_json
 from luckytui.incident import templates
 from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import STATUSES, Incident, banner_text, latest_incident
@@ -24,6 +25,7 @@ from luckytui.incident.triage import Triage, triage
 from luckytui.snapshots import AlertsSnapshot, EndpointsSnapshot
 from screens.composer import ComposerScreen, clipboard_reachable, save_new
 from screens.confirm import AskScreen
+from screens.drill_score import DrillScoreScreen
 from screens.incident import SEVERITY_HELP, Declaration, DeclareScreen, ResolveScreen
 from screens.incidents import (
     IncidentListScreen,
@@ -66,6 +68,9 @@ class IncidentFlow:
     def __init__(self, app: App[Any], room: Room) -> None:
         self.app = app
         self.room = room
+        # the newest record the war room had when it started: drill scores recorded
+        # before are not shown again
+        self.scores_after = 0
 
     @property
     def controller(self) -> Controller:
@@ -163,7 +168,8 @@ class IncidentFlow:
                     answer.title, answer.severity, started_at=answer.started_at,
                     detected_at=answer.detected_at, components=answer.components,
                     drill=answer.drill),
-                    lambda inc: f"Declared {inc.number} ({inc.severity}): {inc.title}")
+                    lambda inc: f"Declared {inc.number} ({inc.severity})"
+                    + (" as a drill" if inc.drill else "") + f": {inc.title}")
 
         self.app.push_screen(DeclareScreen(self.current_triage(), now=self.room.clock(),
                                            utc=self.room.utc), declared)
@@ -380,6 +386,23 @@ class IncidentFlow:
                 self.notify(f"{inc.number} stays open.", timeout=3)
 
         self.app.push_screen(ResolveAnywayScreen(inc.number, still), anyway)
+
+    # --- drills -------------------------------------------------------------------
+
+    def show_drill_scores(self, records: Sequence[Any]) -> None:
+        """A drill scored (its incident resolved, here or in another terminal): its score,
+        in a modal, once."""
+        for r in records:
+            if r.kind != DRILL_SCORED or r.id <= self.scores_after:
+                continue
+            self.scores_after = r.id
+            try:
+                score = from_json(r.data)
+            except ValueError as exc:
+                self.notify(f"A drill was scored, but its record cannot be read: {exc}",
+                            severity="warning", timeout=8)
+                continue
+            self.app.push_screen(DrillScoreScreen(score, tz=UTC if self.room.utc else None))
 
     # --- every incident, resolved ones too ----------------------------------------
 

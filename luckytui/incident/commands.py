@@ -160,6 +160,12 @@ async def run(args: argparse.Namespace, log_file: Path, actor: str) -> int:
                     raise IncidentError(f"{still} Resolve anyway with --anyway (recorded).")
                 inc = await svc.resolve(answers, args.number, still_wrong=still)
                 print(f"{inc.number} resolved")
+                if inc.drill_id is not None:  # the drill's score was recorded with it
+                    from luckytui.drills.recording import compute, summary
+
+                    score = await compute(log, inc.drill_id)
+                    if score is not None:
+                        print(f"{summary(score)} (luckytui drill score {inc.drill_id})")
         except IncidentError as exc:
             say_error(exc)
             return 1

@@ -72,6 +72,7 @@ class Incident:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     drill: bool = False
+    drill_id: str | None = None  # the drill it was declared during (see luckytui.drills)
     components: tuple[str, ...] = ()
     checklist: Mapping[str, str] = field(default_factory=dict)  # item -> ticked | skipped
     roles: Mapping[str, str] = field(default_factory=dict)  # IC/TL/COM/SCR -> who holds it
@@ -153,6 +154,7 @@ def fold(records: Iterable[Record]) -> dict[str, Incident]:
                 detected_at=detected,
                 severities=((r.ts, str(d.get("severity", "P3"))),),
                 drill=bool(d.get("drill", False)),
+                drill_id=str(d["drill_id"]) if d.get("drill_id") else None,
                 components=tuple(str(c) for c in d.get("components", ())))
             continue
         inc = incidents.get(number)

@@ -34,6 +34,9 @@ def add_parsers(sub: Any) -> None:
                         help="only this month (of detection, UTC); default: every month "
                         "with an incident, newest first")
     report.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    report.add_argument("--drills", action="store_true",
+                        help="past drills instead: scenario, incident, severity chosen and "
+                        "expected, the times, wrong and harmful remedies, verdict")
     post = sub.add_parser("postmortem",
                           help="the plan's post-mortem template, filled from the log")
     post.add_argument("number", nargs="?", metavar="INC-…",
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace, log_file: Path) -> int:
 
     tz = UTC if getattr(args, "utc", None) else None
     try:
+        if args.command == "report" and args.drills:
+            return _drills(log_file, args.month, as_json=args.json, tz=tz)
         if args.command == "report":
             return _report(log_file, args.month, as_json=args.json, tz=tz)
         return _postmortem(args, log_file, tz)
@@ -102,6 +107,22 @@ def _report(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | No
         print(json.dumps(to_json(reports), indent=2))
     else:
         sys.stdout.write(render_text(reports, tz=tz))
+    return 0
+
+
+def _drills(log_file: Path, month: str | None, *, as_json: bool, tz: tzinfo | None) -> int:
+    from luckytui.drills.commands import drill_scores
+    from luckytui.drills.report import list_json, render_list
+
+    scores = asyncio.run(drill_scores(log_file)) if log_file.exists() else []
+    if month:  # the month the drill started in, UTC
+        scores = [s for s in scores if s.started_at.astimezone(UTC).strftime("%Y-%m") == month]
+    if as_json:
+        print(json.dumps(list_json(scores), indent=2))
+    elif not scores:
+        print(f"no drills in the log ({log_file})")
+    else:
+        sys.stdout.write(render_list(scores, tz=tz))
     return 0
 
 

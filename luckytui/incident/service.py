@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from luckytui.drills.recording import record_score, running_drill
 from luckytui.events import (
     ACKNOWLEDGED,
     CLOCK,
@@ -54,7 +55,9 @@ class Incidents:
         """Record the declaration. Without `detected_at`, detection is what the log says
         (see luckytui.incident.detection: the first alert that fired or endpoint check
         that failed, still in force, since the previous incident was resolved), else now.
-        A detection before a given impact start is not taken: the impact start wins."""
+        A detection before a given impact start is not taken: the impact start wins.
+        Declared while a drill runs (luckytui.drills), whoever declares it, it is that
+        drill's incident: recorded as a drill, with the drill's id."""
         title = " ".join(title.split())
         if not title:
             raise IncidentError("an incident needs a title")
@@ -77,9 +80,14 @@ class Incidents:
             if started_at is not None and detected_at is not None:
                 raise IncidentError("the problem cannot be detected before the impact started")
             started = min(started, detected)  # only one was given: the other follows it
-        data = {"title": title, "severity": severity, "components": list(components),
-                "drill": drill, "started_at": started.astimezone(UTC).isoformat(),
-                "detected_at": detected.astimezone(UTC).isoformat()}
+        drill_id = await running_drill(self.log)
+        data: dict[str, object] = {
+            "title": title, "severity": severity, "components": list(components),
+            "drill": drill or drill_id is not None,
+            "started_at": started.astimezone(UTC).isoformat(),
+            "detected_at": detected.astimezone(UTC).isoformat()}
+        if drill_id is not None:
+            data["drill_id"] = drill_id
         for _ in range(50):  # another process may take the same number: take the next
             number = next_number(await self.all(), now.astimezone(UTC).date())
             record = await self.log.append(DECLARED, data, actor=self.actor, incident=number,
@@ -179,6 +187,8 @@ class Incidents:
                               incident=inc.number, dedupe=f"{RESOLVED}:{inc.number}",
                               fsync=True)
         await self.record_clocks()
+        if inc.drill_id is not None:  # the drill is over: its score, recorded once
+            await record_score(self.log, inc.drill_id)
         return (await self.all())[inc.number]
 
     async def record_sent(self, channel: str, text: str, number: str | None = None,

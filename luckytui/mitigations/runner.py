@@ -48,14 +48,19 @@ class Mitigator:
         if self.read_only:
             raise ReadOnlyError("luckytui runs read-only: no action changes production")
 
-    async def run(self, action: Action, plan: Plan) -> Outcome:
+    async def run(self, action: Action, plan: Plan, argv: Sequence[str] | None = None
+                  ) -> Outcome:
         """Record the intent, execute, record the outcome; never raises for the action's
-        own failure (that is the outcome), only when the intent cannot be recorded."""
+        own failure (that is the outcome), only when the intent cannot be recorded.
+        ``argv``: the arguments as given (``luckygas-backend 10``), kept on both records
+        so a drill's score can tell which remedy ran."""
         if getattr(action, "mutating", True):
             self.check_allowed()
         incident = self.incident()
         undo_of = getattr(action, "undo_of", None)  # an Undo: what it undoes
-        extra = {"undo_of": dict(undo_of)} if undo_of else {}
+        extra: dict[str, Any] = {"undo_of": dict(undo_of)} if undo_of else {}
+        if argv is not None:
+            extra["argv"] = [str(a) for a in argv]
         intent = await self.log.append(INTENT, {**plan_record(plan), **extra},
                                        actor=self.actor, incident=incident, fsync=True)
         assert intent is not None
