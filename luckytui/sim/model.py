@@ -24,80 +24,69 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
-    ANALYTICS as ANALYTICS,
+    ANALYTICS,
+    ANALYTICS_QUERY,
+    CPU_TRAIL_S,
+    DATABASE,
+    EXTRA_RESOURCES,
+    EXTRA_SERVICES,
+    LEAK_QUERY,
+    NAMESPACE,
+    PLAN_ENDPOINTS,
+    STATEMENTS,
+    WORKLOAD_QUERIES,
+    LoginGuard,
+    Scale,
+    SimAlertRule,
+    SimConnection,
+    SimCronJob,
+    SimDeployment,
+    SimEndpoint,
+    SimEvent,
+    SimJob,
+    SimNode,
+    SimPod,
+    SimStatement,
+    _h,
+    iso,
 )
-from luckytui.sim.resources import (
-    ANALYTICS_QUERY as ANALYTICS_QUERY,
-)
-from luckytui.sim.resources import (
-    CPU_TRAIL_S as CPU_TRAIL_S,
-)
-from luckytui.sim.resources import (
-    DATABASE as DATABASE,
-)
-from luckytui.sim.resources import (
-    EXTRA_RESOURCES as EXTRA_RESOURCES,
-)
-from luckytui.sim.resources import (
-    EXTRA_SERVICES as EXTRA_SERVICES,
-)
-from luckytui.sim.resources import (
-    LEAK_QUERY as LEAK_QUERY,
-)
-from luckytui.sim.resources import (
-    NAMESPACE as NAMESPACE,
-)
-from luckytui.sim.resources import (
-    PLAN_ENDPOINTS as PLAN_ENDPOINTS,
-)
-from luckytui.sim.resources import (
-    STATEMENTS as STATEMENTS,
-)
-from luckytui.sim.resources import (
-    WORKLOAD_QUERIES as WORKLOAD_QUERIES,
-)
-from luckytui.sim.resources import (
-    Scale as Scale,
-)
-from luckytui.sim.resources import (
-    SimAlertRule as SimAlertRule,
-)
-from luckytui.sim.resources import (
-    SimConnection as SimConnection,
-)
-from luckytui.sim.resources import (
-    SimCronJob as SimCronJob,
-)
-from luckytui.sim.resources import (
-    SimDeployment as SimDeployment,
-)
-from luckytui.sim.resources import (
-    SimEndpoint as SimEndpoint,
-)
-from luckytui.sim.resources import (
-    SimEvent as SimEvent,
-)
-from luckytui.sim.resources import (
-    SimJob as SimJob,
-)
-from luckytui.sim.resources import (
-    SimNode as SimNode,
-)
-from luckytui.sim.resources import (
-    SimPod as SimPod,
-)
-from luckytui.sim.resources import (
-    SimStatement as SimStatement,
-)
-from luckytui.sim.resources import (
-    _h as _h,
-)
-from luckytui.sim.resources import (
-    iso as iso,
-)
+
+if TYPE_CHECKING:
+    from luckytui.drills.scenario import Scenario
+    from luckytui.sim.drill import Drill
+
+__all__ = [
+    "ANALYTICS",
+    "ANALYTICS_QUERY",
+    "CPU_TRAIL_S",
+    "DATABASE",
+    "EXTRA_RESOURCES",
+    "EXTRA_SERVICES",
+    "LEAK_QUERY",
+    "NAMESPACE",
+    "PLAN_ENDPOINTS",
+    "STATEMENTS",
+    "WORKLOAD_QUERIES",
+    "LoginGuard",
+    "Production",
+    "Scale",
+    "SimAlertRule",
+    "SimConnection",
+    "SimCronJob",
+    "SimDeployment",
+    "SimEndpoint",
+    "SimEvent",
+    "SimJob",
+    "SimNode",
+    "SimPod",
+    "SimStatement",
+    "_h",
+    "iso",
+]
 
 
 class Production:
@@ -107,7 +96,8 @@ class Production:
     """
 
     def __init__(
-        self, seed: int = 7, scale: Scale = "small", clock: Callable[[], float] = time.time
+        self, seed: int = 7, scale: Scale = "small", clock: Callable[[], float] = time.time,
+        scenario: Scenario | None = None,
     ) -> None:
         self.seed = seed
         self.size: Scale = scale
@@ -134,7 +124,13 @@ class Production:
         self.last_order_processed = self.started
         self.analytics_broken_since: float | None = None
         self.leak_active = False
+        self.leak_every, self.leak_since = 2.0, 0.0
+        self.leak_left: int | None = None  # sessions still to open (None: no end)
+        self.leak_pids: set[int] = set()
         self.surge_active = False
+        self.surge_since, self.surge_factor, self.surge_ramp = 0.0, 2.3, 30.0
+        self.order_locks: set[int] = set()  # sessions holding order rows (orders stall)
+        self.logins = LoginGuard()
         self._next_pid = 4100
         self.alert_rules = [
             SimAlertRule("HighAPIResponseTime", "warning", 30.0,
@@ -145,16 +141,15 @@ class Production:
                          "No orders processed in the last 2 minutes"),
             SimAlertRule("DatabaseConnectionPoolExhausted", "critical", 15.0,
                          "Database connections above 90% of max_connections"),
+            SimAlertRule("SuspiciousLoginActivity", "critical", 15.0,
+                         "Failed logins above 1/s, or a login from an attacking address"),
         ]
-        self._told: set[str] = set()
-        self.storyline = {
-            # sim seconds after start -> what starts then
-            "surge": 20.0,
-            "leak": 45.0,
-            "analytics": 75.0,
-        }
         self._build()
         self._step_pods()  # pods have their CPU from the first answer on
+        from luckytui.sim.drill import Drill, storyline  # it reads the model's type
+
+        # what happens to production, and when: the demo's story unless a drill's
+        self.drill: Drill = Drill(self, scenario or storyline())
 
     # --- construction ---------------------------------------------------------
 
@@ -307,16 +302,16 @@ class Production:
         wave = 1.0 + 0.15 * math.sin(self.elapsed * 2 * math.pi / 600)
         surge = 1.0
         if self.surge_active:
-            ramp = min(1.0, (self.elapsed - self.storyline["surge"]) / 30)
-            surge = 1.0 + 1.3 * ramp
+            ramp = min(1.0, (self.elapsed - self.surge_since) / max(1.0, self.surge_ramp))
+            surge = 1.0 + (self.surge_factor - 1.0) * ramp
         return wave * surge
 
     def _step(self) -> None:
-        t = self.elapsed
-        for chapter, starts in self.storyline.items():
-            if t >= starts and chapter not in self._told:
-                self._told.add(chapter)
-                self.begin(chapter)
+        self.drill.step()
+        for ip in self.logins.step(self.now):
+            if self.rng.random() < 0.2:  # the backend logs some of the attempts
+                self.say("luckygas-backend", f"login failed for admin@luckygas.com.tw "
+                         f"from {ip}: invalid password", "WARNING")
         self._step_pods()
         self._step_connections()
         self._step_statements()
@@ -325,18 +320,29 @@ class Production:
         self._step_alerts()
 
     def begin(self, chapter: str) -> None:
-        """Start one chapter of the storyline now (each chapter starts once)."""
-        self._told.add(chapter)
-        if chapter == "surge":
-            self.surge_active = True
-            self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
-                       "request rate 2.3x normal")
-        elif chapter == "leak":
-            self.leak_active = True
-        elif chapter == "analytics":
-            self.analytics_broken_since = self.now
-            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
-                       "Job has reached the specified backoff limit")
+        """Start one fault of the scenario now: a fault kind, or the demo's chapter names
+        (surge, leak, analytics); each fault starts once."""
+        self.drill.begin({"leak": "connection_leak", "analytics": "analytics_down"}
+                         .get(chapter, chapter))
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """A line the deployment's pods log (kept while `kubectl logs` has none to read)."""
+        self.event("Warning" if level != "INFO" else "Normal", "Log", "Deployment",
+                   deployment, f"{level} {line}")
+
+    def open_session(self, deployment: str, state: str, query: str,
+                     age: float) -> SimConnection | None:
+        """A scripted session of one of the deployment's ready pods, `age` seconds into
+        its query (None when no pod is ready or the server is full)."""
+        pods = [p for p in self.pods.values() if p.deployment == deployment and
+                p.ready(self.now) and p.terminating_at is None]
+        if not pods or len(self.connections) >= self.max_connections - 3:
+            return None
+        c = self._new_conn(pods[len(self.connections) % len(pods)].name, deployment)
+        c.state, c.pinned, c.query = state, True, query
+        c.xact_start = c.query_start = self.now - age
+        c.state_change = self.now - (age if state == "active" else max(0.0, age - 1))
+        return c
 
     def _step_pods(self) -> None:
         now, rng = self.now, self.rng
@@ -414,14 +420,18 @@ class Production:
                     c.state = "idle"
                     c.xact_start = None
                 c.state_change = now
-        if self.leak_active and int(self.elapsed) % 2 == 0:
-            workers = [p for p in self.pods.values()
-                       if p.deployment == "order-worker" and p.ready(now)]
-            if workers and len(self.connections) < self.max_connections - 3:
-                owner = workers[int(self.elapsed) % len(workers)]
-                c = self._new_conn(owner.name, "order-worker")
-                c.state, c.pinned, c.query = "idle in transaction", True, LEAK_QUERY
-                c.xact_start = c.query_start = c.state_change = now
+        if self.leak_active and self.leak_due():
+            leaked = self.open_session("order-worker", "idle in transaction", LEAK_QUERY, 0)
+            if leaked is not None:
+                self.leak_pids.add(leaked.pid)
+                if self.leak_left is not None:
+                    self.leak_left -= 1
+                    self.leak_active = self.leak_left > 0
+
+    def leak_due(self) -> bool:
+        """A leaked session is opened this second (one every `leak_every` seconds)."""
+        k = (self.elapsed - self.leak_since) / self.leak_every
+        return k >= 0 and math.floor(k) != math.floor(k - 1 / self.leak_every)
 
     def _step_statements(self) -> None:
         load = self.load_factor()
@@ -447,9 +457,15 @@ class Production:
     def _step_orders(self) -> None:
         workers = sum(1 for p in self.pods.values()
                       if p.deployment == "order-worker" and p.ready(self.now))
-        if workers and DATABASE not in self.read_only_databases:
+        if workers and self.orders_stalled():
+            self.orders_failed += workers
+        elif workers and DATABASE not in self.read_only_databases:
             self.last_order_processed = self.now
             self.orders_processed += workers
+
+    def orders_stalled(self) -> bool:
+        """Order writes wait on a row lock a forgotten transaction holds."""
+        return bool(self.order_locks & self.connections.keys())
 
     # --- what clients see -------------------------------------------------------
 
@@ -475,7 +491,8 @@ class Production:
             latency += 900.0  # waiting for a pooled connection
         if ep.name == "financial" and self.analytics_broken_since is not None:
             return 500, latency * 0.3
-        if ep.name == "orders" and DATABASE in self.read_only_databases:
+        if ep.name == "orders" and (DATABASE in self.read_only_databases
+                                    or self.orders_stalled()):
             return 503, latency
         return 200, latency
 
@@ -496,6 +513,9 @@ class Production:
             "DatabaseConnectionPoolExhausted": (
                 len(self.connections) / self.max_connections,
                 len(self.connections) > 0.9 * self.max_connections),
+            "SuspiciousLoginActivity": (
+                self.logins.failure_rate(now),
+                self.logins.failure_rate(now) > 1.0 or bool(self.logins.compromised_since)),
         }
         for rule in self.alert_rules:
             value, on = conds[rule.name]

@@ -241,3 +241,52 @@ ANALYTICS_QUERY = (
 LEAK_QUERY = "SELECT id FROM orders WHERE status = 'pending' FOR UPDATE SKIP LOCKED LIMIT 10"
 
 
+
+
+@dataclass
+class LoginGuard:
+    """The LuckyGas API's login defences: failed attempts by source address, the
+    addresses blocked, and the login secret (rotating it ends a stolen session)."""
+
+    attackers: list[str] = field(default_factory=list)
+    rate: float = 0.0  # failed attempts a second from each attacking address
+    since: float | None = None
+    success_at: float | None = None  # when one attacker gets in (model seconds)
+    blocked: set[str] = field(default_factory=set)
+    failures: dict[str, float] = field(default_factory=dict)  # address -> count
+    recent: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=120))
+    secret_version: int = 1
+    compromised_since: float | None = None
+    compromised_by: str | None = None
+
+    def attack(self, ips: list[str], rate: float, now: float, success_at: float | None) -> None:
+        self.attackers, self.rate, self.since, self.success_at = list(ips), rate, now, success_at
+
+    def attacking(self, now: float) -> bool:
+        return self.since is not None and any(ip not in self.blocked for ip in self.attackers)
+
+    def step(self, now: float) -> list[str]:
+        """One second of attempts; the addresses that tried (for the backend's log)."""
+        tried = [ip for ip in self.attackers if ip not in self.blocked] if self.since else []
+        for ip in tried:
+            self.failures[ip] = self.failures.get(ip, 0.0) + self.rate
+        self.recent.append((now, self.rate * len(tried)))
+        if (tried and self.success_at is not None and now >= self.success_at
+                and self.attackers[0] in tried):
+            self.success_at = None
+            self.compromised_since, self.compromised_by = now, self.attackers[0]
+        return tried
+
+    def failure_rate(self, now: float, window: float = 60.0) -> float:
+        """Failed logins a second over the last `window` seconds."""
+        return sum(n for t, n in self.recent if t > now - window) / window
+
+    def block(self, ip: str) -> bool:
+        new = ip not in self.blocked
+        self.blocked.add(ip)
+        return new
+
+    def rotate(self) -> int:
+        self.secret_version += 1
+        self.compromised_since = self.compromised_by = None
+        return self.secret_version
