@@ -54,6 +54,7 @@ from luckytui.sim.resources import (
     _h,
     iso,
 )
+from luckytui.sim.views import ClientView
 
 if TYPE_CHECKING:
     from luckytui.drills.scenario import Scenario
@@ -89,7 +90,7 @@ __all__ = [
 ]
 
 
-class Production:
+class Production(ClientView):
     """LuckyGas production, simulated.
 
     `clock` returns epoch seconds; the model steps in whole seconds up to it.
@@ -424,9 +425,9 @@ class Production:
             leaked = self.open_session("order-worker", "idle in transaction", LEAK_QUERY, 0)
             if leaked is not None:
                 self.leak_pids.add(leaked.pid)
-                if self.leak_left is not None:
-                    self.leak_left -= 1
-                    self.leak_active = self.leak_left > 0
+            if self.leak_left is not None:  # counted in attempts: a full pool refuses some
+                self.leak_left -= 1
+                self.leak_active = self.leak_left > 0
 
     def leak_due(self) -> bool:
         """A leaked session is opened this second (one every `leak_every` seconds)."""
@@ -463,45 +464,6 @@ class Production:
             self.last_order_processed = self.now
             self.orders_processed += workers
 
-    def orders_stalled(self) -> bool:
-        """Order writes wait on a row lock a forgotten transaction holds."""
-        return bool(self.order_locks & self.connections.keys())
-
-    # --- what clients see -------------------------------------------------------
-
-    def backend_utilisation(self) -> float:
-        pods = [p for p in self.pods.values()
-                if p.deployment == "luckygas-backend" and p.ready(self.now)]
-        if not pods:
-            return 1.0
-        return sum(p.cpu_m / p.cpu_limit_m for p in pods) / len(pods)
-
-    def endpoint_response(self, ep: SimEndpoint, draw: float) -> tuple[int, float]:
-        """(HTTP status, latency in ms) for one request; `draw` is in [0, 1)."""
-        if ep.group == "site":
-            return 200, ep.base_ms * (0.8 + 0.4 * draw)
-        backend_ready = any(p.deployment == "luckygas-backend" and p.ready(self.now)
-                            for p in self.pods.values())
-        if not backend_ready:
-            return 503, 2.0
-        u = min(self.backend_utilisation(), 0.97)
-        queue = 1.0 / (1.0 - u) if u > 0.5 else 2.0
-        latency = ep.base_ms * queue * (0.7 + 0.6 * draw)
-        if len(self.connections) >= self.max_connections - 3 and ep.group != "site":
-            latency += 900.0  # waiting for a pooled connection
-        if ep.name == "financial" and self.analytics_broken_since is not None:
-            return 500, latency * 0.3
-        if ep.name == "orders" and (DATABASE in self.read_only_databases
-                                    or self.orders_stalled()):
-            return 503, latency
-        return 200, latency
-
-    def api_p95_ms(self) -> float:
-        """The API's p95 latency as the backend's load makes it (what the alert reads)."""
-        u = self.backend_utilisation()
-        slowest = max(ep.base_ms for ep in self.endpoints if ep.group == "analytics")
-        return slowest * (1.0 / (1.0 - min(u, 0.97)) if u > 0.5 else 2.0) * 1.25
-
     def _step_alerts(self) -> None:
         now = self.now
         p95 = self.api_p95_ms()
@@ -524,23 +486,6 @@ class Production:
                 rule.pending_since = now
             elif not on:
                 rule.pending_since = None
-
-    def alerts(self) -> list[dict[str, object]]:
-        """Active alerts in the shape of Prometheus's /api/v1/alerts."""
-        out: list[dict[str, object]] = []
-        for r in self.alert_rules:
-            if r.pending_since is None:
-                continue
-            state = "firing" if self.now - r.pending_since >= r.for_s else "pending"
-            out.append({
-                "labels": {"alertname": r.name, "severity": r.severity,
-                           "namespace": self.namespace, "service": "luckygas"},
-                "annotations": {"summary": r.summary},
-                "state": state,
-                "activeAt": iso(r.pending_since),
-                "value": f"{r.value:.6g}",
-            })
-        return out
 
     # --- actions (what the Kubernetes API, SQL and the API change) ---------------
 

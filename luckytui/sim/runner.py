@@ -171,6 +171,15 @@ def write_files(sim: Simulation, password: str) -> None:
         if ep.method == "POST":
             lines += ["expect_status = [201]", "auth = true",
                       'body = { customer_id = 1, product_id = 20, quantity = 1, probe = true }']
+    admin = [sys.executable, "-m", "luckytui.sim.admin", "--dir", str(d)]
+    (d / "api-url").write_text(sim.api_url + "\n")
+    lines += ["", "# the security drill's response, against the simulated API",
+              "[[commands]]", 'name = "block-ip"',
+              'summary = "Block a source address at the LuckyGas API (its logins stop)"',
+              f"argv = {_toml([*admin, 'block-ip', '{IP}'])}", 'placeholders = { IP = "ip" }',
+              "", "[[commands]]", 'name = "rotate-secret"',
+              'summary = "Rotate the LuckyGas login secret (every issued token stops working)"',
+              f"argv = {_toml([*admin, 'rotate-secret'])}"]
     _write_private(sim.config_path, "\n".join(lines) + "\n")
     # for trying production mode with a real Prometheus scraping the simulation
     (d / "rules.yml").write_text(RULES)
