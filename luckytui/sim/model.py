@@ -25,79 +25,65 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from luckytui.sim import rollouts
+
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
-    ANALYTICS as ANALYTICS,
+    ANALYTICS,
+    ANALYTICS_QUERY,
+    CPU_TRAIL_S,
+    DATABASE,
+    EXTRA_RESOURCES,
+    EXTRA_SERVICES,
+    LEAK_QUERY,
+    NAMESPACE,
+    PLAN_ENDPOINTS,
+    STATEMENTS,
+    WORKLOAD_QUERIES,
+    Scale,
+    SimAlertRule,
+    SimConnection,
+    SimCronJob,
+    SimDeployment,
+    SimEndpoint,
+    SimEvent,
+    SimJob,
+    SimNode,
+    SimPod,
+    SimRevision,
+    SimStatement,
+    _h,
+    iso,
 )
-from luckytui.sim.resources import (
-    ANALYTICS_QUERY as ANALYTICS_QUERY,
-)
-from luckytui.sim.resources import (
-    CPU_TRAIL_S as CPU_TRAIL_S,
-)
-from luckytui.sim.resources import (
-    DATABASE as DATABASE,
-)
-from luckytui.sim.resources import (
-    EXTRA_RESOURCES as EXTRA_RESOURCES,
-)
-from luckytui.sim.resources import (
-    EXTRA_SERVICES as EXTRA_SERVICES,
-)
-from luckytui.sim.resources import (
-    LEAK_QUERY as LEAK_QUERY,
-)
-from luckytui.sim.resources import (
-    NAMESPACE as NAMESPACE,
-)
-from luckytui.sim.resources import (
-    PLAN_ENDPOINTS as PLAN_ENDPOINTS,
-)
-from luckytui.sim.resources import (
-    STATEMENTS as STATEMENTS,
-)
-from luckytui.sim.resources import (
-    WORKLOAD_QUERIES as WORKLOAD_QUERIES,
-)
-from luckytui.sim.resources import (
-    Scale as Scale,
-)
-from luckytui.sim.resources import (
-    SimAlertRule as SimAlertRule,
-)
-from luckytui.sim.resources import (
-    SimConnection as SimConnection,
-)
-from luckytui.sim.resources import (
-    SimCronJob as SimCronJob,
-)
-from luckytui.sim.resources import (
-    SimDeployment as SimDeployment,
-)
-from luckytui.sim.resources import (
-    SimEndpoint as SimEndpoint,
-)
-from luckytui.sim.resources import (
-    SimEvent as SimEvent,
-)
-from luckytui.sim.resources import (
-    SimJob as SimJob,
-)
-from luckytui.sim.resources import (
-    SimNode as SimNode,
-)
-from luckytui.sim.resources import (
-    SimPod as SimPod,
-)
-from luckytui.sim.resources import (
-    SimStatement as SimStatement,
-)
-from luckytui.sim.resources import (
-    _h as _h,
-)
-from luckytui.sim.resources import (
-    iso as iso,
-)
+
+__all__ = [
+    "ANALYTICS",
+    "ANALYTICS_QUERY",
+    "CPU_TRAIL_S",
+    "DATABASE",
+    "EXTRA_RESOURCES",
+    "EXTRA_SERVICES",
+    "LEAK_QUERY",
+    "NAMESPACE",
+    "PLAN_ENDPOINTS",
+    "STATEMENTS",
+    "WORKLOAD_QUERIES",
+    "Production",
+    "Scale",
+    "SimAlertRule",
+    "SimConnection",
+    "SimCronJob",
+    "SimDeployment",
+    "SimEndpoint",
+    "SimEvent",
+    "SimJob",
+    "SimNode",
+    "SimPod",
+    "SimRevision",
+    "SimStatement",
+    "_h",
+    "iso",
+]
 
 
 class Production:
@@ -123,6 +109,7 @@ class Production:
         self.cronjobs: dict[str, SimCronJob] = {}
         self.jobs: dict[str, SimJob] = {}
         self.events: deque[SimEvent] = deque(maxlen=200)
+        self.said: dict[str, deque[tuple[float, str, str]]] = {}  # deployment -> log lines
         self.connections: dict[int, SimConnection] = {}
         self.statements: list[SimStatement] = []
         self.endpoints: list[SimEndpoint] = []
@@ -196,6 +183,7 @@ class Production:
                               demand, pool, env={"DB_POOL_SIZE": str(pool)} if pool else {},
                               resource_version=self.next_rv())
             self.deployments[name] = d
+            rollouts.record_revision(self, d).created = t0
             for _ in range(reps):
                 self._add_pod(d, ready_at=t0 + self.rng.uniform(0, 86400 * 10), created=None)
         self.cronjobs["analytics-aggregation"] = SimCronJob(
@@ -227,6 +215,7 @@ class Production:
             resource_version=self.next_rv(), labels={"app": d.name,
                                                      "pod-template-hash": d.template_hash},
         )
+        rollouts.start_crashing(pod, d.crash_message())
         self.pods[name] = pod
         return pod
 
@@ -346,6 +335,8 @@ class Production:
             if p.terminating_at is not None and now >= p.terminating_at:
                 self._remove_pod(p)
                 continue
+            if p.crash_at is not None:
+                rollouts.step_crash(self, p)
             by_dep.setdefault(p.deployment, []).append(p)
         for d in self.deployments.values():
             pods = by_dep.get(d.name, [])
@@ -557,6 +548,7 @@ class Production:
         if d.template_hash != before:
             d.generation += 1
             d.resource_version = self.next_rv()
+            rollouts.record_revision(self, d)
             self.event("Normal", "ScalingReplicaSet", "Deployment", name,
                        f"Scaled up replica set {name}-{d.template_hash} to 1")
             if name == "order-worker":
@@ -566,6 +558,28 @@ class Production:
     def restart(self, name: str) -> SimDeployment:
         return self.patch_template(
             name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
+        (the last 500 lines a deployment are kept)."""
+        rollouts.say(self, deployment, line, level)
+
+    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
+        """Roll out a new revision whose env is a bad config: its pods start, then exit
+        with `message` and crash-loop; the rolling update replaces every old pod first."""
+        self.deployments[deployment].bad_configs.append((dict(env), message))
+        self.patch_template(deployment, {}, dict[str, str | None](env))
+
+    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
+        """Go back to the previous (or the given) revision's template; its pods roll in.
+        Returns the revision gone back to, as the history numbered it before the undo
+        (it becomes the newest revision). Raises LookupError without such a revision."""
+        d = self.deployments[deployment]
+        rev = rollouts.find_revision(d, to_revision)
+        number = rev.number
+        self.patch_template(deployment, rollouts.changes(d.annotations, rev.annotations),
+                            rollouts.changes(d.env, rev.env))
+        return number
 
     def set_unschedulable(self, node: str, flag: bool) -> SimNode:
         n = self.nodes[node]
