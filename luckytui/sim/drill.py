@@ -179,6 +179,7 @@ class Drill:
                 return
 
     def start(self, f: Fault) -> None:
+        """Start one fault now, through the model's mechanics."""
         m, p = self.model, f.params
         f.started = True
         if not self._announced:
@@ -219,13 +220,9 @@ class Drill:
             m.logins.attack(p["ips"], p["rate"], m.now,
                             m.now + p["success_after"] if p["success_after"] else None)
         elif f.kind == "bad_rollout":
-            rollout = getattr(m, "rollout_bad_config", None)
-            if rollout is not None:
-                rollout(p["deployment"], p["env"], p["message"])
-        say = getattr(m, "say", None)
-        if say is not None:
-            for line in f.say:
-                say(f.say_from, line)
+            m.rollout_bad_config(p["deployment"], p["env"], p["message"])
+        for line in f.say:
+            m.say(f.say_from, line)
 
     def harming(self, f: Fault) -> bool:
         """Is this fault's harm in production now?"""
@@ -240,9 +237,11 @@ class Drill:
             return any(m.connections[pid].pinned for pid in f.pids & m.connections.keys())
         if f.kind == "failed_logins":
             return m.logins.attacking(m.now) or m.logins.compromised_since is not None
-        if f.kind == "bad_rollout":
-            crash = getattr(m, "crash_looping", None)
-            return bool(crash(f.params["deployment"])) if crash is not None else False
+        if f.kind == "bad_rollout":  # a pod of the deployment crash-loops, or none is ready
+            pods = [p for p in m.pods.values() if p.deployment == f.params["deployment"]
+                    and p.terminating_at is None]
+            return (any(p.crashed(m.now) for p in pods)
+                    or not any(p.ready(m.now) for p in pods))
         return False
 
     def over(self, f: Fault) -> bool:

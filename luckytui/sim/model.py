@@ -26,6 +26,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from luckytui.sim import rollouts
+
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
     ANALYTICS,
@@ -50,6 +52,7 @@ from luckytui.sim.resources import (
     SimJob,
     SimNode,
     SimPod,
+    SimRevision,
     SimStatement,
     _h,
     iso,
@@ -61,32 +64,11 @@ if TYPE_CHECKING:
     from luckytui.sim.drill import Drill
 
 __all__ = [
-    "ANALYTICS",
-    "ANALYTICS_QUERY",
-    "CPU_TRAIL_S",
-    "DATABASE",
-    "EXTRA_RESOURCES",
-    "EXTRA_SERVICES",
-    "LEAK_QUERY",
-    "NAMESPACE",
-    "PLAN_ENDPOINTS",
-    "STATEMENTS",
-    "WORKLOAD_QUERIES",
-    "LoginGuard",
-    "Production",
-    "Scale",
-    "SimAlertRule",
-    "SimConnection",
-    "SimCronJob",
-    "SimDeployment",
-    "SimEndpoint",
-    "SimEvent",
-    "SimJob",
-    "SimNode",
-    "SimPod",
-    "SimStatement",
-    "_h",
-    "iso",
+    "ANALYTICS", "ANALYTICS_QUERY", "CPU_TRAIL_S", "DATABASE", "EXTRA_RESOURCES",
+    "EXTRA_SERVICES", "LEAK_QUERY", "NAMESPACE", "PLAN_ENDPOINTS", "STATEMENTS",
+    "WORKLOAD_QUERIES", "LoginGuard", "Production", "Scale", "SimAlertRule",
+    "SimConnection", "SimCronJob", "SimDeployment", "SimEndpoint", "SimEvent", "SimJob",
+    "SimNode", "SimPod", "SimRevision", "SimStatement", "_h", "iso",
 ]
 
 
@@ -114,6 +96,7 @@ class Production(ClientView):
         self.cronjobs: dict[str, SimCronJob] = {}
         self.jobs: dict[str, SimJob] = {}
         self.events: deque[SimEvent] = deque(maxlen=200)
+        self.said: dict[str, deque[tuple[float, str, str]]] = {}  # deployment -> log lines
         self.connections: dict[int, SimConnection] = {}
         self.statements: list[SimStatement] = []
         self.endpoints: list[SimEndpoint] = []
@@ -192,6 +175,7 @@ class Production(ClientView):
                               demand, pool, env={"DB_POOL_SIZE": str(pool)} if pool else {},
                               resource_version=self.next_rv())
             self.deployments[name] = d
+            rollouts.record_revision(self, d).created = t0
             for _ in range(reps):
                 self._add_pod(d, ready_at=t0 + self.rng.uniform(0, 86400 * 10), created=None)
         self.cronjobs["analytics-aggregation"] = SimCronJob(
@@ -223,6 +207,7 @@ class Production(ClientView):
             resource_version=self.next_rv(), labels={"app": d.name,
                                                      "pod-template-hash": d.template_hash},
         )
+        rollouts.start_crashing(pod, d.crash_message())
         self.pods[name] = pod
         return pod
 
@@ -326,11 +311,6 @@ class Production(ClientView):
         self.drill.begin({"leak": "connection_leak", "analytics": "analytics_down"}
                          .get(chapter, chapter))
 
-    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
-        """A line the deployment's pods log (kept while `kubectl logs` has none to read)."""
-        self.event("Warning" if level != "INFO" else "Normal", "Log", "Deployment",
-                   deployment, f"{level} {line}")
-
     def open_session(self, deployment: str, state: str, query: str,
                      age: float) -> SimConnection | None:
         """A scripted session of one of the deployment's ready pods, `age` seconds into
@@ -353,6 +333,8 @@ class Production(ClientView):
             if p.terminating_at is not None and now >= p.terminating_at:
                 self._remove_pod(p)
                 continue
+            if p.crash_at is not None:
+                rollouts.step_crash(self, p)
             by_dep.setdefault(p.deployment, []).append(p)
         for d in self.deployments.values():
             pods = by_dep.get(d.name, [])
@@ -522,6 +504,7 @@ class Production(ClientView):
         if d.template_hash != before:
             d.generation += 1
             d.resource_version = self.next_rv()
+            rollouts.record_revision(self, d)
             self.event("Normal", "ScalingReplicaSet", "Deployment", name,
                        f"Scaled up replica set {name}-{d.template_hash} to 1")
             if name == "order-worker":
@@ -531,6 +514,28 @@ class Production(ClientView):
     def restart(self, name: str) -> SimDeployment:
         return self.patch_template(
             name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
+        (the last 500 lines a deployment are kept)."""
+        rollouts.say(self, deployment, line, level)
+
+    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
+        """Roll out a new revision whose env is a bad config: its pods start, then exit
+        with `message` and crash-loop; the rolling update replaces every old pod first."""
+        self.deployments[deployment].bad_configs.append((dict(env), message))
+        self.patch_template(deployment, {}, dict[str, str | None](env))
+
+    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
+        """Go back to the previous (or the given) revision's template; its pods roll in.
+        Returns the revision gone back to, as the history numbered it before the undo
+        (it becomes the newest revision). Raises LookupError without such a revision."""
+        d = self.deployments[deployment]
+        rev = rollouts.find_revision(d, to_revision)
+        number = rev.number
+        self.patch_template(deployment, rollouts.changes(d.annotations, rev.annotations),
+                            rollouts.changes(d.env, rev.env))
+        return number
 
     def set_unschedulable(self, node: str, flag: bool) -> SimNode:
         n = self.nodes[node]

@@ -82,12 +82,20 @@ class SimPod:
     terminating_at: float | None = None
     resource_version: int = 0
     labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    crash_message: str | None = None  # its template's config makes the container exit
+    crash_at: float | None = None  # when the container first exits
+    next_restart_at: float = 0.0  # the kubelet's back-off: the next restart of a crashed one
+    backoff_s: float = 10.0
 
     def phase(self, now: float) -> str:
         return "Running" if now >= self.ready_at else "Pending"
 
+    def crashed(self, now: float) -> bool:
+        return self.crash_at is not None and now >= self.crash_at
+
     def ready(self, now: float) -> bool:
-        return now >= self.ready_at and self.terminating_at is None
+        return now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
 
 
 @dataclass
@@ -105,12 +113,39 @@ class SimDeployment:
     annotations: dict[str, str] = field(default_factory=dict)
     generation: int = 1
     resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)  # the Deployment's own
+    meta_annotations: dict[str, str] = field(default_factory=dict)  # the Deployment's own
+    history: dict[str, SimRevision] = field(default_factory=dict)  # template hash -> revision
+    bad_configs: list[tuple[dict[str, str], str]] = field(default_factory=list)
 
     @property
     def template_hash(self) -> str:
         env = sorted(self.env.items())
         ann = sorted(self.annotations.items())
         return _h(self.name, env, ann)[:10]
+
+    @property
+    def revision(self) -> int:
+        return max((r.number for r in self.history.values()), default=1)
+
+    def crash_message(self) -> str | None:
+        """What a pod of the current template says as it exits, if the config is a bad one."""
+        for env, message in self.bad_configs:
+            if all(self.env.get(k) == v for k, v in env.items()):
+                return message
+        return None
+
+
+@dataclass
+class SimRevision:
+    """One pod template a deployment has had: its ReplicaSet `<deploy>-<template_hash>`."""
+
+    number: int
+    template_hash: str
+    env: dict[str, str]
+    annotations: dict[str, str]
+    created: float
+    uid: str
 
 
 @dataclass

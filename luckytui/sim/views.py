@@ -44,6 +44,9 @@ class ClientView:
     def endpoint_response(self, ep: SimEndpoint, draw: float) -> tuple[int, float]:
         """(HTTP status, latency in ms) for one request; `draw` is in [0, 1)."""
         if ep.group == "site":
+            frontend = [p for p in self.pods.values() if p.deployment == "luckygas-frontend"]
+            if frontend and not any(p.ready(self.now) for p in frontend):
+                return 503, 2.0  # every frontend pod down (crash-looping)
             return 200, ep.base_ms * (0.8 + 0.4 * draw)
         backend_ready = any(p.deployment == "luckygas-backend" and p.ready(self.now)
                             for p in self.pods.values())

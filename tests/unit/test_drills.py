@@ -54,6 +54,9 @@ def test_database_failure_left_alone_stays_down() -> None:
     assert len(m.connections) > 0.9 * m.max_connections
     blocked = [c for c in m.connections.values() if c.blocked_by]
     assert len(blocked) >= 4  # the fault's waiters (and the demo's own)
+    said = [line for _, _, line in m.said["order-worker"]]  # the faults' `say` lines
+    assert any("QueuePool limit" in line for line in said)
+    assert any("lock timeout" in line for line in said)
     assert m.drill.recovered_at is None
     assert kinds(recorder) == [DRILL_STARTED]
     recorder.stopped()
@@ -149,7 +152,7 @@ def test_security_incident_left_alone_gets_in() -> None:
     assert "SuspiciousLoginActivity" in firing(m)
     assert m.logins.compromised_by == ATTACKERS[0]
     assert m.logins.failure_rate(m.now) == pytest.approx(6.0, rel=0.05)
-    logged = [e.message for e in m.events if e.reason == "Log"]
+    logged = [line for _, _, line in m.said["luckygas-backend"]]  # `kubectl logs`
     assert {ip for ip in ATTACKERS if any(ip in line for line in logged)} == set(ATTACKERS)
     assert m.drill.recovered_at is None
 
@@ -225,3 +228,40 @@ def test_every_built_in_drill_has_faults_the_model_knows() -> None:
     for scenario in built_in().values():
         faults = parse_faults(scenario.faults, scenario.source)
         assert faults, scenario.name
+
+
+# --- complete outage ---------------------------------------------------------------
+
+def statuses(m: Production) -> set[int]:
+    return {status(m, e.name) for e in m.endpoints}
+
+
+def test_complete_outage_left_alone_every_endpoint_fails() -> None:
+    m, clock, _ = start("complete-outage")
+    run(m, clock, 180)
+    assert statuses(m) == {503}
+    crashing = [p for p in m.pods.values() if p.crashed(m.now)]
+    assert {p.deployment for p in crashing} == {"luckygas-backend", "luckygas-frontend"}
+    assert m.drill.recovered_at is None
+
+
+def test_complete_outage_rollout_undo_recovers_it() -> None:
+    m, clock, recorder = start("complete-outage")
+    run(m, clock, 120)
+    m.rollout_undo("luckygas-backend")
+    run(m, clock, 60)
+    assert m.drill.still() == ["bad_rollout"]  # the frontend still crash-loops
+    assert status(m, "health") == 503 and status(m, "orders") == 200
+    m.rollout_undo("luckygas-frontend")
+    run(m, clock, 60)
+    assert statuses(m) == {200, 201} or statuses(m) == {200}
+    assert m.drill.still() == [] and kinds(recorder) == [DRILL_STARTED, DRILL_RECOVERED]
+
+
+def test_complete_outage_scaling_up_does_not_recover_it() -> None:
+    m, clock, _ = start("complete-outage")
+    run(m, clock, 120)
+    m.scale("luckygas-backend", 10)
+    m.scale("luckygas-frontend", 5)
+    run(m, clock, 120)
+    assert statuses(m) == {503} and m.drill.recovered_at is None
