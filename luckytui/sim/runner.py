@@ -262,12 +262,15 @@ async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
                       speed: float = 1.0, log: Path | None = None) -> None:
     """`luckytui sim`: serve until SIGINT, SIGTERM or SIGHUP (or stdin closing, for the demo).
     Frozen, the model's clock stands still: every request sees the same production
-    (and the database is the simulated one: a real server's sessions move)."""
+    (and the database is the simulated one: a real server's sessions move). A drill's
+    database is the simulated one too: the load generator plays the demo's story only."""
     standstill = time.time()
     sim = await start_simulation(directory, seed=seed, scale=scale, host=host,
                                  clock=(lambda: standstill) if frozen else None,
-                                 postgres=postgres and not frozen, scenario=scenario,
-                                 speed=speed)
+                                 postgres=postgres and not frozen and scenario is None,
+                                 scenario=scenario, speed=speed)
+    if scenario is not None and postgres and not frozen:
+        sim.note = "a drill's database is simulated: its faults run on the model"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed
