@@ -64,7 +64,8 @@ def test_real_prometheus_scrapes_the_simulation(sim_dir: Path, tmp_path: Path) -
     check = subprocess.run([str(promtool), "check", "config", str(sim_dir / "prometheus.yml")],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "4 rules found" in check.stdout + check.stderr
+    # the plan's four, and the security drill's SuspiciousLoginActivity
+    assert "5 rules found" in check.stdout + check.stderr
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
