@@ -90,7 +90,7 @@ def test_real_prometheus_scrapes_the_simulation(sim_dir: Path, tmp_path: Path) -
         rules = json.loads(urllib.request.urlopen(f"{url}/api/v1/rules", timeout=5).read())
         names = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
         assert names == {"HighAPIResponseTime", "AnalyticsEndpointDown", "NoOrdersProcessed",
-                         "DatabaseConnectionPoolExhausted"}
+                         "DatabaseConnectionPoolExhausted", "SuspiciousLoginActivity"}
 
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(
