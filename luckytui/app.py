@@ -64,6 +64,7 @@ from screens.incidents import incident_title
 from screens.palette import ActionsProvider
 from screens.remedy_flow import RemedyFlow
 from screens.replay import ReplayScreen
+from widgets.banner import Banner
 from widgets.guard import contained, report
 from widgets.timeline import TimelineItem
 
@@ -214,6 +215,9 @@ class LuckyApp(App[int]):
             self.settings = settings
             # the log's problem first; else why the demo's database is simulated
             self.dashboard.set_note(self.log_problem or sim.note)
+            if sim.drill_title:
+                self.title = f"DRILL: {sim.drill_title}"
+                self.dashboard.query_one(Banner).set_drill(visible(sim.drill_title))
         if self._given_sources is not None:
             sources = list(self._given_sources)
         else:

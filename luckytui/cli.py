@@ -3,6 +3,7 @@
     luckytui [--config PATH] [flags]     the war room on the configured production
     luckytui demo [--seed N] [--scale]   the war room on an embedded simulation
     luckytui sim --dir DIR               the simulation alone, for other terminals
+    luckytui drill --list | NAME         the plan's drills, played on the simulation
     luckytui incident declare|ack|...    every incident step, on the same log
     luckytui report [--month YYYY-MM]    MTTA, MTTR and incident rate by month
     luckytui postmortem [INC] [-o FILE]  the plan's post-mortem, filled from the log
@@ -27,7 +28,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from luckytui.config import (
     ConfigError,
@@ -38,7 +39,10 @@ from luckytui.config import (
     load_settings,
     parse_panes,
 )
-from luckytui.text import say_error
+from luckytui.text import say_error, visible
+
+if TYPE_CHECKING:
+    from luckytui.drills.scenario import Scenario
 
 EXIT_USAGE = 2
 
@@ -64,6 +68,16 @@ def _positive(value: str) -> float:
     number = float(value)
     if not 0.2 <= number <= 3600:
         raise argparse.ArgumentTypeError("must be between 0.2 and 3600 seconds")
+    return number
+
+
+def speed(value: str) -> float:
+    """How many times faster than the wall clock simulated time runs: 0.5 to 20."""
+    if not _DECIMAL.match(value):
+        raise argparse.ArgumentTypeError(f"not a number: {value!r} (e.g. 2 or 0.5)")
+    number = float(value)
+    if not 0.5 <= number <= 20:
+        raise argparse.ArgumentTypeError("must be between 0.5 and 20")
     return number
 
 
@@ -128,7 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="time stands still: the same data on every request")
     sim.add_argument("--no-postgres", action="store_true",
                      help="simulate the database too (no embedded PostgreSQL server)")
+    sim.add_argument("--drill", metavar="NAME", help="play this drill (a name from "
+                     "`luckytui drill --list`, or a scenario file) instead of the demo's story")
+    sim.add_argument("--speed", type=speed, default=1.0, metavar="X",
+                     help="simulated time runs X times faster (0.5 to 20, default 1)")
     sim.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
+    sim.add_argument("--log", type=Path, help=argparse.SUPPRESS)  # a drill's records
+    drill = sub.add_parser("drill", help="the plan's monthly drills, played on the simulation")
+    drill.add_argument("name", nargs="?", metavar="NAME",
+                       help="a drill from --list, or a scenario file's path")
+    drill.add_argument("--list", action="store_true", help="list the drills")
+    drill.add_argument("--speed", type=speed, default=1.0, metavar="X",
+                       help="simulated time runs X times faster (0.5 to 20, default 1)")
+    drill.add_argument("--seed", type=whole, default=7, help="simulation seed (default 7)")
+    _dashboard_flags(drill, sub=True)
     check = sub.add_parser("check", help="one health snapshot of every configured source")
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
     check.add_argument("--timeout", type=_positive, default=15.0, metavar="SECONDS",
@@ -248,12 +275,18 @@ def _setup_debug_log(path: str | None) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _run_dashboard(settings: Settings, demo: tuple[int, str, bool, bool] | None) -> int:
+def _run_dashboard(settings: Settings, demo: tuple[int, str, bool, bool] | None,
+                   drill: tuple[str, str, float] | None = None) -> int:
+    """The war room; with `demo` (seed, scale, frozen, postgres) on a simulation, and
+    with `drill` (scenario, title, speed) that simulation plays the drill."""
     sim = None
     if demo is not None:
         from luckytui.sim.launcher import SimProcess
 
         sim = SimProcess(seed=demo[0], scale=demo[1], frozen=demo[2], postgres=demo[3])
+        if drill is not None:  # its records go to the war room's log
+            sim.drill, sim.drill_title, sim.speed = drill
+            sim.log = log_path(settings.log)
         sim.spawn()  # boots on the other core while Textual loads and draws
     try:
         from luckytui.app import run_app  # Textual is imported here, not before
@@ -332,6 +365,26 @@ def _check(settings: Settings, *, as_json: bool, timeout: float) -> int:
     return 0 if report.ok else 1
 
 
+def _scenario(name: str) -> Scenario:
+    """A drill by name or file; checked here, so a bad one is one line and exit 2."""
+    from luckytui.drills.scenario import find_scenario
+    from luckytui.sim.drill import parse_faults
+
+    scenario = find_scenario(name)
+    parse_faults(scenario.faults, scenario.source)
+    return scenario
+
+
+def _list_drills(asked: bool) -> int:
+    from luckytui.drills.scenario import built_in
+
+    if not asked:
+        raise UsageError("name a drill, or --list to see them (see `luckytui drill --help`)")
+    for s in built_in().values():
+        print(f"{s.name:<20} {s.expected_severity}  {visible(s.summary)}")
+    return 0
+
+
 def log_path(value: str | None) -> Path:
     from luckytui.store import default_log_path
 
@@ -379,12 +432,16 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim":
             from luckytui.sim.runner import run_forever
 
+            scenario = _scenario(args.drill) if args.drill else None
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(run_forever(args.dir, seed=args.seed, scale=args.scale,
                                         host=args.host, exit_on_stdin_eof=args.exit_with_stdin,
                                         frozen=args.frozen,
-                                        postgres=not args.no_postgres))
+                                        postgres=not args.no_postgres, scenario=scenario,
+                                        speed=args.speed, log=args.log))
             return 0
+        if args.command == "drill" and (args.list or not args.name):
+            return _list_drills(args.list)
         if args.command == "log":
             from luckytui.store import LogError
 
@@ -430,6 +487,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
             print(describe_settings(resolve_settings(args, secrets=False)))
             return 0
         _setup_debug_log(args.debug_log)
+        if args.command == "drill":
+            scenario = _scenario(args.name)
+            settings = apply_flags(Settings(refresh=2.0), args)
+            # the drill's faults run on the model: its database is the simulated one
+            return _run_dashboard(settings, demo=(args.seed, "small", False, False),
+                                  drill=(scenario.source, scenario.title, args.speed))
         if args.command == "demo":
             base = Settings(refresh=2.0)
             settings = apply_flags(base, args)

@@ -47,6 +47,9 @@ RUNBOOK_STEP = "runbook.step"
 INTENT = "mitigation.intent"
 OUTCOME = "mitigation.outcome"
 REFUSED = "mitigation.refused"
+DRILL_STARTED = "drill.started"  # a drill's faults began on the simulation
+DRILL_RECOVERED = "drill.recovered"  # every fault of the drill is over
+DRILL_STOPPED = "drill.stopped"  # the simulation stopped before it recovered
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +89,14 @@ _ALL = (
     EventKind(INTENT, "Remedy started", "", ACTIONS, "magenta"),
     EventKind(OUTCOME, "Remedy outcome", "", ACTIONS, "magenta"),
     EventKind(REFUSED, "Remedy refused", "⊘", ACTIONS, "magenta"),
+    EventKind(DRILL_STARTED, "Drill started", "", INCIDENT, "bold cyan"),
+    EventKind(DRILL_RECOVERED, "Drill: production recovered", "", INCIDENT, "bold cyan"),
+    EventKind(DRILL_STOPPED, "Drill stopped", "", INCIDENT, "cyan"),
 )
 KINDS: dict[str, EventKind] = {k.name: k for k in _ALL}
 # a family the catalogue does not list by name still belongs to one group
 _FAMILY_GROUPS = {"incident": INCIDENT, "alert": SIGNALS, "endpoint": SIGNALS,
-                  "mitigation": ACTIONS, "runbook": ACTIONS}
+                  "mitigation": ACTIONS, "runbook": ACTIONS, "drill": INCIDENT}
 
 
 def lookup(kind: str) -> EventKind | None:

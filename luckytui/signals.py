@@ -34,6 +34,9 @@ from luckytui.events import (
     ALERT_RESOLVED,
     CLOCK,
     DECLARED,
+    DRILL_RECOVERED,
+    DRILL_STARTED,
+    DRILL_STOPPED,
     ENDPOINT_DOWN,
     ENDPOINT_FLAPPING,
     ENDPOINT_STABLE,
@@ -511,6 +514,13 @@ def _refused(d: dict[str, Any], tz: tzinfo | None) -> str:
     return f"{_icon(REFUSED)} {d.get('action')} {args} refused: {d.get('reason')}"
 
 
+def _drill_started(d: dict[str, Any], tz: tzinfo | None) -> str:
+    speed = d.get("speed")
+    pace = f", {speed:g}x speed" if isinstance(speed, int | float) and speed != 1 else ""
+    return (f"DRILL started: {d.get('title') or d.get('scenario')} "
+            f"(expected {d.get('expected_severity')}{pace})")
+
+
 # one describer per catalogued kind (a test holds the two to each other)
 DESCRIBERS: dict[str, Describer] = {
     ALERT_FIRED: _alert_fired,
@@ -533,6 +543,11 @@ DESCRIBERS: dict[str, Describer] = {
     INTENT: lambda d, tz: describe_intent(d),
     OUTCOME: lambda d, tz: describe_outcome(d),
     REFUSED: _refused,
+    DRILL_STARTED: _drill_started,
+    DRILL_RECOVERED: lambda d, tz: f"DRILL {d.get('scenario')}: production has recovered "
+                                   "(every fault is over)",
+    DRILL_STOPPED: lambda d, tz: f"DRILL {d.get('scenario')} stopped before production "
+                                 "recovered",
 }
 
 

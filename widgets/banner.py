@@ -158,6 +158,7 @@ class Banner(Widget):
         self._severity: str | None = None
         self._clocks: tuple[tuple[str, str], ...] = ()
         self._firing: int | None = None  # alerts firing, once the alerts source answered
+        self._drill: str | None = None  # the drill's title, when production is a drill
         self._states: tuple[SourceState, ...] = ()
         self._signature: object = None
         self._line = Text(end="")
@@ -173,6 +174,11 @@ class Banner(Widget):
         self._incident = visible(text) if text is not None else None
         self._severity = severity
         self._clocks = tuple(clocks)
+        self._update()
+
+    def set_drill(self, title: str | None) -> None:
+        """This production is a drill's simulation: say so, with the drill's title."""
+        self._drill = title
         self._update()
 
     def set_firing(self, count: int | None) -> None:
@@ -257,6 +263,10 @@ class Banner(Widget):
     def _right(self, fit: Fit, now: datetime) -> Text:
         """READ-ONLY, the sources' health and the wall clock."""
         right = Text(end="")
+        if self._drill:
+            right.append(" DRILL " if fit.badge_short else f" DRILL: {self._drill} ",
+                         style="bold black on cyan")
+            right.append(" " if self.read_only else "")
         if self.read_only:
             right.append(" RO " if fit.badge_short else " READ-ONLY ",
                          style="bold white on magenta")

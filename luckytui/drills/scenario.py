@@ -15,6 +15,24 @@ list that the simulation reads (luckytui/sim/drill.py).
 
 A remedy rule is an action name (`luckytui act --list`) and, after it, the first
 arguments it must have: "scale luckygas-backend" matches `scale luckygas-backend 10`.
+
+Each `[[fault]]` table is one thing that goes wrong: `kind`, `at` (seconds after
+the drill starts, default 0), the kind's own keys, and `say` (lines the pods of
+`say_from`, by default the kind's deployment, log when it starts):
+
+    [[fault]]
+    kind = "connection_leak"
+    at = 10
+    every = 1      # an idle-in-transaction order-worker session a second
+    count = 60     # attempts (0: until order-worker's pods are retired)
+    say = ["QueuePool limit of size 4 overflow 0 reached"]
+
+Kinds and their keys (luckytui/sim/drill.py `KINDS` checks them, defaults in
+brackets): surge (factor [2.3] over ramp [30 s]), analytics_down, connection_leak
+(every [2 s], count [0]), long_queries (count [3], age [400 s]), lock_pileup
+(waiters [3], age [120 s]), failed_logins (ips, rate [2/s], success_after [0:
+never]), bad_rollout (deployment, env, message). An unknown kind or key, a wrong
+type or a value out of range is one ConfigError line naming the file and key.
 """
 
 from __future__ import annotations

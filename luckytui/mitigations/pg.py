@@ -215,9 +215,19 @@ class SignalBackend:
         return Outcome("ok", f"backend {pid} {done}", changed={self.name: [pid]})
 
 
+def _idle(state: object) -> bool:
+    """idle, idle in transaction, idle in transaction (aborted)"""
+    return isinstance(state, str) and state.startswith("idle")
+
+
 class TerminateMany:
     """`terminate-long [AGE]` (the plan's "kill long queries") and `terminate-idle [AGE]`
-    (the pool runbook's "kill idle connections"), AGE 5m by default."""
+    (the pool runbook's "kill idle connections"), AGE 5m by default.
+
+    terminate-idle takes the sessions idle in a transaction too (`idle in transaction`,
+    and `(aborted)`): in a pool exhaustion they are the ones holding the slots (and
+    their row locks), doing nothing, and ending the session is the only way to free
+    them; their open transactions roll back, which is what "kill" means here."""
 
     usage = "[AGE]"
 
@@ -235,8 +245,9 @@ class TerminateMany:
         if row.get("datname") != self.ctx.database:
             return False
         if self.idle:
-            return row.get("state") == "idle" and (row.get("state_s") or 0.0) > age
-        return row.get("state") not in (None, "idle") and (row.get("query_s") or 0.0) > age
+            return _idle(row.get("state")) and (row.get("state_s") or 0.0) > age
+        return (row.get("state") is not None and not _idle(row.get("state"))
+                and (row.get("query_s") or 0.0) > age)
 
     async def plan(self, *args: str) -> Plan:
         if len(args) > 1:
@@ -252,7 +263,7 @@ class TerminateMany:
             raise ActionError(f"no {what} for longer than {fmt_age(age)} in {db}: "
                               "nothing to terminate")
         since = "state_change" if self.idle else "query_start"
-        where = "state = 'idle'" if self.idle else "state <> 'idle'"
+        where = "state LIKE 'idle%'" if self.idle else "state NOT LIKE 'idle%'"
         pids = ", ".join(str(r["pid"]) for r in rows)
         return Plan(
             action=self.name,

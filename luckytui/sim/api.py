@@ -12,6 +12,7 @@ seed, so serving requests never disturbs the model's sequence of draws.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
 import secrets
@@ -121,6 +122,9 @@ class _Api:
                 return bad
             if not isinstance(body, dict):
                 return _error(422, "expected a JSON object with email and password")
+            source = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+            if source in self.model.logins.blocked:
+                return _error(403, "source address blocked")
             email, password = body.get("email"), body.get("password")
             if not isinstance(email, str) or not isinstance(password, str):
                 return _error(422, "email and password are required strings")
@@ -200,7 +204,37 @@ def make_api_app(model: Production, email: str, password: str, *,
                             content_type="text/plain", charset="utf-8",
                             headers={"X-Format": "prometheus text 0.0.4"})
 
+    async def block_ip(request: web.Request) -> web.StreamResponse:
+        """The blocklist the API enforces: that address's logins stop."""
+        if not api.authorised(request):
+            return _error(401, "Not authenticated", **{"WWW-Authenticate": "Bearer"})
+        body, bad = await api.json_body(request)
+        if bad is not None:
+            return bad
+        ip = body.get("ip") if isinstance(body, dict) else None
+        try:
+            ip = str(ipaddress.ip_address(ip if isinstance(ip, str) else ""))
+        except ValueError:
+            return _error(422, "ip must be an IP address")
+        model.sync()
+        new = model.logins.block(ip)
+        model.event("Normal", "Blocked", "Service", "luckygas-backend", f"blocked {ip}")
+        return web.json_response({"ip": ip, "blocked": True, "new": new})
+
+    async def rotate_secret(request: web.Request) -> web.StreamResponse:
+        """A new login secret: every token issued before it stops working."""
+        if not api.authorised(request):
+            return _error(401, "Not authenticated", **{"WWW-Authenticate": "Bearer"})
+        model.sync()
+        version = model.logins.rotate()
+        api.tokens.clear()
+        model.event("Normal", "SecretRotated", "Secret", "luckygas-login",
+                    f"login secret rotated to version {version}")
+        return web.json_response({"secret_version": version})
+
     app = web.Application()
+    app.router.add_post("/api/v1/admin/blocklist", block_ip)
+    app.router.add_post("/api/v1/admin/rotate-secret", rotate_secret)
     for ep in model.endpoints:
         app.router.add_route(ep.method, ep.path, api.handler(ep))
     app.router.add_get("/metrics", metrics)

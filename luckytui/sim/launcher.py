@@ -35,8 +35,12 @@ class SimulationError(Exception):
 class SimProcess:
     def __init__(self, *, seed: int = 7, scale: str = "small", frozen: bool = False,
                  directory: Path | None = None, ready_timeout: float = 30.0,
-                 postgres: bool = True) -> None:
+                 postgres: bool = True, drill: str | None = None,
+                 drill_title: str | None = None, speed: float = 1.0,
+                 log: Path | None = None) -> None:
         self.seed, self.scale, self.ready_timeout = seed, scale, ready_timeout
+        self.drill, self.drill_title, self.speed = drill, drill_title, speed
+        self.log = log  # where a drill's records go (the war room's log)
         self.frozen, self.postgres = frozen, postgres
         self.dsn: str | None = None  # the embedded PostgreSQL server's, once ready
         self.note: str | None = None  # why the database is simulated instead
@@ -57,7 +61,9 @@ class SimProcess:
             [sys.executable, "-m", "luckytui", "sim", "--dir", str(self.directory),
              "--seed", str(self.seed), "--scale", self.scale, "--exit-with-stdin",
              *(["--frozen"] if self.frozen else []),
-             *([] if self.postgres else ["--no-postgres"])],
+             *([] if self.postgres else ["--no-postgres"]),
+             *(["--drill", self.drill, "--speed", f"{self.speed:g}"] if self.drill else []),
+             *(["--log", str(self.log)] if self.drill and self.log else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
         )
 

@@ -231,7 +231,6 @@ class LoadGenerator:
 
     async def _leak(self) -> None:
         """One more idle-in-transaction order-worker session every 2 s of the leak."""
-        began = self.model.storyline["leak"]
         while True:
             await asyncio.sleep(TICK_S)
             self.model.sync()
@@ -249,7 +248,9 @@ class LoadGenerator:
                     self.sessions -= len(self.leaked)
                     self.leaked.clear()
                 continue
-            due = int((self.model.elapsed - began) / 2) + 1
+            due = int((self.model.elapsed - self.model.leak_since) / self.model.leak_every) + 1
+            if self.model.leak_left is not None:
+                due = min(due, self.leaks_opened + self.model.leak_left + 1)
             while self.leaks_opened < due and self.sessions < self.leak_cap:
                 self.leaks_opened += 1
                 try:

@@ -36,6 +36,11 @@ groups:
         for: 15s
         labels: {severity: critical}
         annotations: {summary: "Database connections above 90% of max_connections"}
+      - alert: SuspiciousLoginActivity
+        expr: rate(luckygas_login_failures_total[1m]) > 1 or luckygas_login_compromised > 0
+        for: 15s
+        labels: {severity: critical}
+        annotations: {summary: "Failed logins above 1/s, or a login from an attacking address"}
 """
 
 
@@ -69,5 +74,10 @@ def exposition(model: Production) -> str:
             "# TYPE luckygas_db_connections gauge",
             f"luckygas_db_connections{_labels(datname=DATABASE)} {clients}",
             "# TYPE luckygas_db_max_connections gauge",
-            f"luckygas_db_max_connections{_labels(datname=DATABASE)} {model.max_connections}"]
+            f"luckygas_db_max_connections{_labels(datname=DATABASE)} {model.max_connections}",
+            "# TYPE luckygas_login_failures_total counter"]
+    for ip, count in sorted(model.logins.failures.items()):
+        out.append(f"luckygas_login_failures_total{_labels(source=ip)} {int(count)}")
+    out += ["# TYPE luckygas_login_compromised gauge",
+            f"luckygas_login_compromised {1 if model.logins.compromised_since else 0}"]
     return "\n".join(out) + "\n"

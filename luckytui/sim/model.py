@@ -24,90 +24,63 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from luckytui.sim import rollouts
 
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
-    ANALYTICS as ANALYTICS,
+    ANALYTICS,
+    ANALYTICS_QUERY,
+    CPU_TRAIL_S,
+    DATABASE,
+    EXTRA_RESOURCES,
+    EXTRA_SERVICES,
+    LEAK_QUERY,
+    NAMESPACE,
+    PLAN_ENDPOINTS,
+    STATEMENTS,
+    WORKLOAD_QUERIES,
+    LoginGuard,
+    Scale,
+    SimAlertRule,
+    SimConnection,
+    SimCronJob,
+    SimDeployment,
+    SimEndpoint,
+    SimEvent,
+    SimJob,
+    SimNode,
+    SimPod,
+    SimRevision,
+    SimStatement,
+    _h,
+    iso,
 )
-from luckytui.sim.resources import (
-    ANALYTICS_QUERY as ANALYTICS_QUERY,
-)
-from luckytui.sim.resources import (
-    CPU_TRAIL_S as CPU_TRAIL_S,
-)
-from luckytui.sim.resources import (
-    DATABASE as DATABASE,
-)
-from luckytui.sim.resources import (
-    EXTRA_RESOURCES as EXTRA_RESOURCES,
-)
-from luckytui.sim.resources import (
-    EXTRA_SERVICES as EXTRA_SERVICES,
-)
-from luckytui.sim.resources import (
-    LEAK_QUERY as LEAK_QUERY,
-)
-from luckytui.sim.resources import (
-    NAMESPACE as NAMESPACE,
-)
-from luckytui.sim.resources import (
-    PLAN_ENDPOINTS as PLAN_ENDPOINTS,
-)
-from luckytui.sim.resources import (
-    STATEMENTS as STATEMENTS,
-)
-from luckytui.sim.resources import (
-    WORKLOAD_QUERIES as WORKLOAD_QUERIES,
-)
-from luckytui.sim.resources import (
-    Scale as Scale,
-)
-from luckytui.sim.resources import (
-    SimAlertRule as SimAlertRule,
-)
-from luckytui.sim.resources import (
-    SimConnection as SimConnection,
-)
-from luckytui.sim.resources import (
-    SimCronJob as SimCronJob,
-)
-from luckytui.sim.resources import (
-    SimDeployment as SimDeployment,
-)
-from luckytui.sim.resources import (
-    SimEndpoint as SimEndpoint,
-)
-from luckytui.sim.resources import (
-    SimEvent as SimEvent,
-)
-from luckytui.sim.resources import (
-    SimJob as SimJob,
-)
-from luckytui.sim.resources import (
-    SimNode as SimNode,
-)
-from luckytui.sim.resources import (
-    SimPod as SimPod,
-)
-from luckytui.sim.resources import (
-    SimStatement as SimStatement,
-)
-from luckytui.sim.resources import (
-    _h as _h,
-)
-from luckytui.sim.resources import (
-    iso as iso,
-)
+from luckytui.sim.views import ClientView
+
+if TYPE_CHECKING:
+    from luckytui.drills.scenario import Scenario
+    from luckytui.sim.drill import Drill
+
+__all__ = [
+    "ANALYTICS", "ANALYTICS_QUERY", "CPU_TRAIL_S", "DATABASE", "EXTRA_RESOURCES",
+    "EXTRA_SERVICES", "LEAK_QUERY", "NAMESPACE", "PLAN_ENDPOINTS", "STATEMENTS",
+    "WORKLOAD_QUERIES", "LoginGuard", "Production", "Scale", "SimAlertRule",
+    "SimConnection", "SimCronJob", "SimDeployment", "SimEndpoint", "SimEvent", "SimJob",
+    "SimNode", "SimPod", "SimRevision", "SimStatement", "_h", "iso",
+]
 
 
-class Production:
+class Production(ClientView):
     """LuckyGas production, simulated.
 
     `clock` returns epoch seconds; the model steps in whole seconds up to it.
     """
 
     def __init__(
-        self, seed: int = 7, scale: Scale = "small", clock: Callable[[], float] = time.time
+        self, seed: int = 7, scale: Scale = "small", clock: Callable[[], float] = time.time,
+        scenario: Scenario | None = None,
     ) -> None:
         self.seed = seed
         self.size: Scale = scale
@@ -123,6 +96,7 @@ class Production:
         self.cronjobs: dict[str, SimCronJob] = {}
         self.jobs: dict[str, SimJob] = {}
         self.events: deque[SimEvent] = deque(maxlen=200)
+        self.said: dict[str, deque[tuple[float, str, str]]] = {}  # deployment -> log lines
         self.connections: dict[int, SimConnection] = {}
         self.statements: list[SimStatement] = []
         self.endpoints: list[SimEndpoint] = []
@@ -134,7 +108,13 @@ class Production:
         self.last_order_processed = self.started
         self.analytics_broken_since: float | None = None
         self.leak_active = False
+        self.leak_every, self.leak_since = 2.0, 0.0
+        self.leak_left: int | None = None  # sessions still to open (None: no end)
+        self.leak_pids: set[int] = set()
         self.surge_active = False
+        self.surge_since, self.surge_factor, self.surge_ramp = 0.0, 2.3, 30.0
+        self.order_locks: set[int] = set()  # sessions holding order rows (orders stall)
+        self.logins = LoginGuard()
         self._next_pid = 4100
         self.alert_rules = [
             SimAlertRule("HighAPIResponseTime", "warning", 30.0,
@@ -145,16 +125,15 @@ class Production:
                          "No orders processed in the last 2 minutes"),
             SimAlertRule("DatabaseConnectionPoolExhausted", "critical", 15.0,
                          "Database connections above 90% of max_connections"),
+            SimAlertRule("SuspiciousLoginActivity", "critical", 15.0,
+                         "Failed logins above 1/s, or a login from an attacking address"),
         ]
-        self._told: set[str] = set()
-        self.storyline = {
-            # sim seconds after start -> what starts then
-            "surge": 20.0,
-            "leak": 45.0,
-            "analytics": 75.0,
-        }
         self._build()
         self._step_pods()  # pods have their CPU from the first answer on
+        from luckytui.sim.drill import Drill, storyline  # it reads the model's type
+
+        # what happens to production, and when: the demo's story unless a drill's
+        self.drill: Drill = Drill(self, scenario or storyline())
 
     # --- construction ---------------------------------------------------------
 
@@ -196,6 +175,7 @@ class Production:
                               demand, pool, env={"DB_POOL_SIZE": str(pool)} if pool else {},
                               resource_version=self.next_rv())
             self.deployments[name] = d
+            rollouts.record_revision(self, d).created = t0
             for _ in range(reps):
                 self._add_pod(d, ready_at=t0 + self.rng.uniform(0, 86400 * 10), created=None)
         self.cronjobs["analytics-aggregation"] = SimCronJob(
@@ -227,6 +207,7 @@ class Production:
             resource_version=self.next_rv(), labels={"app": d.name,
                                                      "pod-template-hash": d.template_hash},
         )
+        rollouts.start_crashing(pod, d.crash_message())
         self.pods[name] = pod
         return pod
 
@@ -307,16 +288,16 @@ class Production:
         wave = 1.0 + 0.15 * math.sin(self.elapsed * 2 * math.pi / 600)
         surge = 1.0
         if self.surge_active:
-            ramp = min(1.0, (self.elapsed - self.storyline["surge"]) / 30)
-            surge = 1.0 + 1.3 * ramp
+            ramp = min(1.0, (self.elapsed - self.surge_since) / max(1.0, self.surge_ramp))
+            surge = 1.0 + (self.surge_factor - 1.0) * ramp
         return wave * surge
 
     def _step(self) -> None:
-        t = self.elapsed
-        for chapter, starts in self.storyline.items():
-            if t >= starts and chapter not in self._told:
-                self._told.add(chapter)
-                self.begin(chapter)
+        self.drill.step()
+        for ip in self.logins.step(self.now):
+            if self.rng.random() < 0.2:  # the backend logs some of the attempts
+                self.say("luckygas-backend", f"login failed for admin@luckygas.com.tw "
+                         f"from {ip}: invalid password", "WARNING")
         self._step_pods()
         self._step_connections()
         self._step_statements()
@@ -325,18 +306,24 @@ class Production:
         self._step_alerts()
 
     def begin(self, chapter: str) -> None:
-        """Start one chapter of the storyline now (each chapter starts once)."""
-        self._told.add(chapter)
-        if chapter == "surge":
-            self.surge_active = True
-            self.event("Warning", "HighLoad", "Deployment", "luckygas-backend",
-                       "request rate 2.3x normal")
-        elif chapter == "leak":
-            self.leak_active = True
-        elif chapter == "analytics":
-            self.analytics_broken_since = self.now
-            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
-                       "Job has reached the specified backoff limit")
+        """Start one fault of the scenario now: a fault kind, or the demo's chapter names
+        (surge, leak, analytics); each fault starts once."""
+        self.drill.begin({"leak": "connection_leak", "analytics": "analytics_down"}
+                         .get(chapter, chapter))
+
+    def open_session(self, deployment: str, state: str, query: str,
+                     age: float) -> SimConnection | None:
+        """A scripted session of one of the deployment's ready pods, `age` seconds into
+        its query (None when no pod is ready or the server is full)."""
+        pods = [p for p in self.pods.values() if p.deployment == deployment and
+                p.ready(self.now) and p.terminating_at is None]
+        if not pods or len(self.connections) >= self.max_connections - 3:
+            return None
+        c = self._new_conn(pods[len(self.connections) % len(pods)].name, deployment)
+        c.state, c.pinned, c.query = state, True, query
+        c.xact_start = c.query_start = self.now - age
+        c.state_change = self.now - (age if state == "active" else max(0.0, age - 1))
+        return c
 
     def _step_pods(self) -> None:
         now, rng = self.now, self.rng
@@ -346,6 +333,8 @@ class Production:
             if p.terminating_at is not None and now >= p.terminating_at:
                 self._remove_pod(p)
                 continue
+            if p.crash_at is not None:
+                rollouts.step_crash(self, p)
             by_dep.setdefault(p.deployment, []).append(p)
         for d in self.deployments.values():
             pods = by_dep.get(d.name, [])
@@ -414,14 +403,18 @@ class Production:
                     c.state = "idle"
                     c.xact_start = None
                 c.state_change = now
-        if self.leak_active and int(self.elapsed) % 2 == 0:
-            workers = [p for p in self.pods.values()
-                       if p.deployment == "order-worker" and p.ready(now)]
-            if workers and len(self.connections) < self.max_connections - 3:
-                owner = workers[int(self.elapsed) % len(workers)]
-                c = self._new_conn(owner.name, "order-worker")
-                c.state, c.pinned, c.query = "idle in transaction", True, LEAK_QUERY
-                c.xact_start = c.query_start = c.state_change = now
+        if self.leak_active and self.leak_due():
+            leaked = self.open_session("order-worker", "idle in transaction", LEAK_QUERY, 0)
+            if leaked is not None:
+                self.leak_pids.add(leaked.pid)
+            if self.leak_left is not None:  # counted in attempts: a full pool refuses some
+                self.leak_left -= 1
+                self.leak_active = self.leak_left > 0
+
+    def leak_due(self) -> bool:
+        """A leaked session is opened this second (one every `leak_every` seconds)."""
+        k = (self.elapsed - self.leak_since) / self.leak_every
+        return k >= 0 and math.floor(k) != math.floor(k - 1 / self.leak_every)
 
     def _step_statements(self) -> None:
         load = self.load_factor()
@@ -447,43 +440,11 @@ class Production:
     def _step_orders(self) -> None:
         workers = sum(1 for p in self.pods.values()
                       if p.deployment == "order-worker" and p.ready(self.now))
-        if workers and DATABASE not in self.read_only_databases:
+        if workers and self.orders_stalled():
+            self.orders_failed += workers
+        elif workers and DATABASE not in self.read_only_databases:
             self.last_order_processed = self.now
             self.orders_processed += workers
-
-    # --- what clients see -------------------------------------------------------
-
-    def backend_utilisation(self) -> float:
-        pods = [p for p in self.pods.values()
-                if p.deployment == "luckygas-backend" and p.ready(self.now)]
-        if not pods:
-            return 1.0
-        return sum(p.cpu_m / p.cpu_limit_m for p in pods) / len(pods)
-
-    def endpoint_response(self, ep: SimEndpoint, draw: float) -> tuple[int, float]:
-        """(HTTP status, latency in ms) for one request; `draw` is in [0, 1)."""
-        if ep.group == "site":
-            return 200, ep.base_ms * (0.8 + 0.4 * draw)
-        backend_ready = any(p.deployment == "luckygas-backend" and p.ready(self.now)
-                            for p in self.pods.values())
-        if not backend_ready:
-            return 503, 2.0
-        u = min(self.backend_utilisation(), 0.97)
-        queue = 1.0 / (1.0 - u) if u > 0.5 else 2.0
-        latency = ep.base_ms * queue * (0.7 + 0.6 * draw)
-        if len(self.connections) >= self.max_connections - 3 and ep.group != "site":
-            latency += 900.0  # waiting for a pooled connection
-        if ep.name == "financial" and self.analytics_broken_since is not None:
-            return 500, latency * 0.3
-        if ep.name == "orders" and DATABASE in self.read_only_databases:
-            return 503, latency
-        return 200, latency
-
-    def api_p95_ms(self) -> float:
-        """The API's p95 latency as the backend's load makes it (what the alert reads)."""
-        u = self.backend_utilisation()
-        slowest = max(ep.base_ms for ep in self.endpoints if ep.group == "analytics")
-        return slowest * (1.0 / (1.0 - min(u, 0.97)) if u > 0.5 else 2.0) * 1.25
 
     def _step_alerts(self) -> None:
         now = self.now
@@ -496,6 +457,9 @@ class Production:
             "DatabaseConnectionPoolExhausted": (
                 len(self.connections) / self.max_connections,
                 len(self.connections) > 0.9 * self.max_connections),
+            "SuspiciousLoginActivity": (
+                self.logins.failure_rate(now),
+                self.logins.failure_rate(now) > 1.0 or bool(self.logins.compromised_since)),
         }
         for rule in self.alert_rules:
             value, on = conds[rule.name]
@@ -504,23 +468,6 @@ class Production:
                 rule.pending_since = now
             elif not on:
                 rule.pending_since = None
-
-    def alerts(self) -> list[dict[str, object]]:
-        """Active alerts in the shape of Prometheus's /api/v1/alerts."""
-        out: list[dict[str, object]] = []
-        for r in self.alert_rules:
-            if r.pending_since is None:
-                continue
-            state = "firing" if self.now - r.pending_since >= r.for_s else "pending"
-            out.append({
-                "labels": {"alertname": r.name, "severity": r.severity,
-                           "namespace": self.namespace, "service": "luckygas"},
-                "annotations": {"summary": r.summary},
-                "state": state,
-                "activeAt": iso(r.pending_since),
-                "value": f"{r.value:.6g}",
-            })
-        return out
 
     # --- actions (what the Kubernetes API, SQL and the API change) ---------------
 
@@ -557,6 +504,7 @@ class Production:
         if d.template_hash != before:
             d.generation += 1
             d.resource_version = self.next_rv()
+            rollouts.record_revision(self, d)
             self.event("Normal", "ScalingReplicaSet", "Deployment", name,
                        f"Scaled up replica set {name}-{d.template_hash} to 1")
             if name == "order-worker":
@@ -566,6 +514,28 @@ class Production:
     def restart(self, name: str) -> SimDeployment:
         return self.patch_template(
             name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
+        (the last 500 lines a deployment are kept)."""
+        rollouts.say(self, deployment, line, level)
+
+    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
+        """Roll out a new revision whose env is a bad config: its pods start, then exit
+        with `message` and crash-loop; the rolling update replaces every old pod first."""
+        self.deployments[deployment].bad_configs.append((dict(env), message))
+        self.patch_template(deployment, {}, dict[str, str | None](env))
+
+    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
+        """Go back to the previous (or the given) revision's template; its pods roll in.
+        Returns the revision gone back to, as the history numbered it before the undo
+        (it becomes the newest revision). Raises LookupError without such a revision."""
+        d = self.deployments[deployment]
+        rev = rollouts.find_revision(d, to_revision)
+        number = rev.number
+        self.patch_template(deployment, rollouts.changes(d.annotations, rev.annotations),
+                            rollouts.changes(d.env, rev.env))
+        return number
 
     def set_unschedulable(self, node: str, flag: bool) -> SimNode:
         n = self.nodes[node]

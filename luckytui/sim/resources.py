@@ -82,12 +82,20 @@ class SimPod:
     terminating_at: float | None = None
     resource_version: int = 0
     labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    crash_message: str | None = None  # its template's config makes the container exit
+    crash_at: float | None = None  # when the container first exits
+    next_restart_at: float = 0.0  # the kubelet's back-off: the next restart of a crashed one
+    backoff_s: float = 10.0
 
     def phase(self, now: float) -> str:
         return "Running" if now >= self.ready_at else "Pending"
 
+    def crashed(self, now: float) -> bool:
+        return self.crash_at is not None and now >= self.crash_at
+
     def ready(self, now: float) -> bool:
-        return now >= self.ready_at and self.terminating_at is None
+        return now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
 
 
 @dataclass
@@ -105,12 +113,39 @@ class SimDeployment:
     annotations: dict[str, str] = field(default_factory=dict)
     generation: int = 1
     resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)  # the Deployment's own
+    meta_annotations: dict[str, str] = field(default_factory=dict)  # the Deployment's own
+    history: dict[str, SimRevision] = field(default_factory=dict)  # template hash -> revision
+    bad_configs: list[tuple[dict[str, str], str]] = field(default_factory=list)
 
     @property
     def template_hash(self) -> str:
         env = sorted(self.env.items())
         ann = sorted(self.annotations.items())
         return _h(self.name, env, ann)[:10]
+
+    @property
+    def revision(self) -> int:
+        return max((r.number for r in self.history.values()), default=1)
+
+    def crash_message(self) -> str | None:
+        """What a pod of the current template says as it exits, if the config is a bad one."""
+        for env, message in self.bad_configs:
+            if all(self.env.get(k) == v for k, v in env.items()):
+                return message
+        return None
+
+
+@dataclass
+class SimRevision:
+    """One pod template a deployment has had: its ReplicaSet `<deploy>-<template_hash>`."""
+
+    number: int
+    template_hash: str
+    env: dict[str, str]
+    annotations: dict[str, str]
+    created: float
+    uid: str
 
 
 @dataclass
@@ -241,3 +276,52 @@ ANALYTICS_QUERY = (
 LEAK_QUERY = "SELECT id FROM orders WHERE status = 'pending' FOR UPDATE SKIP LOCKED LIMIT 10"
 
 
+
+
+@dataclass
+class LoginGuard:
+    """The LuckyGas API's login defences: failed attempts by source address, the
+    addresses blocked, and the login secret (rotating it ends a stolen session)."""
+
+    attackers: list[str] = field(default_factory=list)
+    rate: float = 0.0  # failed attempts a second from each attacking address
+    since: float | None = None
+    success_at: float | None = None  # when one attacker gets in (model seconds)
+    blocked: set[str] = field(default_factory=set)
+    failures: dict[str, float] = field(default_factory=dict)  # address -> count
+    recent: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=120))
+    secret_version: int = 1
+    compromised_since: float | None = None
+    compromised_by: str | None = None
+
+    def attack(self, ips: list[str], rate: float, now: float, success_at: float | None) -> None:
+        self.attackers, self.rate, self.since, self.success_at = list(ips), rate, now, success_at
+
+    def attacking(self, now: float) -> bool:
+        return self.since is not None and any(ip not in self.blocked for ip in self.attackers)
+
+    def step(self, now: float) -> list[str]:
+        """One second of attempts; the addresses that tried (for the backend's log)."""
+        tried = [ip for ip in self.attackers if ip not in self.blocked] if self.since else []
+        for ip in tried:
+            self.failures[ip] = self.failures.get(ip, 0.0) + self.rate
+        self.recent.append((now, self.rate * len(tried)))
+        if (tried and self.success_at is not None and now >= self.success_at
+                and self.attackers[0] in tried):
+            self.success_at = None
+            self.compromised_since, self.compromised_by = now, self.attackers[0]
+        return tried
+
+    def failure_rate(self, now: float, window: float = 60.0) -> float:
+        """Failed logins a second over the last `window` seconds."""
+        return sum(n for t, n in self.recent if t > now - window) / window
+
+    def block(self, ip: str) -> bool:
+        new = ip not in self.blocked
+        self.blocked.add(ip)
+        return new
+
+    def rotate(self) -> int:
+        self.secret_version += 1
+        self.compromised_since = self.compromised_by = None
+        return self.secret_version

@@ -27,9 +27,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+if TYPE_CHECKING:
+    from luckytui.store import EventLog
+
+from luckytui.drills.records import DrillRecorder
+from luckytui.drills.scenario import Scenario
 from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
 from luckytui.sim.kubeapi import make_kube_app
@@ -59,6 +65,12 @@ class Simulation:
     note: str | None = None  # why it does not, in one line
     postgres: pgserver.EmbeddedPostgres | None = None
     load: LoadGenerator | None = None
+    recorder: DrillRecorder | None = None  # a drill's records for the shared log
+    log_path: Path = Path()  # DIR/log.sqlite3 unless given
+
+    def __post_init__(self) -> None:
+        if self.log_path == Path():
+            self.log_path = self.directory / "log.sqlite3"
 
     @property
     def config_path(self) -> Path:
@@ -129,6 +141,7 @@ def write_files(sim: Simulation, password: str) -> None:
         "# luckytui configuration for the simulated LuckyGas production.",
         "# Written by `luckytui sim`; valid while that process runs.",
         "refresh = 2.0",
+        *([f"log = {_toml(str(sim.log_path))}"] if sim.recorder is not None else []),
         "",
         "[kubernetes]",
         f"kubeconfig = {_toml(str(sim.kubeconfig_path))}",
@@ -158,6 +171,15 @@ def write_files(sim: Simulation, password: str) -> None:
         if ep.method == "POST":
             lines += ["expect_status = [201]", "auth = true",
                       'body = { customer_id = 1, product_id = 20, quantity = 1, probe = true }']
+    admin = [sys.executable, "-m", "luckytui.sim.admin", "--dir", str(d)]
+    (d / "api-url").write_text(sim.api_url + "\n")
+    lines += ["", "# the security drill's response, against the simulated API",
+              "[[commands]]", 'name = "block-ip"',
+              'summary = "Block a source address at the LuckyGas API (its logins stop)"',
+              f"argv = {_toml([*admin, 'block-ip', '{IP}'])}", 'placeholders = { IP = "ip" }',
+              "", "[[commands]]", 'name = "rotate-secret"',
+              'summary = "Rotate the LuckyGas login secret (every issued token stops working)"',
+              f"argv = {_toml([*admin, 'rotate-secret'])}"]
     _write_private(sim.config_path, "\n".join(lines) + "\n")
     # for trying production mode with a real Prometheus scraping the simulation
     (d / "rules.yml").write_text(RULES)
@@ -178,8 +200,15 @@ async def start_simulation(
     host: str = "127.0.0.1",
     clock: Callable[[], float] | None = None,
     postgres: bool = False,
+    scenario: Scenario | None = None,
+    speed: float = 1.0,
 ) -> Simulation:
-    model = Production(seed=seed, scale=scale, **({"clock": clock} if clock else {}))
+    """With a scenario (a drill), its faults instead of the demo's story, `speed` times
+    faster than the wall clock, and the drill's records kept for the shared log."""
+    if clock is None and speed != 1.0:
+        origin = time.time()
+        clock = lambda: origin + (time.time() - origin) * speed  # noqa: E731
+    model = Production(seed=seed, scale=scale, clock=clock or time.time, scenario=scenario)
     password = secrets.token_urlsafe(18)
     runners: list[web.AppRunner] = []
     kube_url = await _serve(make_kube_app(model), host, runners)
@@ -187,6 +216,10 @@ async def start_simulation(
     prom_url = await _serve(make_prometheus_app(model), host, runners)
     pg_url = await _serve(make_pg_app(model), host, runners)
     sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
+    if scenario is not None:
+        sim.recorder = DrillRecorder(scenario, speed)
+        model.drill.on_started = sim.recorder.started
+        model.drill.on_recovered = sim.recorder.recovered
     if postgres and scale == "large":
         sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
     elif postgres:
@@ -225,14 +258,19 @@ async def _start_postgres(sim: Simulation, host: str, seed: int) -> None:
 
 async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
                       exit_on_stdin_eof: bool = False, frozen: bool = False,
-                      postgres: bool = True) -> None:
+                      postgres: bool = True, scenario: Scenario | None = None,
+                      speed: float = 1.0, log: Path | None = None) -> None:
     """`luckytui sim`: serve until SIGINT, SIGTERM or SIGHUP (or stdin closing, for the demo).
     Frozen, the model's clock stands still: every request sees the same production
-    (and the database is the simulated one: a real server's sessions move)."""
+    (and the database is the simulated one: a real server's sessions move). A drill's
+    database is the simulated one too: the load generator plays the demo's story only."""
     standstill = time.time()
     sim = await start_simulation(directory, seed=seed, scale=scale, host=host,
                                  clock=(lambda: standstill) if frozen else None,
-                                 postgres=postgres and not frozen)
+                                 postgres=postgres and not frozen and scenario is None,
+                                 scenario=scenario, speed=speed)
+    if scenario is not None and postgres and not frozen:
+        sim.note = "a drill's database is simulated: its faults run on the model"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed
@@ -246,11 +284,29 @@ async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
         print(f"dsn {sim.dsn}", flush=True)
     if sim.note:
         print(f"note {sim.note}", flush=True)
+    if log is not None:
+        sim.log_path = log
+    event_log = await _open_log(sim)
     print("ready", flush=True)
     try:
         while not stop.is_set():
             sim.model.sync()  # keep time moving even when nobody asks
+            if event_log is not None and sim.recorder is not None:
+                await sim.recorder.flush(event_log)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 1.0)
+                await asyncio.wait_for(stop.wait(), 1.0 / max(1.0, speed))
     finally:
         await sim.stop()
+        if event_log is not None and sim.recorder is not None:
+            sim.recorder.stopped()
+            await sim.recorder.flush(event_log)
+            await event_log.close()
+
+
+async def _open_log(sim: Simulation) -> EventLog | None:
+    """The drill's shared log (DIR/log.sqlite3), which the config written names."""
+    if sim.recorder is None:
+        return None
+    from luckytui.store import EventLog
+
+    return await EventLog.open(sim.log_path)

@@ -109,3 +109,20 @@ async def test_what_gives_way_first_as_the_banner_narrows(tmp_path: Path) -> Non
             previous = line
         assert "Investigating" not in banner.compose_line(80, now).plain
         assert "INC-…-001" not in banner.compose_line(60, now).plain
+
+
+async def test_a_drill_says_so_in_the_banner(tmp_path: Path) -> None:
+    """`luckytui drill NAME`: the war room on the drill's simulation, its title shown."""
+    from luckytui.config import Settings
+    from luckytui.sim.launcher import SimProcess
+
+    sim = SimProcess(postgres=False, drill="database-failure", drill_title="Database failure",
+                     directory=tmp_path / "sim", log=tmp_path / "log.sqlite3")
+    app = LuckyApp(Settings(refresh=3600), sim=sim, log_path=tmp_path / "log.sqlite3")
+    async with app.run_test(size=(160, 48)) as pilot:
+        for _ in range(200):
+            if "DRILL" in await banner_line(app):
+                break
+            await pilot.pause(0.05)
+        line = await banner_line(app)
+        assert "DRILL: Database failure" in line and app.title == "DRILL: Database failure"

@@ -24,7 +24,8 @@ from widgets.table import DiffTable
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[Simulation]:
     simulation = await start_simulation(tmp_path / "sim", seed=7)
-    simulation.model.storyline["surge"] = -30.0  # the surge is at its height at once
+    simulation.model.begin("surge")  # the surge is at its height at once
+    simulation.model.surge_since = simulation.model.elapsed - 30
     try:
         yield simulation
     finally:

@@ -171,6 +171,11 @@ async def test_terminate_long_terminates_exactly_the_long_ones(
 async def test_terminate_idle_terminates_exactly_the_idle_long_ones(
         cluster: PgCluster, ctx: PgContext, sessions: list[Conn]) -> None:
     old = await session(cluster, sessions, "old-idle")
+    # a forgotten transaction holds a pool slot as surely as an idle session
+    forgot = await session(cluster, sessions, "forgot-commit")
+    await forgot.set_autocommit(False)
+    await forgot.execute("SELECT 1")
+    await state_of(cluster, forgot.info.backend_pid, "idle in transaction")
     other_db = await session(cluster, sessions, "elsewhere", PLAIN_DATABASE)
     busy = await session(cluster, sessions, "busy")
     busy_task = asyncio.create_task(busy.execute("SELECT pg_sleep(4)"))
@@ -180,12 +185,14 @@ async def test_terminate_idle_terminates_exactly_the_idle_long_ones(
 
     action = TerminateMany(ctx, idle=True)
     plan = await action.plan("1s")
-    assert {int(p) for p, _ in plan.args["backends"]} == {old.info.backend_pid}
-    assert "WHERE datname = 'luckygas_prod' AND state = 'idle'" in plan.command
+    idle_ones = {old.info.backend_pid, forgot.info.backend_pid}
+    assert {int(p) for p, _ in plan.args["backends"]} == idle_ones
+    assert "WHERE datname = 'luckygas_prod' AND state LIKE 'idle%'" in plan.command
     outcome = await action.execute(plan)
-    assert outcome.ok and outcome.changed == {"terminated": [old.info.backend_pid],
-                                              "gone": []}
+    assert outcome.ok and set(outcome.changed["terminated"]) == idle_ones
+    assert outcome.changed["gone"] == []
     assert not await alive(cluster, old.info.backend_pid)
+    assert not await alive(cluster, forgot.info.backend_pid)
     for c in (other_db, busy, fresh):
         assert await alive(cluster, c.info.backend_pid)
     await busy_task

@@ -64,7 +64,8 @@ def test_real_prometheus_scrapes_the_simulation(sim_dir: Path, tmp_path: Path) -
     check = subprocess.run([str(promtool), "check", "config", str(sim_dir / "prometheus.yml")],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "4 rules found" in check.stdout + check.stderr
+    # the plan's four, and the security drill's SuspiciousLoginActivity
+    assert "5 rules found" in check.stdout + check.stderr
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -89,7 +90,7 @@ def test_real_prometheus_scrapes_the_simulation(sim_dir: Path, tmp_path: Path) -
         rules = json.loads(urllib.request.urlopen(f"{url}/api/v1/rules", timeout=5).read())
         names = {r["name"] for g in rules["data"]["groups"] for r in g["rules"]}
         assert names == {"HighAPIResponseTime", "AnalyticsEndpointDown", "NoOrdersProcessed",
-                         "DatabaseConnectionPoolExhausted"}
+                         "DatabaseConnectionPoolExhausted", "SuspiciousLoginActivity"}
 
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run(

@@ -44,6 +44,11 @@ SAMPLE: dict[str, dict[str, object]] = {
     "mitigation.intent": {"action": "scale", "target": "luckygas-backend"},
     "mitigation.outcome": {"action": "scale", "target": "luckygas-backend", "status": "ok"},
     "mitigation.refused": {"action": "scale", "args": ["x", "99"], "reason": "over the bound"},
+    "drill.started": {"drill_id": "ab12", "scenario": "database-failure",
+                      "title": "Database failure", "expected_severity": "P1", "speed": 10.0,
+                      "right": ["terminate-long"], "harmful": ["scale order-worker"]},
+    "drill.recovered": {"drill_id": "ab12", "scenario": "database-failure"},
+    "drill.stopped": {"drill_id": "ab12", "scenario": "database-failure", "recovered": False},
 }
 WANT = {
     "alert.fired": "▲ ApiDown firing (critical): 5xx",
@@ -64,6 +69,9 @@ WANT = {
     "incident.resolved": "Resolved (1 of 2 checklist items ticked)",
     "runbook.step": "☑ DB pool: step 1, check pool",
     "mitigation.refused": "⊘ scale x 99 refused: over the bound",
+    "drill.started": "DRILL started: Database failure (expected P1, 10x speed)",
+    "drill.recovered": "DRILL database-failure: production has recovered (every fault is over)",
+    "drill.stopped": "DRILL database-failure stopped before production recovered",
 }
 
 

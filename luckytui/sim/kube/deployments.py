@@ -12,6 +12,7 @@ from luckytui.sim.kube.common import ApiError, Json, _iso, human_duration, inval
 from luckytui.sim.kube.patch import _dig, _dry_run, apply_patch
 from luckytui.sim.kube.pods import PodsApi
 from luckytui.sim.model import SimDeployment
+from luckytui.sim.rollouts import changes
 
 
 class DeploymentsApi(PodsApi):
@@ -96,12 +97,6 @@ class DeploymentsApi(PodsApi):
                           "must be greater than or equal to 0")
         return value
 
-    @staticmethod
-    def _changes(old: dict[str, str], new: dict[str, str]) -> dict[str, str | None]:
-        out: dict[str, str | None] = {k: None for k in old if k not in new}
-        out.update({k: v for k, v in new.items() if old.get(k) != v})
-        return out
-
     def _template_changes(self, d: SimDeployment, obj: Json) -> tuple[
             dict[str, str | None], dict[str, str | None]]:
         name = f"Deployment.apps \"{d.name}\""
@@ -130,7 +125,7 @@ class DeploymentsApi(PodsApi):
                               "spec.template.spec.containers[0].env.value", value,
                               "must be a string")
             env[item["name"]] = value
-        return self._changes(d.annotations, ann), self._changes(d.env, env)
+        return changes(d.annotations, ann), changes(d.env, env)
 
     async def patch_deployment(self, request: web.Request, ns: str, name: str) -> web.Response:
         d = self._deployment(ns, name)
