@@ -33,6 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from luckytui.config import Settings
 from luckytui.controller import Controller
+from luckytui.events import DRILL_SCORED, DRILL_STARTED, DRILL_STOPPED
 from luckytui.incident.model import INCIDENT_KINDS, Incident
 from luckytui.incident.service import Incidents
 from luckytui.mitigations.runner import INTENT, OUTCOME, Mitigator, unfinished
@@ -131,6 +132,7 @@ class LuckyApp(App[int]):
         self._last_record = 0
         self._log_signature: tuple[int, ...] = ()
         self._log_read_at = 0.0  # monotonic time of the last read of the log
+        self.drill_running: str | None = None  # the title of the drill the log runs now
         self._last_alerts: AlertsSnapshot | None = None
         self._last_endpoints: EndpointsSnapshot | None = None
         self._endpoint_watch: EndpointWatch | None = None  # once the log says what is down
@@ -478,6 +480,10 @@ class LuckyApp(App[int]):
         self._last_record = records[-1].id
         for r in records:
             self._shown[r.id] = (r.incident, self.timeline_item(r))
+            if r.kind == DRILL_STARTED:  # whoever declares now declares a drill
+                self.drill_running = visible(str(r.data.get("title") or r.data.get("scenario")))
+            elif r.kind in (DRILL_SCORED, DRILL_STOPPED):
+                self.drill_running = None
         for old in list(self._shown)[:-TIMELINE_KEEP]:
             del self._shown[old]
         if any(r.kind in INCIDENT_KINDS for r in records) and self.incidents is not None:

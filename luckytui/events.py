@@ -50,6 +50,7 @@ REFUSED = "mitigation.refused"
 DRILL_STARTED = "drill.started"  # a drill's faults began on the simulation
 DRILL_RECOVERED = "drill.recovered"  # every fault of the drill is over
 DRILL_STOPPED = "drill.stopped"  # the simulation stopped before it recovered
+DRILL_SCORED = "drill.scored"  # the drill's incident was resolved: its score, once
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,9 +94,10 @@ class DeclareScreen(ModalScreen[Declaration | None]):
     BINDINGS = [Binding("escape", "cancel", BACK, id="declare-cancel")]
 
     def __init__(self, triage: Triage | None = None, *, now: datetime | None = None,
-                 utc: bool = False) -> None:
+                 utc: bool = False, drill: str | None = None) -> None:
         super().__init__()
         self.triage = triage
+        self.drill = drill  # the drill running now: what is declared is that drill's
         self.suggested = triage.suggested if triage else "P3"
         self.now = now
         self.utc = utc
@@ -129,7 +130,13 @@ class DeclareScreen(ModalScreen[Declaration | None]):
                 yield Static(f"Detected {self._format(t.detected_at)} (the first alert that "
                              "fired or check that failed): MTTA and MTTR count from there.",
                              classes="hint")
-            yield TickBox("Drill (kept out of production metrics)", id="drill", compact=True)
+            if self.drill is None:
+                yield TickBox("Drill (kept out of production metrics)", id="drill",
+                              compact=True)
+            else:  # the log records it as the running drill's, whatever the box says
+                yield TickBox(safe_text(f"Drill: {visible(self.drill)} is running (kept out "
+                                        "of production metrics)"),
+                              value=True, disabled=True, id="drill", compact=True)
             yield Static("", id="problem", classes="hint")
             with Horizontal():
                 yield Button(BACK, id="cancel")

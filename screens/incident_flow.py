@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from textual.app import App
 
 from luckytui.controller import Controller, StepResult
-from luckytui.drills.score import DRILL_SCORED, from_json
+from luckytui.drills.score import from_json
+from luckytui.events import DRILL_SCORED
 from luckytui.incident import templates
 from luckytui.incident.clocks import clock_text, open_clocks
 from luckytui.incident.model import STATUSES, Incident, banner_text, latest_incident
@@ -49,6 +50,7 @@ class Room(Protocol):
     controller: Controller
     clock: Callable[[], datetime]
     utc: bool
+    drill_running: str | None  # the title of the drill running on the log, if any
 
     @property
     def customer_names(self) -> Mapping[str, str]: ...
@@ -172,7 +174,8 @@ class IncidentFlow:
                     + (" as a drill" if inc.drill else "") + f": {inc.title}")
 
         self.app.push_screen(DeclareScreen(self.current_triage(), now=self.room.clock(),
-                                           utc=self.room.utc), declared)
+                                           utc=self.room.utc, drill=self.room.drill_running),
+                             declared)
 
     def acknowledge(self) -> None:
         if isinstance(self._ready("acknowledge"), Incident):

@@ -15,7 +15,8 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from luckytui.drills.score import DRILL_KINDS, DRILL_SCORED, DRILL_STARTED, DrillScore, from_json
+from luckytui.drills.score import DRILL_KINDS, DrillScore, from_json
+from luckytui.events import DRILL_SCORED, DRILL_STARTED
 from luckytui.text import say_error
 
 SCORE = "score"

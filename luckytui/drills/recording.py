@@ -7,13 +7,12 @@ from luckytui.configread import ConfigError
 from luckytui.drills.scenario import Scenario, find_scenario
 from luckytui.drills.score import (
     DRILL_KINDS,
-    DRILL_SCORED,
-    DRILL_STARTED,
     DrillScore,
     open_drill,
     score_drill,
     to_json,
 )
+from luckytui.events import DRILL_SCORED, DRILL_STARTED
 from luckytui.store import EventLog, LogRecord
 
 ACTOR = "drill"

@@ -43,21 +43,23 @@ from typing import Any
 
 from luckytui.drills.scenario import RemedyRule, Scenario
 from luckytui.durations import format_duration
-from luckytui.events import INTENT, OUTCOME
-from luckytui.incident.clocks import MET, update_clocks
+from luckytui.events import (
+    DRILL_RECOVERED,
+    DRILL_SCORED,
+    DRILL_STARTED,
+    DRILL_STOPPED,
+    INTENT,
+    OUTCOME,
+)
+from luckytui.incident.clocks import MET, UPDATE_SEVERITIES, update_clocks
 from luckytui.incident.model import RESPONSE_SLA_S, SEVERITIES, Incident, fold
 from luckytui.store import LogRecord
 from luckytui.timeparse import parse_iso
 
-DRILL_STARTED = "drill.started"
-DRILL_RECOVERED = "drill.recovered"
-DRILL_STOPPED = "drill.stopped"
-DRILL_SCORED = "drill.scored"
 DRILL_KINDS = (DRILL_STARTED, DRILL_RECOVERED, DRILL_STOPPED, DRILL_SCORED)
 
 DECLARE_TARGET_S = 5 * 60  # the plan's initial assessment: 0-5 minutes
 RECOVERY_TARGET_S = 30 * 60  # the plan's MTTR target
-UPDATE_SEVERITIES = ("P1", "P2")
 PASS_POINTS = 70
 RIGHT, WRONG, HARMFUL = "right", "wrong", "harmful"
 

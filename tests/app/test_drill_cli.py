@@ -32,7 +32,7 @@ async def test_declared_resolved_scored_and_reported_from_the_shell(tmp_path: Pa
     clock = Shifted()
     async with await EventLog.open(path, clock=clock) as log:
         clock.offset = timedelta(seconds=-900)
-        await start(log, "database-failure", drill_id="c0ffee")  # expected P1
+        await start(log, "database-failure", drill_id="c0ffee")  # expected P2
         room = Controller("amy@jump", log=log)
         clock.offset = timedelta(seconds=-800)
         await act(room, "restart", "luckygas-backend")  # wrong
@@ -42,7 +42,7 @@ async def test_declared_resolved_scored_and_reported_from_the_shell(tmp_path: Pa
         await act(room, "terminate-idle", "300")  # right: 5 minutes after the start
 
     code, out, err = await luckytui("incident", "declare", "--title", "Orders failing",
-                                    "--severity", "P1", "--as", "bob@jump", *log_flag)
+                                    "--severity", "P2", "--as", "bob@jump", *log_flag)
     assert code == 0, err
     number = out.strip()
     code, out, _ = await luckytui("incident", "list", "--json", *log_flag)
@@ -65,7 +65,7 @@ async def test_declared_resolved_scored_and_reported_from_the_shell(tmp_path: Pa
     assert code == 0, err
     assert f"Incident {number}: Orders failing · final: the incident is resolved" in out
     assert re.search(rf"✖ Declared +5/15  {number}, 1[45]m \d\ds after the start, late", out)
-    assert "terminate-idle 300, 5m 00s after the start, on time (target 15 min)" in out
+    assert "terminate-idle 300, 5m 00s after the start, on time (target 30 min)" in out
     assert "WRONG    restart luckygas-backend (ok)" in out
     assert "HARMFUL  read-only luckygas_prod on (ok)" in out
     assert "3 remedies: 1 wrong, 1 harmful" in out
@@ -81,7 +81,7 @@ async def test_declared_resolved_scored_and_reported_from_the_shell(tmp_path: Pa
     assert code == 0
     header, row = out.splitlines()[-2:]
     assert header.split()[:4] == ["DATE", "SCENARIO", "INCIDENT", "SEV/EXP"]
-    assert row.split()[2:6] == ["database-failure", number, "P1/P1", "1x"]
+    assert row.split()[2:6] == ["database-failure", number, "P2/P2", "1x"]
     assert row.split()[-5:] == ["1", "1", str(doc["points"]), "needs", "practice"]
     code, out, _ = await luckytui("report", "--drills", "--json", *log_flag)
     [listed_drill] = json.loads(out)["drills"]

@@ -43,6 +43,10 @@ async def test_a_drill_declared_with_n_is_scored_when_resolved(sim: Simulation,
             at(90)
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, DeclareScreen))
+            # the form says what the log will record: this drill's incident
+            box = app.screen.query_one("#drill", Checkbox)
+            assert box.value and box.disabled
+            assert "Drill: API degradation is running" in str(box.label)
             await pilot.press(*"Backend slow")
             await pilot.click("#sev-P2")
             await pilot.click("#declare")

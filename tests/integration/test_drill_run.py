@@ -170,7 +170,7 @@ def test_bad_drill_name_and_speed_are_one_line_and_exit_2(tmp_path: Path) -> Non
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--speed" in done.stderr
     listed = run_cli("drill", "--list")
     assert listed.returncode == 0
-    assert listed.stdout.splitlines()[0].split()[:2] == ["database-failure", "P1"]
+    assert listed.stdout.splitlines()[0].split()[:2] == ["database-failure", "P2"]
 
 
 async def test_a_drill_stopped_before_recovery_says_so(tmp_path: Path) -> None:

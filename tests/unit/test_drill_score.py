@@ -13,7 +13,8 @@ from luckytui.controller import Controller
 from luckytui.drills.recording import record_score, running_drill
 from luckytui.drills.report import render_list, render_score
 from luckytui.drills.scenario import built_in
-from luckytui.drills.score import DRILL_SCORED, from_json, score_drill, to_json
+from luckytui.drills.score import from_json, score_drill, to_json
+from luckytui.events import DRILL_SCORED
 from luckytui.incident.metrics import month_report
 from luckytui.incident.model import RESOLUTION_CHECKLIST
 from luckytui.incident.service import IncidentError, Incidents
@@ -87,7 +88,7 @@ async def test_wrong_then_right_remedy_scored_at_resolution(tmp_path: Path) -> N
         await start(log, "database-failure")
         room = Controller("amy@jump", log=log)
         clock.at(120)
-        declared = await room.declare("Orders failing, pool exhausted", "P1")
+        declared = await room.declare("Orders failing, pool exhausted", "P2")
         inc = declared.incident
         assert inc is not None and inc.drill and inc.drill_id == "d1"  # not asked: a drill
         clock.at(200)
@@ -97,7 +98,7 @@ async def test_wrong_then_right_remedy_scored_at_resolution(tmp_path: Path) -> N
         clock.at(360)
         await act(room, "terminate-long", "300")
         clock.at(600)
-        await room.record_sent("status", "🚨 INCIDENT UPDATE [P1] ...")
+        await room.record_sent("status", "🚨 INCIDENT UPDATE [P2] ...")
         clock.at(700)
         await log.append("drill.recovered", {"drill_id": "d1",
                                              "scenario": "database-failure"}, actor="drill")
@@ -118,8 +119,8 @@ async def test_wrong_then_right_remedy_scored_at_resolution(tmp_path: Path) -> N
         (200, "restart luckygas-backend", "wrong", "ok"),
         (300, "terminate-long 300", "right", "failed"),
         (360, "terminate-long 300", "right", "ok")]
-    assert (score.first_severity, score.final_severity) == ("P1", "P1")
-    # the P1 status page: first due 15 min after detection (the declaration), sent at 600 s
+    assert (score.first_severity, score.final_severity) == ("P2", "P2")
+    # the P2 status page: first due 15 min after detection (the declaration), sent at 600 s
     assert [(u.due_s, u.on_time) for u in score.updates_due] == [(120 + 900, True)]
     assert {line.key: line.points for line in score.lines()} == {
         "declared": 15, "severity": 15, "first_right": 20, "recovered": 20, "updates": 15,
@@ -128,7 +129,7 @@ async def test_wrong_then_right_remedy_scored_at_resolution(tmp_path: Path) -> N
     assert records[0].data["points"] == 95 and records[0].data["wrong"] == 1
     text = "\n".join(render_score(score, tz=UTC))
     assert "✓ Declared" in text and "2m 00s after the start, on time (target 5 min)" in text
-    assert "terminate-long 300, 6m 00s after the start, on time (target 15 min)" in text
+    assert "terminate-long 300, 6m 00s after the start, on time (target 30 min)" in text
     assert "WRONG    restart luckygas-backend (ok)" in text
     assert "Score 95/100: PASS" in text
 
