@@ -4,7 +4,6 @@ covers what it covered)."""
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.text import Text
 
 from luckytui.text import visible
@@ -22,7 +21,17 @@ def safe_text(text: Text | str) -> Text:
     return text
 
 
+WORD_JOINER = "\u2060"
+
+
 def markup_safe(value: object) -> str:
     """Outside text (a name, a command, a title) for a line of Textual markup: control
-    characters shown, markup brackets escaped."""
-    return escape(visible(value, multiline=True))
+    characters shown, every opening bracket escaped.
+
+    Textual reads any ``[WORD]`` as a tag, upper case too (``PID [BACKEND_START]`` lost
+    its argument), and a backslash escapes only the bracket after it: so each ``[``
+    gets one backslash, whatever comes before or after it. A bracket after a backslash
+    is never a tag in Textual, so a trailing backslash would swallow the tag that
+    follows it: a word joiner (zero width) stands between them."""
+    shown = visible(value, multiline=True).replace("[", "\\[")
+    return shown + WORD_JOINER if shown.endswith("\\") else shown

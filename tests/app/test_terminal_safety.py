@@ -80,3 +80,19 @@ async def test_hostile_outside_text_is_shown_never_obeyed(tmp_path: Path) -> Non
         app.notify(f"scale failed: {HOSTILE}")  # an error message quoting an answer
         await pilot.pause(0.2)
         assert_clean(app, "notification")
+
+
+def test_outside_text_in_textual_markup_reads_exactly_as_written() -> None:
+    """Textual takes any [WORD] for a tag, upper case too: a remedy's usage
+    `PID [BACKEND_START]` lost its argument, and a confirmation's equivalent command
+    could lose a bracketed part. Each bracket is escaped, a backslash stays one."""
+    from textual.content import Content
+
+    from widgets.safe import markup_safe
+
+    for raw in ("PID [BACKEND_START]", "terminate-long [AGE]", "[b]x[/b] [AGE]",
+                "a\\[x]", "ends with \\", "[[x]]", "[@click=app.quit]run[/]",
+                "psql -c 'SELECT a[1] FROM t'"):
+        shown = Content.from_markup(f"[b]{markup_safe(raw)}[/b] [dim]after[/dim]")
+        assert shown.plain.replace("\u2060", "") == f"{raw} after", raw
+    assert Content.from_markup(markup_safe("\x1b[2J")).plain == "␛[2J"
