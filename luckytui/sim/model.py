@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from luckytui.sim import rollouts
+from luckytui.sim import objects, rollouts
 
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
@@ -42,6 +42,8 @@ from luckytui.sim.resources import (
     WORKLOAD_QUERIES,
     Scale,
     SimAlertRule,
+    SimCache,
+    SimConfigMap,
     SimConnection,
     SimCronJob,
     SimDeployment,
@@ -51,6 +53,7 @@ from luckytui.sim.resources import (
     SimNode,
     SimPod,
     SimRevision,
+    SimSecret,
     SimStatement,
     _h,
     iso,
@@ -110,6 +113,10 @@ class Production:
         self.jobs: dict[str, SimJob] = {}
         self.events: deque[SimEvent] = deque(maxlen=200)
         self.said: dict[str, deque[tuple[float, str, str]]] = {}  # deployment -> log lines
+        self.configmaps: dict[str, SimConfigMap] = {}
+        self.secrets: dict[str, SimSecret] = {}
+        self.cache = SimCache(keys=48213)
+        self.extra_pods: dict[str, SimPod] = {}  # pods no deployment owns (redis-0)
         self.connections: dict[int, SimConnection] = {}
         self.statements: list[SimStatement] = []
         self.endpoints: list[SimEndpoint] = []
@@ -199,6 +206,7 @@ class Production:
             self.statements.append(SimStatement(
                 int(_h("stmt", i)[:15], 16), q, calls, calls * base_ms, calls * 3, base_ms, weight))
         self._build_connections()
+        objects.seed(self)
 
     def _add_pod(self, d: SimDeployment, ready_at: float, created: float | None) -> SimPod:
         node = self._pick_node()
@@ -379,6 +387,17 @@ class Production:
         ready_new = sum(1 for p in current if p.ready(now))
         for p in old[: max(0, ready_new - (d.replicas - len(old)) + 1)] if ready_new else []:
             self._terminate(p)
+
+    def every_pod(self) -> dict[str, SimPod]:
+        """The deployments' pods and the others (the cache's `redis-0`, the jobs')."""
+        return {**self.pods, **self.extra_pods}
+
+    def delete_pod(self, name: str) -> SimPod:
+        """Delete (or evict) a pod: it terminates, and its deployment starts another."""
+        p = self.pods[name]
+        if p.terminating_at is None:
+            self._terminate(p)
+        return p
 
     def _terminate(self, p: SimPod) -> None:
         p.terminating_at = self.now + 2

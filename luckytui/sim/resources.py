@@ -276,3 +276,36 @@ ANALYTICS_QUERY = (
 LEAK_QUERY = "SELECT id FROM orders WHERE status = 'pending' FOR UPDATE SKIP LOCKED LIMIT 10"
 
 
+
+
+@dataclass
+class SimConfigMap:
+    name: str
+    uid: str
+    created: float
+    data: dict[str, str]
+    resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimSecret:
+    """A Secret: its values are only ever served base64-encoded, and never logged."""
+
+    name: str
+    uid: str
+    created: float
+    data: dict[str, bytes] = field(repr=False)
+    type: str = "Opaque"
+    resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimCache:
+    """The Redis cache the backend reads through (served as the pod `redis-0`)."""
+
+    keys: int
+    flushes: int = 0

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from luckytui.sim.kube import rbac
 from luckytui.sim.kube.common import (
     ApiError,
     Json,
@@ -167,10 +168,19 @@ class JobsApi(NodesApi):
         if not isinstance(spec, dict):
             raise ApiError(422, "Invalid", 'SelfSubjectAccessReview.authorization.k8s.io "" is '
                            "invalid: spec: Required value")
+        attrs = spec.get("resourceAttributes") or {}
+        if not isinstance(attrs, dict):
+            raise bad_request("spec.resourceAttributes must be an object")
+        user = self.user_of(request)
+        ok = rbac.allowed(user, rbac.Attributes(
+            str(attrs.get("verb") or ""), str(attrs.get("group") or ""),
+            str(attrs.get("resource") or ""), str(attrs.get("subresource") or ""),
+            str(attrs.get("namespace") or ""), str(attrs.get("name") or "")), self.ns)
+        status: Json = {"allowed": ok}
+        if ok:
+            status["reason"] = f'RBAC: allowed by the role of user "{user}"'
         return self.respond({"kind": "SelfSubjectAccessReview",
                              "apiVersion": "authorization.k8s.io/v1",
                              "metadata": {"creationTimestamp": None}, "spec": spec,
-                             "status": {"allowed": True,
-                                        "reason": "the simulated cluster allows everything"}},
-                            201)
+                             "status": status}, 201)
 
