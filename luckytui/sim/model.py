@@ -332,8 +332,7 @@ class Production:
             self.leak_active = True
         elif chapter == "analytics":
             self.analytics_broken_since = self.now
-            self.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
-                       "Job has reached the specified backoff limit")
+            objects.failed_aggregation(self, "analytics-aggregation-29117")
 
     def _step_pods(self) -> None:
         now, rng = self.now, self.rng
@@ -616,7 +615,8 @@ class Production:
         job = SimJob(name, self._uid("job", name), self.now, self.now + 8, from_cronjob,
                      resource_version=self.next_rv())
         self.jobs[name] = job
-        self.event("Normal", "SuccessfulCreate", "Job", name, f"Created pod: {name}-x7k2p")
+        pod = objects.job_pod(self, job)
+        self.event("Normal", "SuccessfulCreate", "Job", name, f"Created pod: {pod.name}")
         return job
 
     def cancel_backend(self, pid: int) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from luckytui.redact import is_secret_key
-from luckytui.sim.resources import DATABASE, SimConfigMap, SimPod, SimSecret
+from luckytui.sim.resources import DATABASE, SimConfigMap, SimJob, SimPod, SimSecret
 
 if TYPE_CHECKING:
     from luckytui.sim.model import Production
@@ -49,6 +49,42 @@ def seed(model: Production) -> None:
         REDIS_POD, model._uid("pod", REDIS_POD), "redis", "", node, t0, t0 + 5, 100, 500, 1024,
         memory_mi=310.0, resource_version=model.next_rv(),
         labels={"app": "redis", "statefulset.kubernetes.io/pod-name": REDIS_POD})
+
+
+def job_pod(model: Production, job: SimJob, failed: str | None = None) -> SimPod:
+    """The pod a Job runs. The CronJob's pod template carries the label
+    `job-name: <cronjob>` (what the plan's `kubectl logs -l job-name=...` selects); a
+    Job of its own gets `job-name: <job>`, as Kubernetes sets it."""
+    name = f"{job.name}-{model._uid('job-pod', job.name)[:5]}"
+    node = min((n for n, v in model.nodes.items() if not v.unschedulable), default="")
+    pod = SimPod(name, model._uid("pod", name), job.from_cronjob or job.name, "", node,
+                 job.created, job.created + 2, 500, 1000, 1024, memory_mi=180.0,
+                 resource_version=model.next_rv(),
+                 labels={"job-name": job.from_cronjob or job.name,
+                         "batch.kubernetes.io/job-name": job.name,
+                         "batch.kubernetes.io/controller-uid": job.uid,
+                         "controller-uid": job.uid})
+    pod.finished_at = job.completes_at if failed is None else model.now
+    if failed is not None:
+        pod.crash_message, pod.crash_at = failed, pod.finished_at
+        pod.next_restart_at = float("inf")  # a Job's pod is not restarted in place
+    model.extra_pods[name] = pod
+    return pod
+
+
+def failed_aggregation(model: Production, name: str) -> SimJob:
+    """The scheduled aggregation run that failed (the storyline's analytics outage)."""
+    job = SimJob(name, model._uid("job", name), model.now - 305, float("inf"),
+                 "analytics-aggregation", model.next_rv(),
+                 failed="Job has reached the specified backoff limit")
+    model.jobs[name] = job
+    cron = model.cronjobs.get("analytics-aggregation")
+    if cron is not None:
+        cron.last_schedule = job.created
+    job_pod(model, job, "aggregation failed: relation \"analytics_daily\" is locked by "
+            "another transaction (lock timeout after 300s)")
+    model.event("Warning", "BackoffLimitExceeded", "Job", name, job.failed or "")
+    return job
 
 
 def create_secret(model: Production, name: str, data: dict[str, bytes], type_: str,

@@ -84,6 +84,7 @@ class SimPod:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     crash_message: str | None = None  # its template's config makes the container exit
+    finished_at: float | None = None  # a Job's pod: when its container exited for good
     crash_at: float | None = None  # when the container first exits
     next_restart_at: float = 0.0  # the kubelet's back-off: the next restart of a crashed one
     backoff_s: float = 10.0
@@ -94,8 +95,12 @@ class SimPod:
     def crashed(self, now: float) -> bool:
         return self.crash_at is not None and now >= self.crash_at
 
+    def finished(self, now: float) -> bool:
+        return self.finished_at is not None and now >= self.finished_at
+
     def ready(self, now: float) -> bool:
-        return now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
+        return (now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
+                and not self.finished(now))
 
 
 @dataclass
@@ -166,9 +171,10 @@ class SimJob:
     completes_at: float
     from_cronjob: str | None = None
     resource_version: int = 0
+    failed: str | None = None  # why it failed (it never completes then)
 
     def succeeded(self, now: float) -> bool:
-        return now >= self.completes_at
+        return self.failed is None and now >= self.completes_at
 
 
 @dataclass

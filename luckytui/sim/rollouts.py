@@ -113,6 +113,10 @@ _CHATTER: dict[str, tuple[str, ...]] = {
         "order {n} processed in {ms}ms",
         "order {n} delivered to dispatch",
     ),
+    "analytics-aggregation": (
+        "aggregated region {a}: {n} orders",
+        "refreshed analytics_daily partition {a} in {ms}ms",
+    ),
 }
 _DEFAULT_CHATTER = ("GET /health 200 {a}ms", "handled request in {ms}ms")
 
@@ -135,7 +139,7 @@ def _chatter(pod: SimPod, start: float, end: float) -> list[tuple[float, str, st
 
 
 def say(model: Production, deployment: str, line: str, level: str) -> None:
-    if deployment not in model.deployments:
+    if deployment not in model.deployments and deployment not in model.cronjobs:
         raise KeyError(deployment)
     lines = model.said.get(deployment)
     if lines is None:
@@ -150,6 +154,8 @@ def pod_log(model: Production, pod: SimPod, tail: int | None = None) -> list[str
     if now < pod.ready_at:
         return []
     end = pod.crash_at if pod.crash_at is not None and pod.crash_at < now else now
+    if pod.finished_at is not None:
+        end = min(end, pod.finished_at)
     if pod.terminating_at is not None:
         end = min(end, pod.terminating_at)
     start = pod.ready_at

@@ -41,7 +41,7 @@ class JobsApi(NodesApi):
         active = [{"kind": "Job", "namespace": self.ns, "name": j.name, "uid": j.uid,
                    "apiVersion": "batch/v1", "resourceVersion": str(j.resource_version)}
                   for j in self.model.jobs.values()
-                  if j.from_cronjob == c.name and not j.succeeded(now)]
+                  if j.from_cronjob == c.name and not j.succeeded(now) and j.failed is None]
         status: Json = {}
         if active:
             status["active"] = active
@@ -98,6 +98,11 @@ class JobsApi(NodesApi):
                  "lastProbeTime": _iso(j.completes_at), "lastTransitionTime": _iso(j.completes_at)},
                 {"type": "Complete", "status": "True", "lastProbeTime": _iso(j.completes_at),
                  "lastTransitionTime": _iso(j.completes_at)}])
+        elif j.failed is not None:
+            status.update(failed=1, ready=0, conditions=[
+                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                 "message": j.failed, "lastProbeTime": _iso(j.created + 305),
+                 "lastTransitionTime": _iso(j.created + 305)}])
         else:
             status.update(active=1, ready=1 if now >= j.created + 2 else 0)
         return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec,
@@ -107,7 +112,8 @@ class JobsApi(NodesApi):
         now = self.model.now
         done = j.succeeded(now)
         end = j.completes_at if done else now
-        return [j.name, "Complete" if done else "Running", f"{1 if done else 0}/1",
+        state = "Failed" if j.failed is not None else "Complete" if done else "Running"
+        return [j.name, state, f"{1 if done else 0}/1",
                 human_duration(end - j.created), human_duration(now - j.created)]
 
     # --- writes ---

@@ -22,6 +22,8 @@ class PodsApi(ApiBase):
             return "Terminating"
         if self.model.now < p.ready_at:
             return "ContainerCreating" if p.node else "Pending"
+        if p.finished(self.model.now):
+            return "Error" if p.crash_message else "Completed"
         if p.crashed(self.model.now):
             return "CrashLoopBackOff"
         return "Running"
@@ -54,7 +56,7 @@ class PodsApi(ApiBase):
     def _pod_key(self, p: SimPod) -> tuple[object, ...]:
         """Everything a pod's JSON depends on besides its immutable fields."""
         return (p.resource_version, self.model.now >= p.ready_at, p.terminating_at, p.restarts,
-                p.node, p.crashed(self.model.now))
+                p.node, p.crashed(self.model.now), p.finished(self.model.now))
 
     def _rs_uid(self, deployment: str, template_hash: str) -> str:
         key = f"{deployment}-{template_hash}"
@@ -69,6 +71,11 @@ class PodsApi(ApiBase):
                     "name": f"{p.deployment}-{p.template_hash}",
                     "uid": self._rs_uid(p.deployment, p.template_hash),
                     "controller": True, "blockOwnerDeletion": True}
+        job = p.labels.get("batch.kubernetes.io/job-name")
+        if job is not None:
+            return {"apiVersion": "batch/v1", "kind": "Job", "name": job,
+                    "uid": p.labels.get("controller-uid", ""), "controller": True,
+                    "blockOwnerDeletion": True}
         return {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": p.deployment,
                 "uid": _uid("sts", p.deployment), "controller": True, "blockOwnerDeletion": True}
 
@@ -106,7 +113,14 @@ class PodsApi(ApiBase):
         image = containers[0]["image"]
         cs: Json = {"name": p.deployment, "image": image, "imageID": self._image_id(image),
                     "ready": ready, "restartCount": p.restarts, "started": running}
-        if p.crashed(now):
+        if p.finished(now):
+            failed = p.crash_message is not None
+            status["phase"] = "Failed" if failed else "Succeeded"
+            cs["state"] = {"terminated": {"exitCode": 1 if failed else 0,
+                                          "reason": "Error" if failed else "Completed",
+                                          "startedAt": _iso(p.ready_at - 1),
+                                          "finishedAt": _iso(p.finished_at or now)}}
+        elif p.crashed(now):
             cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": (
                 f"back-off {int(p.backoff_s / 2)}s restarting failed container={p.deployment} "
                 f"pod={p.name}_{self.ns}({p.uid})")}}
