@@ -32,7 +32,8 @@ from aiohttp import web
 
 from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
-from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
+from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.loadgen import LoadGenerator
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
@@ -42,6 +43,7 @@ from luckytui.sim.promapi import make_prometheus_app
 
 LOGIN_EMAIL = "oncall@luckygas.com.tw"
 CONTEXT = "luckygas-sim"
+READONLY_CONTEXT = "luckygas-sim-readonly"
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Simulation:
     note: str | None = None  # why it does not, in one line
     postgres: pgserver.EmbeddedPostgres | None = None
     load: LoadGenerator | None = None
+    readonly_token: str = ""  # the read-only user's, in its kubeconfig context
 
     @property
     def config_path(self) -> Path:
@@ -118,10 +121,18 @@ def write_files(sim: Simulation, password: str) -> None:
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": sim.kube_url}}],
-        "users": [{"name": "oncall", "user": {"token": secrets.token_hex(16)}}],
+        # over http kubectl sends no token: the read-only context's server is the same one
+        # under the path prefix that means "the read-only user"
+        "clusters": [{"name": CONTEXT, "cluster": {"server": sim.kube_url}},
+                     {"name": READONLY_CONTEXT,
+                      "cluster": {"server": sim.kube_url + READ_ONLY_PREFIX}}],
+        "users": [{"name": "oncall", "user": {"token": secrets.token_hex(16)}},
+                  {"name": "readonly", "user": {"token": sim.readonly_token}}],
         "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "oncall",
-                                                   "namespace": sim.model.namespace}}],
+                                                   "namespace": sim.model.namespace}},
+                     {"name": READONLY_CONTEXT, "context": {
+                         "cluster": READONLY_CONTEXT, "user": "readonly",
+                         "namespace": sim.model.namespace}}],
         "current-context": CONTEXT,
     }
     _write_private(sim.kubeconfig_path, json.dumps(kubeconfig, indent=2) + "\n")
@@ -182,11 +193,14 @@ async def start_simulation(
     model = Production(seed=seed, scale=scale, **({"clock": clock} if clock else {}))
     password = secrets.token_urlsafe(18)
     runners: list[web.AppRunner] = []
-    kube_url = await _serve(make_kube_app(model), host, runners)
+    kube_app = make_kube_app(model)
+    kube_url = await _serve(kube_app, host, runners)
     api_url = await _serve(make_api_app(model, LOGIN_EMAIL, password), host, runners)
     prom_url = await _serve(make_prometheus_app(model), host, runners)
     pg_url = await _serve(make_pg_app(model), host, runners)
     sim = Simulation(model, directory, kube_url, api_url, prom_url, pg_url, runners)
+    sim.readonly_token = secrets.token_hex(16)
+    kube_app[KUBE_API].tokens[sim.readonly_token] = READONLY
     if postgres and scale == "large":
         sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
     elif postgres:
