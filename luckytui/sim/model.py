@@ -52,7 +52,6 @@ from luckytui.sim.resources import (
     SimJob,
     SimNode,
     SimPod,
-    SimRevision,
     SimSecret,
     SimStatement,
     _h,
@@ -82,14 +81,13 @@ __all__ = [
     "SimJob",
     "SimNode",
     "SimPod",
-    "SimRevision",
     "SimStatement",
     "_h",
     "iso",
 ]
 
 
-class Production:
+class Production(rollouts.Workloads):
     """LuckyGas production, simulated.
 
     `clock` returns epoch seconds; the model steps in whole seconds up to it.
@@ -382,23 +380,12 @@ class Production:
                            f"Successfully assigned {self.namespace}/{pod.name} to {pod.node}")
         elif missing < 0:
             for p in sorted(current, key=lambda p: -p.created)[: -missing]:
-                self._terminate(p)
+                self.terminate(p)
         ready_new = sum(1 for p in current if p.ready(now))
         for p in old[: max(0, ready_new - (d.replicas - len(old)) + 1)] if ready_new else []:
-            self._terminate(p)
+            self.terminate(p)
 
-    def every_pod(self) -> dict[str, SimPod]:
-        """The deployments' pods and the others (the cache's `redis-0`, the jobs')."""
-        return {**self.pods, **self.extra_pods}
-
-    def delete_pod(self, name: str) -> SimPod:
-        """Delete (or evict) a pod: it terminates, and its deployment starts another."""
-        p = self.pods[name]
-        if p.terminating_at is None:
-            self._terminate(p)
-        return p
-
-    def _terminate(self, p: SimPod) -> None:
+    def terminate(self, p: SimPod) -> None:
         p.terminating_at = self.now + 2
         p.resource_version = self.next_rv()
         self.event("Normal", "Killing", "Pod", p.name, "Stopping container")
@@ -576,28 +563,6 @@ class Production:
     def restart(self, name: str) -> SimDeployment:
         return self.patch_template(
             name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
-
-    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
-        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
-        (the last 500 lines a deployment are kept)."""
-        rollouts.say(self, deployment, line, level)
-
-    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
-        """Roll out a new revision whose env is a bad config: its pods start, then exit
-        with `message` and crash-loop; the rolling update replaces every old pod first."""
-        self.deployments[deployment].bad_configs.append((dict(env), message))
-        self.patch_template(deployment, {}, dict[str, str | None](env))
-
-    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
-        """Go back to the previous (or the given) revision's template; its pods roll in.
-        Returns the revision gone back to, as the history numbered it before the undo
-        (it becomes the newest revision). Raises LookupError without such a revision."""
-        d = self.deployments[deployment]
-        rev = rollouts.find_revision(d, to_revision)
-        number = rev.number
-        self.patch_template(deployment, rollouts.changes(d.annotations, rev.annotations),
-                            rollouts.changes(d.env, rev.env))
-        return number
 
     def set_unschedulable(self, node: str, flag: bool) -> SimNode:
         n = self.nodes[node]

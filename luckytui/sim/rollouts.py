@@ -14,7 +14,7 @@ name and the second, plus the lines the model was told to say
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from luckytui.sim.resources import SimDeployment, SimPod, SimRevision, _h, iso
 from luckytui.text import visible
@@ -27,6 +27,51 @@ CRASH_AFTER_S = 20.0  # a bad config's pods pass readiness, then exit this much 
 BACKOFF_MAX_S = 300.0
 SAID_MAX = 500  # lines kept per deployment
 LOG_WINDOW_S = 3600.0  # chatter is drawn back this far at most
+
+
+class Workloads:
+    """What Production offers the drills and the Kubernetes API about its workloads:
+    bad config rollouts and their undo, lines the services say, pods deleted."""
+
+    def _model(self) -> Production:
+        return cast("Production", self)
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
+        (the last 500 lines a deployment (or a CronJob's pods) are kept)."""
+        say(self._model(), deployment, line, level)
+
+    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
+        """Roll out a new revision whose env is a bad config: its pods start, then exit
+        with `message` and crash-loop; the rolling update replaces every old pod first."""
+        m = self._model()
+        m.deployments[deployment].bad_configs.append((dict(env), message))
+        m.patch_template(deployment, {}, dict[str, str | None](env))
+
+    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
+        """Go back to the previous (or the given) revision's template; its pods roll in.
+        Returns the revision gone back to, as the history numbered it before the undo
+        (it becomes the newest revision). Raises LookupError without such a revision."""
+        m = self._model()
+        d = m.deployments[deployment]
+        rev = find_revision(d, to_revision)
+        number = rev.number
+        m.patch_template(deployment, changes(d.annotations, rev.annotations),
+                         changes(d.env, rev.env))
+        return number
+
+    def every_pod(self) -> dict[str, SimPod]:
+        """The deployments' pods and the others (the cache's `redis-0`, the jobs')."""
+        m = self._model()
+        return {**m.pods, **m.extra_pods}
+
+    def delete_pod(self, name: str) -> SimPod:
+        """Delete (or evict) a pod: it terminates, and its deployment starts another."""
+        m = self._model()
+        p = m.pods[name]
+        if p.terminating_at is None:
+            m.terminate(p)
+        return p
 
 
 def record_revision(model: Production, d: SimDeployment) -> SimRevision:
