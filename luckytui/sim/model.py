@@ -361,6 +361,7 @@ class Production(rollouts.Workloads):
                 p.memory_mi = min(p.memory_limit_mi * 0.95, p.memory_mi + rng.uniform(-2, 2.2))
             for p in pods:
                 p.cpu_trail.append(p.cpu_m)  # what this second's CPU is, for range queries
+        objects.step(self)
 
     def _reconcile(self, d: SimDeployment, pods: list[SimPod]) -> None:
         """Bring the pods in line with the deployment: scale and roll."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from luckytui.redact import is_secret_key
-from luckytui.sim.resources import DATABASE, SimConfigMap, SimJob, SimPod, SimSecret
+from luckytui.sim.resources import DATABASE, SimConfigMap, SimJob, SimPod, SimSecret, _h
 
 if TYPE_CHECKING:
     from luckytui.sim.model import Production
@@ -85,6 +85,16 @@ def failed_aggregation(model: Production, name: str) -> SimJob:
             "another transaction (lock timeout after 300s)")
     model.event("Warning", "BackoffLimitExceeded", "Job", name, job.failed or "")
     return job
+
+
+def step(model: Production) -> None:
+    """One second of the pods no deployment owns: a little CPU while they run (drawn
+    from their name and the second, not from the model's generator)."""
+    now = model.now
+    for p in model.extra_pods.values():
+        p.cpu_seconds += p.cpu_m / 1000.0
+        p.cpu_m = 0.0 if not p.ready(now) else 15.0 + int(_h(p.name, now)[:2], 16) / 32
+        p.cpu_trail.append(p.cpu_m)
 
 
 def create_secret(model: Production, name: str, data: dict[str, bytes], type_: str,
