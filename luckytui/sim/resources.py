@@ -150,7 +150,6 @@ class SimRevision:
     env: dict[str, str]
     annotations: dict[str, str]
     created: float
-    uid: str
 
 
 @dataclass

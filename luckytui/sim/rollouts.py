@@ -83,8 +83,7 @@ def record_revision(model: Production, d: SimDeployment) -> SimRevision:
         return rev
     number = d.revision + 1 if d.history else 1
     if rev is None:
-        rev = SimRevision(number, h, dict(d.env), dict(d.annotations), model.now,
-                          model._uid("rs", d.name, h))
+        rev = SimRevision(number, h, dict(d.env), dict(d.annotations), model.now)
         d.history[h] = rev
     else:
         rev.number = number
