@@ -1,4 +1,5 @@
-"""The plan's Kubernetes remedies: scale, rollout restart, cordon, set env, run a job.
+"""The plan's Kubernetes remedies: scale, rollout restart, cordon, set env, run a job,
+roll back a deployment (rollout undo).
 
 Each plan freezes its target (uid and generation: a spec that changed, or an
 object that was recreated, aborts the action), checks the local bounds and the
@@ -24,6 +25,7 @@ from luckytui.mitigations.base import (
     Plan,
     whole_number,
 )
+from luckytui.redact import REDACTED, is_secret_key, redact_text
 from luckytui.systems.kubernetes import KubeOps, KubeOpsError
 
 T = TypeVar("T")
@@ -296,6 +298,116 @@ class RunJob:
         return Outcome("ok", f"job.batch/{a['job']} created", changed={"job": a["job"]})
 
 
+REVISION = "deployment.kubernetes.io/revision"
+TEMPLATE_HASH = "pod-template-hash"
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    value = str(((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION, ""))
+    return int(value) if value.isdigit() else 0
+
+
+def _env(template: dict[str, Any]) -> dict[str, str]:
+    containers = (template.get("spec") or {}).get("containers") or [{}]
+    return {str(e.get("name")): str(e.get("value", "")) for e in containers[0].get("env") or []
+            if isinstance(e, dict)}
+
+
+def _shown(key: str, value: str | None) -> str:
+    if value is None:
+        return "(unset)"
+    return REDACTED if is_secret_key(key) else redact_text(value)
+
+
+class RollbackDeployment:
+    """The plan's recovery from a bad rollout: `kubectl rollout undo`."""
+
+    name = "rollout-undo"
+    summary = "Roll a deployment back to its previous (or a given) revision"
+    usage = "DEPLOYMENT [REVISION]"
+
+    def __init__(self, ctx: KubeContext) -> None:
+        self.ctx = ctx
+
+    async def _revisions(self, dep: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        """The deployment's ReplicaSets by revision (those it owns, by its selector)."""
+        labels = ((dep.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        uid = _identity(dep)["uid"]
+        out = {}
+        for rs in await self.ctx.call(self.ctx.ops.replicasets, selector):
+            owners = (rs.get("metadata") or {}).get("ownerReferences") or []
+            if any(o.get("uid") == uid and o.get("controller") for o in owners):
+                out[_revision(rs)] = rs
+        return out
+
+    @staticmethod
+    def _template(rs: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The ReplicaSet's pod template as the deployment's (without the hash label), and
+        that hash."""
+        template = dict((rs.get("spec") or {}).get("template") or {})
+        meta = dict(template.get("metadata") or {})
+        labels = dict(meta.get("labels") or {})
+        template_hash = str(labels.pop(TEMPLATE_HASH, ""))
+        meta["labels"] = labels
+        template["metadata"] = meta
+        return template, template_hash
+
+    async def plan(self, *args: str) -> Plan:
+        if len(args) not in (1, 2):
+            raise BadArgument(f"usage: rollout-undo {self.usage}")
+        name = _name(args[0], "deployment")
+        wanted = whole_number(args[1], "revision", 1, 1_000_000) if len(args) == 2 else None
+        dep = await self.ctx.call(self.ctx.ops.deployment, name)
+        current = _revision(dep)
+        revisions = await self._revisions(dep)
+        older = sorted(r for r in revisions if r != current)
+        if wanted is None:
+            if not older:
+                raise ActionError(f"deployment {name} has no earlier revision to go back to")
+            wanted = older[-1]
+        elif wanted == current:
+            raise ActionError(f"deployment {name} is already at revision {current}")
+        elif wanted not in revisions:
+            raise ActionError(f"deployment {name} has no revision {wanted} (it has "
+                              f"{', '.join(map(str, sorted(revisions))) or 'none'})")
+        template, template_hash = self._template(revisions[wanted])
+        await self.ctx.permitted("patch", "deployments", group="apps", name=name)
+        await self.ctx.call(self.ctx.ops.rollback, name, template, dry_run=True)
+        now_template = (dep.get("spec") or {}).get("template") or {}
+        before, after = _env(now_template), _env(template)
+        changes = [Change(f"env {k}", _shown(k, before.get(k)), _shown(k, after.get(k)))
+                   for k in sorted(before.keys() | after.keys()) if before.get(k) != after.get(k)]
+        ann_before = (now_template.get("metadata") or {}).get("annotations") or {}
+        ann_after = (template.get("metadata") or {}).get("annotations") or {}
+        changes += [Change(f"annotation {k}", str(ann_before.get(k, "(unset)")),
+                           str(ann_after.get(k, "(unset)")))
+                    for k in sorted(ann_before.keys() | ann_after.keys())
+                    if ann_before.get(k) != ann_after.get(k)]
+        return Plan(
+            action=self.name, title=f"Roll back deployment {name} to revision {wanted}",
+            target=f"deployment/{name}", identity=_identity(dep),
+            changes=(Change("revision", str(current), f"{wanted} (template {template_hash})"),
+                     *changes),
+            command=self.ctx.kubectl("rollout", "undo", f"deployment/{name}",
+                                     f"--to-revision={wanted}"),
+            args={"deployment": name, "revision": wanted, "template_hash": template_hash},
+            dry_run="accepted", undo={"action": self.name, "args": [name, str(current)]})
+
+    async def execute(self, plan: Plan) -> Outcome:
+        a = plan.args
+        dep = await self.ctx.call(self.ctx.ops.deployment, a["deployment"])
+        _unchanged(plan, dep)
+        rs = (await self._revisions(dep)).get(a["revision"])
+        if rs is None or self._template(rs)[1] != a["template_hash"]:
+            raise ActionError(f"revision {a['revision']} of deployment {a['deployment']} is no "
+                              "longer the template the plan showed: look again before acting")
+        await self.ctx.call(self.ctx.ops.rollback, a["deployment"], self._template(rs)[0],
+                            dry_run=False)
+        return Outcome("ok", f"deployment.apps/{a['deployment']} rolled back to revision "
+                       f"{a['revision']}", changed={"revision": a["revision"]})
+
+
 class EmergencyScale:
     """The plan's "scale up everything" step, as one confirmed action."""
 
@@ -354,7 +466,7 @@ class EmergencyScale:
 def kube_actions(ctx: KubeContext, emergency: dict[str, int] | None = None) -> list[Any]:
     actions: list[Any] = [ScaleDeployment(ctx), RestartDeployment(ctx),
                           CordonNode(ctx, cordon=True), CordonNode(ctx, cordon=False),
-                          SetEnv(ctx), RunJob(ctx)]
+                          SetEnv(ctx), RunJob(ctx), RollbackDeployment(ctx)]
     if emergency:
         actions.append(EmergencyScale(ctx, emergency))
     return actions

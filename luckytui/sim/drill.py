@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from luckytui.configread import Reader
 from luckytui.drills.scenario import Scenario, load_scenario
+from luckytui.sim.objects import failed_aggregation
 
 if TYPE_CHECKING:
     from luckytui.sim.model import Production
@@ -193,8 +194,7 @@ class Drill:
                     f"request rate {p['factor']:g}x normal")
         elif f.kind == "analytics_down":
             m.analytics_broken_since = m.now
-            m.event("Warning", "BackoffLimitExceeded", "Job", "analytics-aggregation-29117",
-                    "Job has reached the specified backoff limit")
+            failed_aggregation(m, "analytics-aggregation-29117")  # its Job, pod and event
         elif f.kind == "connection_leak":
             m.leak_active, m.leak_every = True, p["every"]
             m.leak_left = p["count"] or None

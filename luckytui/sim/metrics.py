@@ -57,7 +57,7 @@ def exposition(model: Production) -> str:
         "# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in seconds.",
         "# TYPE container_cpu_usage_seconds_total counter",
     ]
-    for p in model.pods.values():
+    for p in model.every_pod().values():
         labels = _labels(namespace=ns, pod=p.name, container=p.deployment)
         out.append(f"container_cpu_usage_seconds_total{labels} {p.cpu_seconds:.6f}")
     analytics = [e for e in model.endpoints if e.group == "analytics"]

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from luckytui.sim import rollouts
+from luckytui.sim import objects, rollouts
 
 # the resources' names stay importable from here, where the model makes them evolve
 from luckytui.sim.resources import (
@@ -44,6 +44,8 @@ from luckytui.sim.resources import (
     LoginGuard,
     Scale,
     SimAlertRule,
+    SimCache,
+    SimConfigMap,
     SimConnection,
     SimCronJob,
     SimDeployment,
@@ -52,7 +54,7 @@ from luckytui.sim.resources import (
     SimJob,
     SimNode,
     SimPod,
-    SimRevision,
+    SimSecret,
     SimStatement,
     _h,
     iso,
@@ -67,12 +69,12 @@ __all__ = [
     "ANALYTICS", "ANALYTICS_QUERY", "CPU_TRAIL_S", "DATABASE", "EXTRA_RESOURCES",
     "EXTRA_SERVICES", "LEAK_QUERY", "NAMESPACE", "PLAN_ENDPOINTS", "STATEMENTS",
     "WORKLOAD_QUERIES", "LoginGuard", "Production", "Scale", "SimAlertRule",
-    "SimConnection", "SimCronJob", "SimDeployment", "SimEndpoint", "SimEvent", "SimJob",
-    "SimNode", "SimPod", "SimRevision", "SimStatement", "_h", "iso",
+    "SimCache", "SimConfigMap", "SimConnection", "SimCronJob", "SimDeployment",
+    "SimEndpoint", "SimEvent", "SimJob", "SimNode", "SimPod", "SimStatement", "_h", "iso",
 ]
 
 
-class Production(ClientView):
+class Production(ClientView, rollouts.Workloads):
     """LuckyGas production, simulated.
 
     `clock` returns epoch seconds; the model steps in whole seconds up to it.
@@ -97,6 +99,10 @@ class Production(ClientView):
         self.jobs: dict[str, SimJob] = {}
         self.events: deque[SimEvent] = deque(maxlen=200)
         self.said: dict[str, deque[tuple[float, str, str]]] = {}  # deployment -> log lines
+        self.configmaps: dict[str, SimConfigMap] = {}
+        self.secrets: dict[str, SimSecret] = {}
+        self.cache = SimCache(keys=48213)
+        self.extra_pods: dict[str, SimPod] = {}  # pods no deployment owns (redis-0)
         self.connections: dict[int, SimConnection] = {}
         self.statements: list[SimStatement] = []
         self.endpoints: list[SimEndpoint] = []
@@ -191,6 +197,7 @@ class Production(ClientView):
             self.statements.append(SimStatement(
                 int(_h("stmt", i)[:15], 16), q, calls, calls * base_ms, calls * 3, base_ms, weight))
         self._build_connections()
+        objects.seed(self)
 
     def _add_pod(self, d: SimDeployment, ready_at: float, created: float | None) -> SimPod:
         node = self._pick_node()
@@ -354,6 +361,7 @@ class Production(ClientView):
                 p.memory_mi = min(p.memory_limit_mi * 0.95, p.memory_mi + rng.uniform(-2, 2.2))
             for p in pods:
                 p.cpu_trail.append(p.cpu_m)  # what this second's CPU is, for range queries
+        objects.step(self)
 
     def _reconcile(self, d: SimDeployment, pods: list[SimPod]) -> None:
         """Bring the pods in line with the deployment: scale and roll."""
@@ -373,12 +381,12 @@ class Production(ClientView):
                            f"Successfully assigned {self.namespace}/{pod.name} to {pod.node}")
         elif missing < 0:
             for p in sorted(current, key=lambda p: -p.created)[: -missing]:
-                self._terminate(p)
+                self.terminate(p)
         ready_new = sum(1 for p in current if p.ready(now))
         for p in old[: max(0, ready_new - (d.replicas - len(old)) + 1)] if ready_new else []:
-            self._terminate(p)
+            self.terminate(p)
 
-    def _terminate(self, p: SimPod) -> None:
+    def terminate(self, p: SimPod) -> None:
         p.terminating_at = self.now + 2
         p.resource_version = self.next_rv()
         self.event("Normal", "Killing", "Pod", p.name, "Stopping container")
@@ -515,28 +523,6 @@ class Production(ClientView):
         return self.patch_template(
             name, {"kubectl.kubernetes.io/restartedAt": iso(self.clock())}, {})
 
-    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
-        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
-        (the last 500 lines a deployment are kept)."""
-        rollouts.say(self, deployment, line, level)
-
-    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
-        """Roll out a new revision whose env is a bad config: its pods start, then exit
-        with `message` and crash-loop; the rolling update replaces every old pod first."""
-        self.deployments[deployment].bad_configs.append((dict(env), message))
-        self.patch_template(deployment, {}, dict[str, str | None](env))
-
-    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
-        """Go back to the previous (or the given) revision's template; its pods roll in.
-        Returns the revision gone back to, as the history numbered it before the undo
-        (it becomes the newest revision). Raises LookupError without such a revision."""
-        d = self.deployments[deployment]
-        rev = rollouts.find_revision(d, to_revision)
-        number = rev.number
-        self.patch_template(deployment, rollouts.changes(d.annotations, rev.annotations),
-                            rollouts.changes(d.env, rev.env))
-        return number
-
     def set_unschedulable(self, node: str, flag: bool) -> SimNode:
         n = self.nodes[node]
         if n.unschedulable != flag:
@@ -553,7 +539,8 @@ class Production(ClientView):
         job = SimJob(name, self._uid("job", name), self.now, self.now + 8, from_cronjob,
                      resource_version=self.next_rv())
         self.jobs[name] = job
-        self.event("Normal", "SuccessfulCreate", "Job", name, f"Created pod: {name}-x7k2p")
+        pod = objects.job_pod(self, job)
+        self.event("Normal", "SuccessfulCreate", "Job", name, f"Created pod: {pod.name}")
         return job
 
     def cancel_backend(self, pid: int) -> bool:

@@ -79,7 +79,7 @@ def make_prometheus_app(model: Production) -> web.Application:
             return error
         model.sync()
         at = float(params.get("time") or model.now)
-        cpu = [(p, _cpu_at(model, p, at)) for p in model.pods.values()]
+        cpu = [(p, _cpu_at(model, p, at)) for p in model.every_pod().values()]
         top = TOPK.match(params.get("query", "").strip())
         if top:  # topk(N, ...): the N highest, as Prometheus answers it
             cpu = sorted(cpu, key=lambda pc: -pc[1])[:int(top.group(1))]
@@ -101,7 +101,7 @@ def make_prometheus_app(model: Production) -> web.Application:
             return _bad("start, end and step are required numbers")
         times = [start + i * step for i in range(int((end - start) / step) + 1)][-11000:]
         result = []
-        for p in model.pods.values():
+        for p in model.every_pod().values():
             values = [[t, f"{_cpu_at(model, p, t) / 1000:.6f}"] for t in times
                       if t >= p.created]
             result.append({"metric": {"pod": p.name, "namespace": model.namespace},

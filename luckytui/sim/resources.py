@@ -84,6 +84,7 @@ class SimPod:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     crash_message: str | None = None  # its template's config makes the container exit
+    finished_at: float | None = None  # a Job's pod: when its container exited for good
     crash_at: float | None = None  # when the container first exits
     next_restart_at: float = 0.0  # the kubelet's back-off: the next restart of a crashed one
     backoff_s: float = 10.0
@@ -94,8 +95,12 @@ class SimPod:
     def crashed(self, now: float) -> bool:
         return self.crash_at is not None and now >= self.crash_at
 
+    def finished(self, now: float) -> bool:
+        return self.finished_at is not None and now >= self.finished_at
+
     def ready(self, now: float) -> bool:
-        return now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
+        return (now >= self.ready_at and self.terminating_at is None and not self.crashed(now)
+                and not self.finished(now))
 
 
 @dataclass
@@ -145,7 +150,6 @@ class SimRevision:
     env: dict[str, str]
     annotations: dict[str, str]
     created: float
-    uid: str
 
 
 @dataclass
@@ -166,9 +170,10 @@ class SimJob:
     completes_at: float
     from_cronjob: str | None = None
     resource_version: int = 0
+    failed: str | None = None  # why it failed (it never completes then)
 
     def succeeded(self, now: float) -> bool:
-        return now >= self.completes_at
+        return self.failed is None and now >= self.completes_at
 
 
 @dataclass
@@ -325,3 +330,36 @@ class LoginGuard:
         self.secret_version += 1
         self.compromised_since = self.compromised_by = None
         return self.secret_version
+
+
+@dataclass
+class SimConfigMap:
+    name: str
+    uid: str
+    created: float
+    data: dict[str, str]
+    resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimSecret:
+    """A Secret: its values are only ever served base64-encoded, and never logged."""
+
+    name: str
+    uid: str
+    created: float
+    data: dict[str, bytes] = field(repr=False)
+    type: str = "Opaque"
+    resource_version: int = 0
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimCache:
+    """The Redis cache the backend reads through (served as the pod `redis-0`)."""
+
+    keys: int
+    flushes: int = 0

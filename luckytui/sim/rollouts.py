@@ -14,7 +14,7 @@ name and the second, plus the lines the model was told to say
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from luckytui.sim.resources import SimDeployment, SimPod, SimRevision, _h, iso
 from luckytui.text import visible
@@ -29,6 +29,51 @@ SAID_MAX = 500  # lines kept per deployment
 LOG_WINDOW_S = 3600.0  # chatter is drawn back this far at most
 
 
+class Workloads:
+    """What Production offers the drills and the Kubernetes API about its workloads:
+    bad config rollouts and their undo, lines the services say, pods deleted."""
+
+    def _model(self) -> Production:
+        return cast("Production", self)
+
+    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+        """Append a line, stamped now, to what the logs of `deployment`'s live pods show
+        (the last 500 lines a deployment (or a CronJob's pods) are kept)."""
+        say(self._model(), deployment, line, level)
+
+    def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
+        """Roll out a new revision whose env is a bad config: its pods start, then exit
+        with `message` and crash-loop; the rolling update replaces every old pod first."""
+        m = self._model()
+        m.deployments[deployment].bad_configs.append((dict(env), message))
+        m.patch_template(deployment, {}, dict[str, str | None](env))
+
+    def rollout_undo(self, deployment: str, to_revision: int | None = None) -> int:
+        """Go back to the previous (or the given) revision's template; its pods roll in.
+        Returns the revision gone back to, as the history numbered it before the undo
+        (it becomes the newest revision). Raises LookupError without such a revision."""
+        m = self._model()
+        d = m.deployments[deployment]
+        rev = find_revision(d, to_revision)
+        number = rev.number
+        m.patch_template(deployment, changes(d.annotations, rev.annotations),
+                         changes(d.env, rev.env))
+        return number
+
+    def every_pod(self) -> dict[str, SimPod]:
+        """The deployments' pods and the others (the cache's `redis-0`, the jobs')."""
+        m = self._model()
+        return {**m.pods, **m.extra_pods}
+
+    def delete_pod(self, name: str) -> SimPod:
+        """Delete (or evict) a pod: it terminates, and its deployment starts another."""
+        m = self._model()
+        p = m.pods[name]
+        if p.terminating_at is None:
+            m.terminate(p)
+        return p
+
+
 def record_revision(model: Production, d: SimDeployment) -> SimRevision:
     """The deployment's current template as its newest revision (a new ReplicaSet, or
     an old one brought back under the next number)."""
@@ -38,8 +83,7 @@ def record_revision(model: Production, d: SimDeployment) -> SimRevision:
         return rev
     number = d.revision + 1 if d.history else 1
     if rev is None:
-        rev = SimRevision(number, h, dict(d.env), dict(d.annotations), model.now,
-                          model._uid("rs", d.name, h))
+        rev = SimRevision(number, h, dict(d.env), dict(d.annotations), model.now)
         d.history[h] = rev
     else:
         rev.number = number
@@ -113,6 +157,10 @@ _CHATTER: dict[str, tuple[str, ...]] = {
         "order {n} processed in {ms}ms",
         "order {n} delivered to dispatch",
     ),
+    "analytics-aggregation": (
+        "aggregated region {a}: {n} orders",
+        "refreshed analytics_daily partition {a} in {ms}ms",
+    ),
 }
 _DEFAULT_CHATTER = ("GET /health 200 {a}ms", "handled request in {ms}ms")
 
@@ -135,7 +183,7 @@ def _chatter(pod: SimPod, start: float, end: float) -> list[tuple[float, str, st
 
 
 def say(model: Production, deployment: str, line: str, level: str) -> None:
-    if deployment not in model.deployments:
+    if deployment not in model.deployments and deployment not in model.cronjobs:
         raise KeyError(deployment)
     lines = model.said.get(deployment)
     if lines is None:
@@ -150,6 +198,8 @@ def pod_log(model: Production, pod: SimPod, tail: int | None = None) -> list[str
     if now < pod.ready_at:
         return []
     end = pod.crash_at if pod.crash_at is not None and pod.crash_at < now else now
+    if pod.finished_at is not None:
+        end = min(end, pod.finished_at)
     if pod.terminating_at is not None:
         end = min(end, pod.terminating_at)
     start = pod.ready_at

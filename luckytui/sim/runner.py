@@ -38,7 +38,8 @@ from luckytui.drills.records import DrillRecorder
 from luckytui.drills.scenario import Scenario
 from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
-from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
+from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.loadgen import LoadGenerator
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
@@ -48,6 +49,7 @@ from luckytui.sim.promapi import make_prometheus_app
 
 LOGIN_EMAIL = "oncall@luckygas.com.tw"
 CONTEXT = "luckygas-sim"
+READONLY_CONTEXT = "luckygas-sim-readonly"
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Simulation:
     load: LoadGenerator | None = None
     recorder: DrillRecorder | None = None  # a drill's records for the shared log
     log_path: Path = Path()  # DIR/log.sqlite3 unless given
+    readonly_token: str = ""  # the read-only user's, in its kubeconfig context
 
     def __post_init__(self) -> None:
         if self.log_path == Path():
@@ -130,10 +133,18 @@ def write_files(sim: Simulation, password: str) -> None:
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": sim.kube_url}}],
-        "users": [{"name": "oncall", "user": {"token": secrets.token_hex(16)}}],
+        # over http kubectl sends no token: the read-only context's server is the same one
+        # under the path prefix that means "the read-only user"
+        "clusters": [{"name": CONTEXT, "cluster": {"server": sim.kube_url}},
+                     {"name": READONLY_CONTEXT,
+                      "cluster": {"server": sim.kube_url + READ_ONLY_PREFIX}}],
+        "users": [{"name": "oncall", "user": {"token": secrets.token_hex(16)}},
+                  {"name": "readonly", "user": {"token": sim.readonly_token}}],
         "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "oncall",
-                                                   "namespace": sim.model.namespace}}],
+                                                   "namespace": sim.model.namespace}},
+                     {"name": READONLY_CONTEXT, "context": {
+                         "cluster": READONLY_CONTEXT, "user": "readonly",
+                         "namespace": sim.model.namespace}}],
         "current-context": CONTEXT,
     }
     _write_private(sim.kubeconfig_path, json.dumps(kubeconfig, indent=2) + "\n")
@@ -211,7 +222,8 @@ async def start_simulation(
     model = Production(seed=seed, scale=scale, clock=clock or time.time, scenario=scenario)
     password = secrets.token_urlsafe(18)
     runners: list[web.AppRunner] = []
-    kube_url = await _serve(make_kube_app(model), host, runners)
+    kube_app = make_kube_app(model)
+    kube_url = await _serve(kube_app, host, runners)
     api_url = await _serve(make_api_app(model, LOGIN_EMAIL, password), host, runners)
     prom_url = await _serve(make_prometheus_app(model), host, runners)
     pg_url = await _serve(make_pg_app(model), host, runners)
@@ -220,6 +232,8 @@ async def start_simulation(
         sim.recorder = DrillRecorder(scenario, speed)
         model.drill.on_started = sim.recorder.started
         model.drill.on_recovered = sim.recorder.recovered
+    sim.readonly_token = secrets.token_hex(16)
+    kube_app[KUBE_API].tokens[sim.readonly_token] = READONLY
     if postgres and scale == "large":
         sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
     elif postgres:

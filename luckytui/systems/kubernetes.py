@@ -125,6 +125,10 @@ class Kubernetes(Protocol):
 
     def job_from_cronjob(self, cronjob: str, job_name: str, *, dry_run: bool) -> Json: ...
 
+    def replicasets(self, selector: str) -> list[Json]: ...
+
+    def rollback(self, name: str, template: Json, *, dry_run: bool) -> Json: ...
+
     def close(self) -> None: ...
 
 
@@ -174,6 +178,12 @@ class KubeOps:
         doc = self._call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                          body=review, content_type="application/json")
         return _dict(doc.get("status")).get("allowed") is True
+
+    def replicasets(self, selector: str) -> list[Json]:
+        """The ReplicaSets (a deployment's revisions) a label selector picks."""
+        doc = self._call("GET", "/apis/apps/v1/namespaces/{namespace}/replicasets",
+                         query=[("labelSelector", selector)])
+        return [_dict(i) for i in doc.get("items") or []]
 
     # --- writes -----------------------------------------------------------------
 
@@ -247,6 +257,14 @@ class KubeOps:
         return self._write("POST", "/apis/batch/v1/namespaces/{namespace}/jobs", job, dry_run,
                            content_type="application/json")
 
+    def rollback(self, name: str, template: Json, *, dry_run: bool) -> Json:
+        """Put an old revision's pod template back, as `kubectl rollout undo` does (a JSON
+        patch replacing spec.template); the Deployment JSON."""
+        patch = [{"op": "replace", "path": "/spec/template", "value": template}]
+        return self._write("PATCH", DEPLOYMENT, patch, dry_run, {"name": name},
+                           content_type="application/json-patch+json",
+                           missing=self._in_ns("deployment", name))
+
     def close(self) -> None:
         with self._lock:
             api, self._api = self._api, None
@@ -258,7 +276,7 @@ class KubeOps:
     def _in_ns(self, kind: str, name: str) -> str:
         return f"{kind} {name} not found in namespace {self.namespace}"
 
-    def _write(self, method: str, path: str, body: Json, dry_run: bool,
+    def _write(self, method: str, path: str, body: Json | list[Json], dry_run: bool,
                params: dict[str, str] | None = None, *,
                content_type: str = "application/strategic-merge-patch+json",
                missing: str | None = None) -> Json:
@@ -269,7 +287,7 @@ class KubeOps:
                           content_type=content_type, missing=missing)
 
     def _call(self, method: str, path: str, params: dict[str, str] | None = None, *,
-              query: list[tuple[str, str]] | None = None, body: Json | None = None,
+              query: list[tuple[str, str]] | None = None, body: Json | list[Json] | None = None,
               content_type: str | None = None, missing: str | None = None) -> Json:
         """One request; its JSON answer, or KubeOpsError."""
         try:
@@ -302,7 +320,7 @@ class KubeOps:
             self._api = client.api
 
     def _request(self, method: str, path: str, params: dict[str, str] | None,
-                 query: list[tuple[str, str]] | None, body: Json | None,
+                 query: list[tuple[str, str]] | None, body: Json | list[Json] | None,
                  content_type: str | None) -> Json:
         from kubernetes.client.exceptions import ApiException
 

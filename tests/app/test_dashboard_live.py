@@ -50,7 +50,7 @@ async def test_every_pane_fills_with_simulated_data(sim: Simulation, tmp_path: P
         pods = app.dashboard.query_one(PodsPane).snapshot
         assert pods is not None
         assert {d.name for d in pods.deployments} == set(sim.model.deployments)
-        assert {p.name for p in pods.pods} == set(sim.model.pods)
+        assert {p.name for p in pods.pods} == set(sim.model.every_pod())
         # CPU through PromQL, from the simulated Prometheus, trend backfilled at once
         assert pods.metrics_available and all(p.cpu_m is not None for p in pods.pods)
         assert all(len(p.cpu_history) > 1 for p in pods.pods)

@@ -22,11 +22,14 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
+from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.model import Production
 
 START = 1_764_126_245.0  # 2025-11-26 03:04:05 UTC
 TOKEN = "sim-bearer-7c1d5e0f"  # must never appear in an error message
+READONLY_TOKEN = "sim-readonly-3f9a0c2e"
+READONLY_CONTEXT = "luckygas-sim-readonly"
 
 
 class ServedApp:
@@ -86,10 +89,14 @@ def write_kubeconfig(path: Path, server: str, namespace: str = "luckygas",
                      token: str = TOKEN) -> Path:
     config = {
         "apiVersion": "v1", "kind": "Config", "current-context": "sim",
-        "clusters": [{"name": "sim", "cluster": {"server": server}}],
-        "users": [{"name": "sim", "user": {"token": token}}],
+        "clusters": [{"name": "sim", "cluster": {"server": server}},
+                     {"name": "sim-readonly", "cluster": {"server": server + READ_ONLY_PREFIX}}],
+        "users": [{"name": "sim", "user": {"token": token}},
+                  {"name": "readonly", "user": {"token": READONLY_TOKEN}}],
         "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "sim",
-                                                  "namespace": namespace}}],
+                                                  "namespace": namespace}},
+                     {"name": READONLY_CONTEXT, "context": {
+                         "cluster": "sim-readonly", "user": "readonly", "namespace": namespace}}],
     }
     path.write_text(json.dumps(config))
     path.chmod(0o600)
@@ -162,6 +169,7 @@ def running_cluster(tmp_path: Path, cache_dir: Path, scale: str = "small",
     model = Production(seed=seed, scale="large" if scale == "large" else "small",
                        clock=lambda: clock[0])
     app = make_kube_app(model)
+    app[KUBE_API].tokens[READONLY_TOKEN] = READONLY
     requests: list[str] = []
     record_requests(app, requests)
     with serve(app) as served:

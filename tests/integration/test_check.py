@@ -30,10 +30,10 @@ async def test_check_json_matches_the_simulated_production(sim: Simulation) -> N
     sources = doc["sources"]
     model = sim.model
     pods = sources["kubernetes"]["pods"]
-    assert {p["name"] for p in pods} == set(model.pods)
+    assert {p["name"] for p in pods} == set(model.every_pod())
     for p in pods:
         assert set(p) >= {"name", "phase", "restarts", "cpu_millicores"}
-        assert p["restarts"] == model.pods[p["name"]].restarts
+        assert p["restarts"] == model.every_pod()[p["name"]].restarts
     pg = sources["postgresql"]
     assert pg["max_connections"] == model.max_connections
     assert pg["connections"]["total"] == sum(

@@ -45,7 +45,7 @@ def test_get_pods_prints_the_columns_kubectl_prints(cluster: Cluster) -> None:
     table = rows(cluster.kubectl.out("get", "pods", "-n", NS))
     assert table[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     by_name = {r[0]: r for r in table[1:]}
-    assert set(by_name) == set(cluster.model.pods)
+    assert set(by_name) == set(cluster.model.every_pod())
     pod = next(iter(cluster.model.pods.values()))
     assert by_name[pod.name][1:4] == ["1/1", "Running", str(pod.restarts)]
     assert re.fullmatch(r"\d+d(\d+h)?", by_name[pod.name][4])
@@ -56,7 +56,7 @@ def test_get_pods_wide_adds_ip_and_node(cluster: Cluster) -> None:
     assert table[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE",
                         "NOMINATED NODE", "READINESS GATES"]
     for row in table[1:]:
-        pod = cluster.model.pods[row[0]]
+        pod = cluster.model.every_pod()[row[0]]
         assert row[6] == pod.node
         assert re.fullmatch(r"10\.\d+\.\d+\.\d+", row[5])
 
@@ -144,9 +144,9 @@ def test_top_pods(cluster: Cluster) -> None:
     table = rows(cluster.kubectl.out("top", "pods", "-n", NS))
     assert table[0] == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
     got = {r[0]: r for r in table[1:]}
-    assert set(got) == set(cluster.model.pods)
+    assert set(got) == set(cluster.model.every_pod())
     for name, row in got.items():
-        pod = cluster.model.pods[name]
+        pod = cluster.model.every_pod()[name]
         assert row[1].endswith("m") and abs(int(row[1][:-1]) - pod.cpu_m) <= 1  # rounded up
         assert row[2].endswith("Mi")
 
@@ -196,8 +196,8 @@ def test_set_env_and_json_patch_reach_the_model(cluster: Cluster) -> None:
 def test_get_pods_at_large_scale_pages(tmp_path: Path, kube_cache: Path) -> None:
     with running_cluster(tmp_path, kube_cache, scale="large") as cluster:
         table = rows(cluster.kubectl.out("get", "pods"))
-        assert len(table) - 1 == len(cluster.model.pods) == 2030
-        assert {r[0] for r in table[1:]} == set(cluster.model.pods)
+        assert len(table) - 1 == len(cluster.model.pods) + 1 == 2031  # and redis-0
+        assert {r[0] for r in table[1:]} == set(cluster.model.pods) | {"redis-0"}
         lists = [r for r in cluster.requests if r.startswith(f"GET /api/v1/namespaces/{NS}/pods")]
         assert len(lists) == 5 and all("limit=500" in r for r in lists)
         assert sum("continue=" in r for r in lists) == 4

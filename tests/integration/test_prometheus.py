@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def sim_pod_names() -> list[str]:
     """The pods of the simulated cluster `running_cluster` serves (seed 7, small)."""
-    return sorted(Production(seed=7, scale="small", clock=lambda: START).pods)
+    return sorted(Production(seed=7, scale="small", clock=lambda: START).every_pod())
 
 
 def sim_rates() -> dict[str, float]:
@@ -234,7 +234,7 @@ async def test_kube_source_shows_prometheus_cpu(cpu_series: None,
                         timeout=3.0)
     await asyncio.to_thread(wait_age, exporter, 4 + history + 2.5, NS)
     with running_cluster(tmp_path, tmp_path / "kubectl-cache") as cluster:
-        names = sorted(cluster.model.pods)
+        names = sorted(cluster.model.every_pod())
         assert names == sim_pod_names()
         src = KubeSource(str(tmp_path / "kubeconfig"), None, NS, history, timeout=5.0, cpu=cpu)
         try:
@@ -279,7 +279,7 @@ async def test_kube_source_keeps_pods_when_prometheus_is_down(tmp_path: Path) ->
             snap = await src.fetch()
         finally:
             await src.aclose()
-        assert sorted(p.name for p in snap.pods) == sorted(cluster.model.pods)
+        assert sorted(p.name for p in snap.pods) == sorted(cluster.model.every_pod())
         assert not snap.metrics_available
         assert all(p.cpu_m is None and p.cpu_history == () for p in snap.pods)
         assert src.cpu_error == f"Prometheus: connection refused (127.0.0.1:{port})"
@@ -411,7 +411,7 @@ async def test_frozen_prometheus_times_out_then_recovers(
             # the pods pane goes on without CPU, within Prometheus's bound
             assert isinstance(r_kube, PodsSnapshot) and t_kube < limit + 1.5
             assert not r_kube.metrics_available
-            assert sorted(p.name for p in r_kube.pods) == sorted(cluster.model.pods)
+            assert sorted(p.name for p in r_kube.pods) == sorted(cluster.model.every_pod())
             assert src.cpu_error is not None and "timed out" in src.cpu_error
 
             assert isinstance(await asyncio.to_thread(cpu.read), dict)

@@ -334,6 +334,6 @@ async def test_simulated_prometheus_answers_topk_like_prometheus(clock: Clock) -
         finally:
             every.close()
             top.close()
-    assert len(everything) == len(model.pods) > 2000
+    assert len(everything) == len(model.every_pod()) > 2000
     ranked = sorted(everything.values(), reverse=True)
     assert sorted(busiest.values(), reverse=True) == ranked[:5]

@@ -47,6 +47,16 @@ def test_sim_serves_kubectl_and_writes_a_working_config(tmp_path: Path) -> None:
                              env=env, timeout=60, check=True).stdout
         names = {d["metadata"]["name"] for d in json.loads(out)["items"]}
         assert {"luckygas-backend", "luckygas-frontend", "order-worker"} <= names
+        readonly = ["kubectl", "--cache-dir", str(tmp_path / "kcache"), "--context",
+                    "luckygas-sim-readonly"]
+        denied = subprocess.run([*readonly, "scale", "deployment", "order-worker",
+                                 "--replicas=5"], capture_output=True, text=True, env=env,
+                                timeout=60, check=False)
+        assert denied.returncode == 1 and 'User "luckygas-readonly" cannot patch resource ' \
+            '"deployments/scale" in API group "apps" in the namespace "luckygas"' in denied.stderr
+        can_i = subprocess.run([*readonly, "auth", "can-i", "get", "pods"], capture_output=True,
+                               text=True, env=env, timeout=60, check=False)
+        assert can_i.stdout.strip() == "yes"
 
         alerts = httpx.get(settings.prometheus.url + "/api/v1/alerts", timeout=5).json()
         assert alerts["status"] == "success"

@@ -109,10 +109,11 @@ async def test_snapshot_matches_the_model(sim: Sim) -> None:
         snap = await src.fetch()
     model = sim.model
     assert src.name == "kube" and snap.namespace == NS and snap.metrics_available
-    assert [p.name for p in snap.pods] == sorted(model.pods)
+    assert [p.name for p in snap.pods] == sorted(model.every_pod())
     for info in snap.pods:
-        pod = model.pods[info.name]
-        assert info.uid == pod.uid and info.deployment == pod.deployment
+        pod = model.every_pod()[info.name]
+        owner = pod.deployment if pod.deployment in model.deployments else ""  # redis-0: none
+        assert info.uid == pod.uid and info.deployment == owner
         assert info.node == pod.node and info.phase == "Running" and info.ready
         assert info.restarts == pod.restarts
         assert info.cpu_limit_m == pod.cpu_limit_m
@@ -171,7 +172,7 @@ async def test_missing_metrics_still_gives_pods(tmp_path: Path, status: int) -> 
         async with source_for(sim.kubeconfig) as src:
             snap = await src.fetch()
     assert not snap.metrics_available
-    assert len(snap.pods) == len(sim.model.pods)
+    assert len(snap.pods) == len(sim.model.every_pod())
     assert all(p.cpu_m is None and p.cpu_history == () for p in snap.pods)
     assert all(n.cpu_m is None for n in snap.nodes)
     assert all(p.cpu_limit_m is not None for p in snap.pods)
@@ -268,7 +269,7 @@ async def test_recovers_after_the_server_comes_back(tmp_path: Path) -> None:
             with pytest.raises(SourceError, match=r"^connection refused"):
                 await src.fetch()
             with serve(make_kube_app(sim.model), port=sim.served.port):
-                assert len((await src.fetch()).pods) == len(sim.model.pods)
+                assert len((await src.fetch()).pods) == len(sim.model.every_pod())
 
 
 # --- scale ------------------------------------------------------------------------
@@ -285,7 +286,7 @@ async def test_large_scale_fetch(tmp_path: Path) -> None:
                 snap = await src.fetch()
                 timings.append(time.perf_counter() - started)
                 sim.step(2)
-    assert len(snap.pods) == 2030 and len(snap.nodes) == 60 and len(snap.deployments) == 30
+    assert len(snap.pods) == 2031 and len(snap.nodes) == 60 and len(snap.deployments) == 30
     assert all(len(p.cpu_history) == 4 for p in snap.pods)
     print(f"\nKubeSource.fetch, 2,030 pods: best {min(timings) * 1000:.0f} ms, "
           f"worst {max(timings) * 1000:.0f} ms")
@@ -396,7 +397,7 @@ def client_apis(sim: Sim) -> Iterator[tuple[Any, Any, Any, Any]]:
 def test_python_client_reads_and_validates(sim: Sim, client_apis: tuple[Any, ...]) -> None:
     core, apps, batch, _ = client_apis
     pods = core.list_namespaced_pod(NS)
-    assert len(pods.items) == len(sim.model.pods)
+    assert len(pods.items) == len(sim.model.every_pod())
     pod = pods.items[0]
     assert pod.spec.containers[0].resources.limits["cpu"] in ("1", "500m")
     assert pod.status.container_statuses[0].restart_count >= 0
@@ -417,7 +418,7 @@ def test_python_client_reads_and_validates(sim: Sim, client_apis: tuple[Any, ...
     assert [e.reason for e in warnings.items] == ["HighLoad"]
     page = core.list_namespaced_pod(NS, limit=2)
     rest = core.list_namespaced_pod(NS, _continue=page.metadata._continue)
-    assert [p.metadata.name for p in page.items + rest.items] == sorted(sim.model.pods)
+    assert [p.metadata.name for p in page.items + rest.items] == sorted(sim.model.every_pod())
 
 
 def test_python_client_actions_reach_the_model(sim: Sim, client_apis: tuple[Any, ...]) -> None:

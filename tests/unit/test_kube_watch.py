@@ -39,7 +39,7 @@ async def test_lists_once_then_follows_the_watch(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the watch never brought the new pods"
                 await asyncio.sleep(0.2)
                 snap = await src.fetch()
-            assert {p.name for p in snap.pods} == set(cluster.model.pods)
+            assert {p.name for p in snap.pods} == set(cluster.model.every_pod())
             for _ in range(3):  # refreshes with nothing new read no list
                 await src.fetch()
             assert len(pod_lists(cluster.requests)) == 1, cluster.requests
@@ -48,7 +48,7 @@ async def test_lists_once_then_follows_the_watch(tmp_path: Path) -> None:
             cluster.model.scale("luckygas-backend", 2)  # and deletions leave the list
             cluster.step(60)
             deadline = time.monotonic() + 10
-            while {p.name for p in snap.pods} != set(cluster.model.pods):
+            while {p.name for p in snap.pods} != set(cluster.model.every_pod()):
                 assert time.monotonic() < deadline, "deleted pods stayed"
                 await asyncio.sleep(0.2)
                 snap = await src.fetch()

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from luckytui.sim.kube import rbac
 from luckytui.sim.kube.common import (
     REGISTRY,
     SYSTEM_NAMESPACES,
@@ -75,6 +76,17 @@ class ApiBase:
         self._deleted: list[tuple[int, str, bytes | None]] = []  # (rv, name, last JSON)
         self._journal_floor = 0  # a watch from an older version gets 410 Gone
         self._stats_at: tuple[float, int] = (-1.0, -1)
+        self.tokens: dict[str, str] = {}  # bearer token -> user (others are the on-call user)
+
+    def user_of(self, request: web.Request) -> str:
+        """Who sent the request: by its path prefix (kubectl over http sends no token) or
+        its bearer token; anyone else is the on-call user."""
+        if request.path.startswith(rbac.READ_ONLY_PREFIX + "/"):
+            return rbac.READONLY
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return self.tokens.get(auth[7:].strip(), rbac.ONCALL)
+        return rbac.ONCALL
 
     # --- plumbing -----------------------------------------------------------
 

@@ -22,8 +22,9 @@ class DeploymentsApi(PodsApi):
         s = self.stats().get(d.name, _DeployStats())
         meta = self.meta(d.name, d.uid, d.resource_version, d.created, self.ns)
         meta["generation"] = d.generation
-        meta["labels"] = {"app": d.name}
-        meta["annotations"] = {"deployment.kubernetes.io/revision": str(d.generation)}
+        meta["labels"] = self.deployment_labels(d)
+        meta["annotations"] = {**d.meta_annotations,
+                               "deployment.kubernetes.io/revision": str(d.revision)}
         template_meta: Json = {"labels": {"app": d.name}}
         if d.annotations:
             template_meta["annotations"] = dict(d.annotations)
@@ -62,6 +63,25 @@ class DeploymentsApi(PodsApi):
             status["unavailableReplicas"] = s.replicas - s.ready
         return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": spec,
                 "status": status}
+
+    @staticmethod
+    def deployment_labels(d: SimDeployment) -> dict[str, str]:
+        return {"app": d.name, **d.labels}
+
+    def _metadata_changes(self, d: SimDeployment, obj: Json) -> tuple[
+            dict[str, str], dict[str, str]] | None:
+        """The Deployment's own labels and annotations after a patch (None: unchanged)."""
+        labels = _dig(obj, "metadata", "labels") or {}
+        ann = dict(_dig(obj, "metadata", "annotations") or {})
+        ann.pop("deployment.kubernetes.io/revision", None)
+        for what, value in (("labels", labels), ("annotations", ann)):
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise invalid("Deployment.apps", d.name, f"metadata.{what}", value,
+                              "values must be strings")
+        labels = {k: v for k, v in labels.items() if k != "app" or v != d.name}
+        if labels == d.labels and ann == d.meta_annotations:
+            return None
+        return labels, ann
 
     def _deployment_row(self, d: SimDeployment) -> list[Any]:
         s = self.stats().get(d.name, _DeployStats())
@@ -133,8 +153,12 @@ class DeploymentsApi(PodsApi):
         new = await apply_patch(request, current)
         replicas = self._replicas(new, "Deployment.apps", name)
         ann, env = self._template_changes(d, new)
+        meta = self._metadata_changes(d, new)
         if _dry_run(request):
             return self.respond(new)
+        if meta is not None:
+            d.labels, d.meta_annotations = meta
+            d.resource_version = self.model.next_rv()
         if ann or env:
             self.model.patch_template(name, ann, env)
         self.model.scale(name, replicas)

@@ -36,18 +36,33 @@ class _Res:
         return out
 
 
-_READ = ("get", "list")
+_READ = ("get", "list", "watch")
 DISCOVERY: dict[str, tuple[_Res, ...]] = {
     "v1": (
+        _Res("configmaps", "ConfigMap", True, (*_READ, "patch"), ("cm",)),
+        _Res("endpoints", "Endpoints", True, _READ, ("ep",)),
         _Res("events", "Event", True, _READ, ("ev",)),
         _Res("namespaces", "Namespace", False, _READ, ("ns",)),
         _Res("nodes", "Node", False, (*_READ, "patch"), ("no",)),
-        _Res("pods", "Pod", True, _READ, ("po",), ("all",)),
+        _Res("pods", "Pod", True, (*_READ, "patch", "delete"), ("po",), ("all",)),
+        _Res("pods/eviction", "Eviction", True, ("create",), group="policy", version="v1"),
+        _Res("pods/exec", "PodExecOptions", True, ("create", "get")),
+        _Res("pods/log", "Pod", True, ("get",)),
+        _Res("secrets", "Secret", True, (*_READ, "create", "delete")),
+        _Res("services", "Service", True, _READ, ("svc",), ("all",)),
     ),
     "apps/v1": (
         _Res("deployments", "Deployment", True, (*_READ, "patch"), ("deploy",), ("all",)),
         _Res("deployments/scale", "Scale", True, ("get", "patch"), group="autoscaling",
              version="v1"),
+        _Res("replicasets", "ReplicaSet", True, _READ, ("rs",), ("all",)),
+        _Res("statefulsets", "StatefulSet", True, _READ, ("sts",), ("all",)),
+    ),
+    "discovery.k8s.io/v1": (
+        _Res("endpointslices", "EndpointSlice", True, _READ),
+    ),
+    "networking.k8s.io/v1": (
+        _Res("ingresses", "Ingress", True, _READ, ("ing",)),
     ),
     "batch/v1": (
         _Res("cronjobs", "CronJob", True, _READ, ("cj",), ("all",)),
@@ -106,6 +121,19 @@ COLUMNS: dict[str, list[Json]] = {
     "jobs": [_col("Name", fmt="name"), _col("Status"), _col("Completions"), _col("Duration"),
              _col("Age")],
     "namespaces": [_col("Name", fmt="name"), _col("Status"), _col("Age")],
+    "replicasets": [_col("Name", fmt="name"), _col("Desired", "integer"),
+                    _col("Current", "integer"), _col("Ready", "integer"), _col("Age"),
+                    _col("Containers", priority=1), _col("Images", priority=1),
+                    _col("Selector", priority=1)],
+    "statefulsets": [_col("Name", fmt="name"), _col("Ready"), _col("Age"),
+                     _col("Containers", priority=1), _col("Images", priority=1)],
+    "services": [_col("Name", fmt="name"), _col("Type"), _col("Cluster-IP"),
+                 _col("External-IP"), _col("Port(s)"), _col("Age"), _col("Selector", priority=1)],
+    "endpoints": [_col("Name", fmt="name"), _col("Endpoints"), _col("Age")],
+    "ingresses": [_col("Name", fmt="name"), _col("Class"), _col("Hosts"), _col("Address"),
+                  _col("Ports"), _col("Age")],
+    "configmaps": [_col("Name", fmt="name"), _col("Data", "integer"), _col("Age")],
+    "secrets": [_col("Name", fmt="name"), _col("Type"), _col("Data", "integer"), _col("Age")],
 }
 DEFAULT_COLUMNS = [_col("Name", fmt="name"), _col("Created At", "date")]
 POD_FIELDS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase",
@@ -128,3 +156,36 @@ def _wants_table(request: web.Request) -> bool:
 def _resource_list(gv: str) -> Json:
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
             "resources": [r.discovery() for r in DISCOVERY[gv]]}
+
+
+# --- OpenAPI v3 (what kubectl reads to know the server validates fields itself) ---------
+
+
+def _api_path(gv: str) -> str:
+    return "api/v1" if gv == "v1" else f"apis/{gv}"
+
+
+def openapi_root() -> Json:
+    return {"paths": {_api_path(gv): {"serverRelativeURL": f"/openapi/v3/{_api_path(gv)}"}
+                      for gv in DISCOVERY}}
+
+
+def openapi_document(gv: str) -> Json:
+    """The PATCH operations of one group version, each with the `fieldValidation` query
+    parameter and its kind (kubectl's `edit` looks for exactly that, and validates
+    nothing itself when it finds it)."""
+    group, _, version = gv.rpartition("/")
+    paths: Json = {}
+    for r in DISCOVERY[gv]:
+        if "patch" not in r.verbs or "/" in r.name:
+            continue
+        where = f"/namespaces/{{namespace}}/{r.name}/{{name}}" if r.namespaced \
+            else f"/{r.name}/{{name}}"
+        paths[f"/{_api_path(gv)}{where}"] = {"patch": {
+            "x-kubernetes-group-version-kind": {"group": group, "version": version,
+                                                "kind": r.kind},
+            "parameters": [{"name": "fieldValidation", "in": "query",
+                            "schema": {"type": "string", "uniqueItems": True}}],
+            "responses": {"200": {"description": "OK"}}}}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.4"},
+            "paths": paths}

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from luckytui.sim.kube import rbac
 from luckytui.sim.kube.common import (
     ApiError,
     Json,
@@ -40,7 +41,7 @@ class JobsApi(NodesApi):
         active = [{"kind": "Job", "namespace": self.ns, "name": j.name, "uid": j.uid,
                    "apiVersion": "batch/v1", "resourceVersion": str(j.resource_version)}
                   for j in self.model.jobs.values()
-                  if j.from_cronjob == c.name and not j.succeeded(now)]
+                  if j.from_cronjob == c.name and not j.succeeded(now) and j.failed is None]
         status: Json = {}
         if active:
             status["active"] = active
@@ -97,6 +98,11 @@ class JobsApi(NodesApi):
                  "lastProbeTime": _iso(j.completes_at), "lastTransitionTime": _iso(j.completes_at)},
                 {"type": "Complete", "status": "True", "lastProbeTime": _iso(j.completes_at),
                  "lastTransitionTime": _iso(j.completes_at)}])
+        elif j.failed is not None:
+            status.update(failed=1, ready=0, conditions=[
+                {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                 "message": j.failed, "lastProbeTime": _iso(j.created + 305),
+                 "lastTransitionTime": _iso(j.created + 305)}])
         else:
             status.update(active=1, ready=1 if now >= j.created + 2 else 0)
         return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": spec,
@@ -106,7 +112,8 @@ class JobsApi(NodesApi):
         now = self.model.now
         done = j.succeeded(now)
         end = j.completes_at if done else now
-        return [j.name, "Complete" if done else "Running", f"{1 if done else 0}/1",
+        state = "Failed" if j.failed is not None else "Complete" if done else "Running"
+        return [j.name, state, f"{1 if done else 0}/1",
                 human_duration(end - j.created), human_duration(now - j.created)]
 
     # --- writes ---
@@ -167,10 +174,19 @@ class JobsApi(NodesApi):
         if not isinstance(spec, dict):
             raise ApiError(422, "Invalid", 'SelfSubjectAccessReview.authorization.k8s.io "" is '
                            "invalid: spec: Required value")
+        attrs = spec.get("resourceAttributes") or {}
+        if not isinstance(attrs, dict):
+            raise bad_request("spec.resourceAttributes must be an object")
+        user = self.user_of(request)
+        ok = rbac.allowed(user, rbac.Attributes(
+            str(attrs.get("verb") or ""), str(attrs.get("group") or ""),
+            str(attrs.get("resource") or ""), str(attrs.get("subresource") or ""),
+            str(attrs.get("namespace") or ""), str(attrs.get("name") or "")), self.ns)
+        status: Json = {"allowed": ok}
+        if ok:
+            status["reason"] = f'RBAC: allowed by the role of user "{user}"'
         return self.respond({"kind": "SelfSubjectAccessReview",
                              "apiVersion": "authorization.k8s.io/v1",
                              "metadata": {"creationTimestamp": None}, "spec": spec,
-                             "status": {"allowed": True,
-                                        "reason": "the simulated cluster allows everything"}},
-                            201)
+                             "status": status}, 201)
 

@@ -13,13 +13,19 @@ class PodsApi(ApiBase):
     """Pods: their JSON (cached on what is served of them) and `kubectl get` rows."""
 
     def _pods(self, ns: str | None) -> list[SimPod]:
-        return list(self.model.pods.values()) if ns in (None, self.ns) else []
+        if ns not in (None, self.ns):
+            return []
+        return list(self.model.every_pod().values())
 
     def _pod_status_text(self, p: SimPod) -> str:
         if p.terminating_at is not None:
             return "Terminating"
         if self.model.now < p.ready_at:
             return "ContainerCreating" if p.node else "Pending"
+        if p.finished(self.model.now):
+            return "Error" if p.crash_message else "Completed"
+        if p.crashed(self.model.now):
+            return "CrashLoopBackOff"
         return "Running"
 
     def _pod_fields(self, p: SimPod) -> dict[str, str]:
@@ -50,7 +56,7 @@ class PodsApi(ApiBase):
     def _pod_key(self, p: SimPod) -> tuple[object, ...]:
         """Everything a pod's JSON depends on besides its immutable fields."""
         return (p.resource_version, self.model.now >= p.ready_at, p.terminating_at, p.restarts,
-                p.node)
+                p.node, p.crashed(self.model.now), p.finished(self.model.now))
 
     def _rs_uid(self, deployment: str, template_hash: str) -> str:
         key = f"{deployment}-{template_hash}"
@@ -59,20 +65,32 @@ class PodsApi(ApiBase):
             uid = self._rs_uids[key] = _uid("rs", key)
         return uid
 
+    def _owner(self, p: SimPod) -> Json:
+        if p.deployment in self.model.deployments:
+            return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": f"{p.deployment}-{p.template_hash}",
+                    "uid": self._rs_uid(p.deployment, p.template_hash),
+                    "controller": True, "blockOwnerDeletion": True}
+        job = p.labels.get("batch.kubernetes.io/job-name")
+        if job is not None:
+            return {"apiVersion": "batch/v1", "kind": "Job", "name": job,
+                    "uid": p.labels.get("controller-uid", ""), "controller": True,
+                    "blockOwnerDeletion": True}
+        return {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": p.deployment,
+                "uid": _uid("sts", p.deployment), "controller": True, "blockOwnerDeletion": True}
+
     def pod_json(self, p: SimPod) -> Json:
         now = self.model.now
         running = now >= p.ready_at
-        ready = running and p.terminating_at is None
+        ready = p.ready(now)
         meta = self.meta(p.name, p.uid, p.resource_version, p.created, self.ns)
         if p.terminating_at is not None:
             meta["deletionTimestamp"] = _iso(p.terminating_at)
             meta["deletionGracePeriodSeconds"] = 30
         meta["labels"] = p.labels
-        meta["ownerReferences"] = [{
-            "apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "name": f"{p.deployment}-{p.template_hash}",
-            "uid": self._rs_uid(p.deployment, p.template_hash),
-            "controller": True, "blockOwnerDeletion": True}]
+        if p.annotations:
+            meta["annotations"] = p.annotations
+        meta["ownerReferences"] = [self._owner(p)]
         containers = self._containers(p.deployment, p.cpu_request_m, p.cpu_limit_m,
                                       p.memory_limit_mi)
         spec: Json = {"containers": containers, "restartPolicy": "Always"}
@@ -95,7 +113,21 @@ class PodsApi(ApiBase):
         image = containers[0]["image"]
         cs: Json = {"name": p.deployment, "image": image, "imageID": self._image_id(image),
                     "ready": ready, "restartCount": p.restarts, "started": running}
-        if running:
+        if p.finished(now):
+            failed = p.crash_message is not None
+            status["phase"] = "Failed" if failed else "Succeeded"
+            cs["state"] = {"terminated": {"exitCode": 1 if failed else 0,
+                                          "reason": "Error" if failed else "Completed",
+                                          "startedAt": _iso(p.ready_at - 1),
+                                          "finishedAt": _iso(p.finished_at or now)}}
+        elif p.crashed(now):
+            cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": (
+                f"back-off {int(p.backoff_s / 2)}s restarting failed container={p.deployment} "
+                f"pod={p.name}_{self.ns}({p.uid})")}}
+            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
+                                              "startedAt": _iso(p.ready_at - 1),
+                                              "finishedAt": _iso(p.crash_at or now)}}
+        elif running:
             cs["state"] = {"running": {"startedAt": _iso(p.ready_at - 1)}}
         else:
             cs["state"] = {"waiting": {"reason": "ContainerCreating"}}

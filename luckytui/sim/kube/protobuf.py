@@ -1,7 +1,8 @@
-"""The protobuf bodies kubectl posts for `create job` and `auth can-i`."""
+"""The protobuf bodies kubectl posts for `create job`, `create secret` and `auth can-i`."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from luckytui.sim.kube.common import ApiError, Json, bad_request
@@ -132,6 +133,22 @@ def _pb_access_review(f: PbFields) -> Json:
             "spec": spec}
 
 
+def _pb_secret(f: PbFields) -> Json:
+    """A Secret (`create secret generic`): data values stay bytes, served base64 as JSON."""
+    data = {}
+    for entry in f.get(2, []):
+        kv = pb_fields(entry)
+        values = kv.get(2)
+        data[_pb_str(kv, 1)] = base64.b64encode(values[-1] if values else b"").decode()
+    out: Json = {"apiVersion": "v1", "kind": "Secret",
+                 "metadata": _pb_object_meta(_pb_msg(f, 1)), "data": data}
+    if _pb_str(f, 3):
+        out["type"] = _pb_str(f, 3)
+    if f.get(4):
+        out["stringData"] = _pb_map(f, 4)
+    return out
+
+
 def decode_protobuf(body: bytes) -> Json:
     """A Job or SelfSubjectAccessReview posted as protobuf, as the JSON it stands for."""
     if not body.startswith(_PB_MAGIC):
@@ -144,7 +161,10 @@ def decode_protobuf(body: bytes) -> Json:
         return _pb_job(pb_fields(raw))
     if kind == "SelfSubjectAccessReview":
         return _pb_access_review(pb_fields(raw))
+    if kind == "Secret":
+        return _pb_secret(pb_fields(raw))
     raise ApiError(415, "UnsupportedMediaType",
-                   f"protobuf bodies are accepted for Job and SelfSubjectAccessReview only "
+                   f"protobuf bodies are accepted for Job, Secret and SelfSubjectAccessReview "
+                   f"only "
                    f"(got {kind or 'an unknown kind'}); send application/json")
 

@@ -49,7 +49,7 @@ class ReadsApi(MetricsApi):
             m["labels"] = obj.labels
         elif isinstance(obj, SimDeployment):
             m = self.meta(obj.name, obj.uid, obj.resource_version, obj.created, self.ns)
-            m["labels"] = {"app": obj.name}
+            m["labels"] = {"app": obj.name, **obj.labels}
         elif isinstance(obj, SimNode):
             m = self.meta(obj.name, obj.uid, obj.resource_version, obj.created)
             m["labels"] = self._node_labels(obj)
@@ -205,10 +205,8 @@ class ReadsApi(MetricsApi):
     async def watch(self, request: web.Request, key: str, ns: str | None) -> web.StreamResponse:
         """GET ...?watch=1: the changes after resourceVersion as a stream of JSON lines
         (ADDED, MODIFIED, DELETED, BOOKMARK; ERROR 410 when that version is too old),
-        until timeoutSeconds. Pods only: the resource a war room watches."""
-        if key != "pods":
-            raise ApiError(405, "MethodNotAllowed",
-                           f"watch is supported for pods only by this server, not {key}")
+        until timeoutSeconds. Pods keep a deletion journal; other resources are watched by
+        comparing what is served of them from one tick to the next."""
         query = request.query
         try:
             since = int(query.get("resourceVersion") or 0)
@@ -220,7 +218,9 @@ class ReadsApi(MetricsApi):
         response = web.StreamResponse(headers={"Content-Type": "application/json"})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        k = self.kinds["pods"]
+        k = self.kinds[key]
+        if key != "pods":
+            return await self._watch_diff(request, response, k, ns, since, timeout)
         if since and since < self._journal_floor:
             expired = ApiError(410, "Expired", f"too old resource version: {since} "
                                f"({self._journal_floor})").status()
@@ -257,6 +257,49 @@ class ReadsApi(MetricsApi):
                                          + b"\n")
                     marked = loop.time()
                 await asyncio.sleep(WATCH_TICK_S)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+        return response
+
+    def _served(self, request: web.Request, k: _Kind, ns: str | None) -> dict[str, Json]:
+        ns_of = k.namespace_of or ((lambda _o: "") if not k.namespaced else
+                                   (lambda _o: self.ns))
+        pairs = self._filter(request, k, [((ns_of(o), self._name_of(o)), o)
+                                          for o in k.items(ns)])
+        out = {}
+        for key, o in pairs:
+            js = k.to_json(o)
+            js.setdefault("kind", k.kind)
+            js.setdefault("apiVersion", k.api_version)
+            out["/".join(key)] = js
+        return out
+
+    async def _watch_diff(self, request: web.Request, response: web.StreamResponse, k: _Kind,
+                          ns: str | None, since: int, timeout: float) -> web.StreamResponse:
+        """A watch of any resource: ADDED, MODIFIED and DELETED as what is served changes
+        (with a version to resume from, the objects newer than it first)."""
+        def line(kind: str, obj: Json) -> bytes:
+            return _encode({"type": kind, "object": obj}).encode() + b"\n"
+
+        seen = self._served(request, k, ns)
+        first = [line("ADDED", js) for js in seen.values()] if not since else [
+            line("MODIFIED", js) for js in seen.values()
+            if int(js["metadata"].get("resourceVersion") or 0) > since]
+        if first:
+            await response.write(b"".join(first))
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        try:
+            while loop.time() < end:
+                await asyncio.sleep(WATCH_TICK_S)
+                self.model.sync()
+                now = self._served(request, k, ns)
+                out = [line("ADDED" if name not in seen else "MODIFIED", js)
+                       for name, js in now.items() if seen.get(name) != js]
+                out += [line("DELETED", js) for name, js in seen.items() if name not in now]
+                seen = now
+                if out:
+                    await response.write(b"".join(out))
         except (ConnectionResetError, asyncio.CancelledError):
             return response
         return response

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from luckytui.sim.kube import rbac
 from luckytui.sim.kube.base import _Kind
 from luckytui.sim.kube.common import SERVER_VERSION, ApiError, Handler, not_found
 from luckytui.sim.kube.discovery import (
@@ -14,12 +16,38 @@ from luckytui.sim.kube.discovery import (
     POD_FIELDS,
     _group_list,
     _resource_list,
+    openapi_document,
+    openapi_root,
 )
-from luckytui.sim.kube.reads import ReadsApi
+from luckytui.sim.kube.podops import PodOpsApi
 from luckytui.sim.model import Production
 
 
-class KubeApi(ReadsApi):
+class _Routes:
+    """Adds each route twice: as itself, and under the read-only user's path prefix."""
+
+    def __init__(self, router: web.UrlDispatcher) -> None:
+        self.router = router
+
+    def add_get(self, path: str, handler: Handler) -> None:
+        for p in (path, rbac.READ_ONLY_PREFIX + path):
+            self.router.add_get(p, handler)
+
+    def add(self, method: str, path: str, handler: Handler) -> None:
+        for p in (path, rbac.READ_ONLY_PREFIX + path):
+            self.router.add_route(method, p, handler)
+
+    def add_patch(self, path: str, handler: Handler) -> None:
+        self.add("PATCH", path, handler)
+
+    def add_post(self, path: str, handler: Handler) -> None:
+        self.add("POST", path, handler)
+
+    def add_delete(self, path: str, handler: Handler) -> None:
+        self.add("DELETE", path, handler)
+
+
+class KubeApi(PodOpsApi):
     """Routes and renders the API over one model."""
 
     def __init__(self, model: Production) -> None:
@@ -38,7 +66,7 @@ class KubeApi(ReadsApi):
                           cache_key=self._pod_key),
             "deployments": _Kind("deployments", "Deployment", "apps/v1", "apps", deployments,
                                  self.deployment_json, row=self._deployment_row,
-                                 labels=lambda d: {"app": d.name}),
+                                 labels=self.deployment_labels),
             "nodes": _Kind("nodes", "Node", "v1", "", nodes, self.node_json, row=self._node_row,
                            fields=self._node_fields, labels=self._node_labels, namespaced=False,
                            field_names=("metadata.name", "spec.unschedulable")),
@@ -50,6 +78,30 @@ class KubeApi(ReadsApi):
                               labels=lambda c: {"app": c.name}),
             "jobs": _Kind("jobs", "Job", "batch/v1", "batch", jobs, self.job_json,
                           row=self._job_row, labels=self._job_labels),
+            "replicasets": _Kind("replicasets", "ReplicaSet", "apps/v1", "apps",
+                                 self._replicasets, self.rs_json, row=self._rs_row,
+                                 labels=lambda rs: {"app": rs.d.name,
+                                                    "pod-template-hash": rs.rev.template_hash}),
+            "statefulsets": _Kind("statefulsets", "StatefulSet", "apps/v1", "apps",
+                                  self._statefulsets, self.statefulset_json,
+                                  row=self._statefulset_row, labels=lambda n: {"app": n}),
+            "services": _Kind("services", "Service", "v1", "", self._services, self.service_json,
+                              row=self._service_row, labels=lambda n: {"app": n}),
+            "endpoints": _Kind("endpoints", "Endpoints", "v1", "", self._services,
+                               self.endpoints_json, row=self._endpoints_row,
+                               labels=lambda n: {"app": n}),
+            "endpointslices": _Kind("endpointslices", "EndpointSlice", "discovery.k8s.io/v1",
+                                    "discovery.k8s.io", self._services, self.endpointslice_json,
+                                    labels=lambda n: {"kubernetes.io/service-name": n}),
+            "ingresses": _Kind("ingresses", "Ingress", "networking.k8s.io/v1", "networking.k8s.io",
+                               self._ingresses, self.ingress_json, row=self._ingress_row,
+                               labels=lambda n: {"app": "luckygas"}),
+            "configmaps": _Kind("configmaps", "ConfigMap", "v1", "", self._configmaps,
+                                self.configmap_json, row=self._configmap_row,
+                                labels=lambda c: c.labels),
+            "secrets": _Kind("secrets", "Secret", "v1", "", self._secrets, self.secret_json,
+                             row=self._secret_row, labels=lambda s: s.labels,
+                             field_names=("metadata.name", "metadata.namespace", "type")),
             "namespaces": _Kind("namespaces", "Namespace", "v1", "",
                                 lambda _ns: self._namespaces(), self.namespace_json,
                                 row=self._namespace_row, namespaced=False,
@@ -66,7 +118,7 @@ class KubeApi(ReadsApi):
     # --- routing ------------------------------------------------------------------
 
     def routes(self, app: web.Application) -> None:
-        r = app.router
+        r = _Routes(app.router)
         api = self
 
         def read(key: str, namespaced: bool, prefix: str) -> None:
@@ -89,7 +141,9 @@ class KubeApi(ReadsApi):
                 r.add_get(f"{prefix}/namespaces/{{ns}}/{plural}/{{name}}", get_ns)
                 r.add_get(f"{prefix}/{plural}", list_all)
             else:
-                async def list_cluster(req: web.Request) -> web.Response:
+                async def list_cluster(req: web.Request) -> web.StreamResponse:
+                    if req.query.get("watch") in ("true", "1"):
+                        return await api.watch(req, key, None)
                     return api.list_objects(req, key, None)
 
                 async def get_cluster(req: web.Request) -> web.Response:
@@ -119,6 +173,18 @@ class KubeApi(ReadsApi):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return api.respond(_resource_list(gv))
 
+        async def openapi(_req: web.Request) -> web.Response:
+            return api.respond(openapi_root())
+
+        async def openapi_gv(req: web.Request) -> web.Response:
+            path = req.match_info["path"]
+            gv = path.removeprefix("apis/") if path.startswith("apis/") else path[4:]
+            if gv not in DISCOVERY:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return api.respond(openapi_document(gv))
+
+        r.add_get("/openapi/v3", openapi)
+        r.add_get("/openapi/v3/{path:.+}", openapi_gv)
         r.add_get("/version", version)
         r.add_get("/api", core_versions)
         r.add_get("/apis", groups)
@@ -140,6 +206,12 @@ class KubeApi(ReadsApi):
         read("events", True, "/api/v1")
         read("nodes", False, "/api/v1")
         read("deployments", True, "/apis/apps/v1")
+        for key in ("replicasets", "statefulsets"):
+            read(key, True, "/apis/apps/v1")
+        for key in ("services", "endpoints", "configmaps", "secrets"):
+            read(key, True, "/api/v1")
+        read("ingresses", True, "/apis/networking.k8s.io/v1")
+        read("endpointslices", True, "/apis/discovery.k8s.io/v1")
         read("cronjobs", True, "/apis/batch/v1")
         read("jobs", True, "/apis/batch/v1")
         read("podmetrics", True, "/apis/metrics.k8s.io/v1beta1")
@@ -171,12 +243,48 @@ class KubeApi(ReadsApi):
         r.add_patch("/api/v1/nodes/{name}", patch_node)
         r.add_post("/apis/batch/v1/namespaces/{ns}/jobs", create_job)
         r.add_post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", access_review)
+        self._pod_routes(r)
+
+    def _pod_routes(self, r: _Routes) -> None:
+        api, pod = self, "/api/v1/namespaces/{ns}/pods/{name}"
+
+        def on(method: str, path: str, op: Callable[[web.Request, str, str],
+                                                     Awaitable[web.StreamResponse]]) -> None:
+            async def handler(req: web.Request) -> web.StreamResponse:
+                return await op(req, req.match_info["ns"], req.match_info["name"])
+            r.add(method, path, handler)
+
+        on("GET", f"{pod}/log", api.pod_log)
+        on("GET", f"{pod}/exec", api.pod_exec)
+        on("POST", f"{pod}/exec", api.pod_exec)
+        on("POST", f"{pod}/eviction", api.evict_pod)
+        on("DELETE", pod, api.delete_pod)
+        on("PATCH", pod, api.patch_pod)
+        on("DELETE", "/api/v1/namespaces/{ns}/secrets/{name}", api.delete_secret)
+        on("PATCH", "/api/v1/namespaces/{ns}/configmaps/{name}", api.patch_configmap)
+
+        async def create_secret(req: web.Request) -> web.Response:
+            return await api.create_secret(req, req.match_info["ns"])
+
+        r.add_post("/api/v1/namespaces/{ns}/secrets", create_secret)
+
+    def authorize(self, request: web.Request) -> None:
+        """Refuse, as the API server's RBAC would, what the sender's role does not allow."""
+        path = request.path
+        if path.startswith(rbac.READ_ONLY_PREFIX + "/"):
+            path = path[len(rbac.READ_ONLY_PREFIX):]
+        attrs = rbac.attributes(request.method, path, dict(request.query))
+        user = self.user_of(request)
+        if attrs is not None and not rbac.allowed(user, attrs, self.ns):
+            raise ApiError(403, "Forbidden", rbac.forbidden_message(user, attrs),
+                           {"name": attrs.name, "group": attrs.group, "kind": attrs.resource})
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD") and "selfsubjectaccessreviews" not in request.path:
             self.writes.append(f"{request.method} {request.path_qs}")  # the audit trail
         try:
+            self.authorize(request)
             self.model.sync()
             self.touch_pods()
             return await handler(request)
