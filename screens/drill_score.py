@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -33,4 +34,5 @@ class DrillScoreScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(safe_text("Drill score  (Esc closes)"), id="drill-heading")
-            yield Static(safe_text("\n".join(self.lines)), id="drill-score")
+            # one line a measure: the lines are outside text, made safe line by line
+            yield Static(safe_text(Text("\n".join(self.lines))), id="drill-score")

@@ -83,6 +83,9 @@ async def test_a_drill_declared_with_n_is_scored_when_resolved(sim: Simulation,
             await pilot.press("escape")
             await until(pilot, lambda: app.screen is app.dashboard)
         scored = await engine.records(kinds=("drill.scored",))
+    # a line a measure, never one paragraph with the line breaks drawn as ⏎
+    assert "⏎" not in shown and len(shown.splitlines()) >= 8
+    assert any(line.startswith("✓ Declared") for line in shown.splitlines())
     assert f"Incident {inc.number}: Backend slow · final" in shown
     assert f"{inc.number}, 1m 30s after the start, on time (target 5 min)" in shown
     assert "P2 (expected P2): right at first" in shown

@@ -113,6 +113,23 @@ async def test_security_incident_custom_commands_block_and_rotate(
     assert [k for k, _ in await records(drill.log_path)][-1] == DRILL_RECOVERED
 
 
+@pytest.mark.parametrize("drill", ["complete-outage"], indirect=True)
+async def test_complete_outage_recovers_by_rolling_back_not_by_scaling(
+        drill: Simulation, clock: ManualClock) -> None:
+    await advance(drill, clock, 120)
+    assert drill.model.drill.still() == ["bad_rollout", "bad_rollout"]
+    await ok(drill, "emergency-scale")  # the plan's step: more pods that crash
+    await advance(drill, clock, 60)
+    assert DRILL_RECOVERED not in [k for k, _ in await records(drill.log_path)]
+    out = await ok(drill, "rollout-undo", "luckygas-backend")
+    assert "revision" in out
+    await ok(drill, "rollout-undo", "luckygas-frontend")
+    await advance(drill, clock, 90)
+    assert drill.model.drill.still() == []
+    assert [k for k, _ in await records(drill.log_path)][-1] == DRILL_RECOVERED
+    assert not [p for p in drill.model.pods.values() if p.crashed(drill.model.now)]
+
+
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "luckytui", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -8,27 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from luckytui.sim.model import SimPod
-from tests.integration.conftest_kube import Cluster, kubectl_binary, running_cluster
+from tests.integration.conftest_kube import Cluster, running_cluster
 
 NS = "luckygas"
-
-
-@pytest.fixture(scope="session")
-def kube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kubectl_binary()  # fail early, with a clear message, when kubectl is missing
-    return tmp_path_factory.mktemp("kubectl-cache")
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, kube_cache: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, kube_cache) as c:
-        yield c
 
 
 def rows(text: str) -> list[list[str]]:

@@ -9,10 +9,7 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from luckytui.sim.kubeapi import KUBE_API
 from luckytui.systems.kubernetes import KubeOps
@@ -20,25 +17,11 @@ from tests.integration.conftest_kube import (
     READONLY_CONTEXT,
     READONLY_TOKEN,
     Cluster,
-    kubectl_binary,
-    running_cluster,
     write_kubeconfig,
 )
 
 NS = "luckygas"
 CRASH = "FATAL: could not connect to the database at db-replica:5433"
-
-
-@pytest.fixture(scope="session")
-def kube_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kubectl_binary()
-    return tmp_path_factory.mktemp("kubectl-cache")
-
-
-@pytest.fixture
-def cluster(tmp_path: Path, kube_cache: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, kube_cache) as c:
-        yield c
 
 
 def rows(text: str) -> list[list[str]]:
