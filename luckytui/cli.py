@@ -302,7 +302,8 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str, bool, bool] | None,
         if sim is not None:
             sim.stop_now()
             if sim.note:  # the war room has given the terminal back: say it there too
-                print(f"luckytui demo: {sim.note}", file=sys.stderr)
+                print(f"luckytui {'drill' if drill else 'demo'}: {sim.note}",
+                      file=sys.stderr)
 
 
 async def _export_lines(path: Path, incident: str | None) -> list[str]:
