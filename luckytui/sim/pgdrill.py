@@ -124,7 +124,8 @@ class DrillSessions:
         if self._monitor is None or self._monitor.closed:
             self._monitor = await self.load.psycopg.AsyncConnection.connect(
                 self.load.dsn(DATABASE, "postgres"), autocommit=True,
-                application_name=MONITOR_APP, connect_timeout=5)
+                application_name=MONITOR_APP, connect_timeout=5,
+                options="-c pg_stat_statements.track=none")  # not the workload's statements
         cur = await self._monitor.execute(ACTIVITY_SQL)
         rows = await cur.fetchall()
         on_server = {pid: (state, wait) for pid, state, wait in rows}
