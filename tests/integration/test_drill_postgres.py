@@ -133,8 +133,17 @@ async def test_terminating_on_the_server_recovers_the_drill(
     out = await ok(drill, "terminate-long", "1s", "--json")
     assert before["long"] | before["waiter"] <= {
         int(p) for p in json.loads(out)["changed"]["terminated"]}
+    [holder] = before["holder"]
+    await ok(drill, "terminate", str(holder))  # the row's holder: order writes go on
+
+    async def released() -> bool:
+        assert drill.model.server is not None
+        return holder not in drill.model.server.alive
+
+    await until("the simulation seeing the holder gone", released)
     await advance(drill, clock, 5)
-    assert drill.model.drill.still() != []  # the idle transactions still hold the pool
+    assert orders_status(drill) == 200
+    assert drill.model.drill.still() == ["connection_leak"]  # leaked, still connected
     await ok(drill, "terminate-idle", "1s")
 
     async def gone() -> bool:
@@ -145,7 +154,6 @@ async def test_terminating_on_the_server_recovers_the_drill(
     await asyncio.sleep(0.6)  # the simulation's next look at the server
     await advance(drill, clock, 20)
     assert "DatabaseConnectionPoolExhausted" not in await served_alerts(drill)
-    assert orders_status(drill) == 200  # the row is free: orders go through again
     assert drill.model.drill.still() == []
     kinds = [k for k, _ in await records(drill.log_path)]
     assert kinds[0] == DRILL_STARTED and kinds[-1] == DRILL_RECOVERED
