@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--speed", type=speed, default=1.0, metavar="X",
                        help="simulated time runs X times faster (0.5 to 20, default 1)")
     drill.add_argument("--seed", type=whole, default=7, help="simulation seed (default 7)")
+    drill.add_argument("--no-postgres", action="store_true",
+                       help="simulate the database too (no embedded PostgreSQL server)")
     _dashboard_flags(drill, sub=True)
     check = sub.add_parser("check", help="one health snapshot of every configured source")
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -300,7 +302,8 @@ def _run_dashboard(settings: Settings, demo: tuple[int, str, bool, bool] | None,
         if sim is not None:
             sim.stop_now()
             if sim.note:  # the war room has given the terminal back: say it there too
-                print(f"luckytui demo: {sim.note}", file=sys.stderr)
+                print(f"luckytui {'drill' if drill else 'demo'}: {sim.note}",
+                      file=sys.stderr)
 
 
 async def _export_lines(path: Path, incident: str | None) -> list[str]:
@@ -490,8 +493,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "drill":
             scenario = _scenario(args.name)
             settings = apply_flags(Settings(refresh=2.0), args)
-            # the drill's faults run on the model: its database is the simulated one
-            return _run_dashboard(settings, demo=(args.seed, "small", False, False),
+            # its database faults run on a real PostgreSQL server when one can start
+            return _run_dashboard(settings, demo=(args.seed, "small", False,
+                                                  not args.no_postgres),
                                   drill=(scenario.source, scenario.title, args.speed))
         if args.command == "demo":
             base = Settings(refresh=2.0)

@@ -11,7 +11,9 @@ model to know whether the fault is over: a fault is over once its harm has
 been seen and is gone (the long queries ended, the leaked sessions gone, the
 lock holder gone, p95 back under 2 s, the analytics endpoint answering, the
 attacking addresses blocked and the login secret rotated, the bad rollout
-undone). Production has recovered when every fault has started and is over;
+undone). When a real PostgreSQL server plays the drill (`model.server`, see
+pgdrill.py), the database faults' sessions are opened there and their harm is
+read from what that server shows. Production has recovered when every fault has started and is over;
 `on_recovered` is called once, then. Nothing here does I/O.
 """
 
@@ -60,6 +62,8 @@ KINDS: dict[str, dict[str, Spec]] = {
                     "message": (str, "bad configuration", 0, 0)},
 }
 COMMON = {"kind", "at", "say", "say_from"}
+# the kinds a real PostgreSQL server plays when one runs the drill (model.server)
+DATABASE_KINDS = ("long_queries", "connection_leak", "lock_pileup")
 SAYS_FROM = {"surge": "luckygas-backend", "analytics_down": "luckygas-backend",
              "failed_logins": "luckygas-backend", "bad_rollout": "luckygas-backend"}
 
@@ -199,6 +203,8 @@ class Drill:
             m.leak_active, m.leak_every = True, p["every"]
             m.leak_left = p["count"] or None
             m.leak_since = m.elapsed
+        elif f.kind in DATABASE_KINDS and m.server is not None:
+            pass  # the load generator opens its sessions on the real server (pgdrill.py)
         elif f.kind == "long_queries":
             for _ in range(p["count"]):
                 c = m.open_session("order-worker", "active", LONG_QUERY, p["age"])
@@ -231,6 +237,8 @@ class Drill:
             return m.api_p95_ms() > 2000.0
         if f.kind == "analytics_down":
             return m.analytics_broken_since is not None
+        if m.server is not None and f.kind in DATABASE_KINDS:
+            return m.server.harming(f, m)
         if f.kind == "connection_leak":
             return m.leak_active or bool(m.leak_pids & m.connections.keys())
         if f.kind in ("long_queries", "lock_pileup"):

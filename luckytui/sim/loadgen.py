@@ -18,6 +18,8 @@ production would have, following the model's clock and storyline:
 It reacts to the remedies as production would: a terminated session is gone
 (the leak keeps opening new ones at its pace while it lasts), a pool session
 reconnects a little later, the waiters go on once the lock holder is gone.
+A drill with database faults keeps the pool and the report, and plays its
+own faults instead of the story's pile-up and leak (pgdrill.py).
 The generator connects as the application's roles, never as the superuser
 the war room uses, so its statements are not hidden as luckytui's own.
 """
@@ -35,6 +37,8 @@ from luckytui.sim.model import DATABASE, LEAK_QUERY, Production
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
+
+    from luckytui.sim.pgdrill import DrillSessions, ServerView
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +114,7 @@ class LoadGenerator:
         self.sessions = 0  # the generator's open connections
         self._tasks: list[asyncio.Task[None]] = []
         self._psycopg: Any = None
+        self.drill: DrillSessions | None = None  # a drill's database faults, when played
 
     async def _connect(self, user: str, app: str, *, autocommit: bool = True,
                        ) -> AsyncConnection[Any]:
@@ -138,11 +143,28 @@ class LoadGenerator:
             await admin.execute("RESET ROLE")
             await admin.execute("SELECT pg_stat_statements_reset()")  # the workload's alone
 
-    def start(self) -> None:
+    @property
+    def psycopg(self) -> Any:
+        return self._psycopg
+
+    async def connect(self, app: str, *, autocommit: bool = True) -> AsyncConnection[Any]:
+        """A session of the application's role, named `app`."""
+        return await self._connect(APP_ROLE, app, autocommit=autocommit)
+
+    def start(self, drill: ServerView | None = None) -> None:
+        """The storyline's sessions; with `drill`, the backend's pool and the report, and
+        the drill's database faults played for real (pgdrill.py) instead of the story's."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._pool_session(i)) for i in range(POOL_SIZE)]
-        self._tasks += [loop.create_task(self._lock_pile_up()), loop.create_task(self._report()),
-                        loop.create_task(self._leak())]
+        self._tasks.append(loop.create_task(self._report()))
+        if drill is None:
+            self._tasks += [loop.create_task(self._lock_pile_up()),
+                            loop.create_task(self._leak())]
+            return
+        from luckytui.sim.pgdrill import DrillSessions
+
+        self.drill = DrillSessions(self, self.model, drill)
+        self._tasks.append(loop.create_task(self.drill.run(TICK_S)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -151,6 +173,8 @@ class LoadGenerator:
             with contextlib.suppress(BaseException):
                 await task
         self._tasks.clear()
+        if self.drill is not None:
+            await self.drill.stop()
         for conn in self.leaked:
             with contextlib.suppress(Exception):
                 await conn.close()

@@ -68,13 +68,14 @@ def exposition(model: Production) -> str:
         status, _ = model.endpoint_response(ep, 0.5)
         out.append(f"luckygas_analytics_endpoint_up{_labels(endpoint=ep.name)} "
                    f"{1 if status < 500 else 0}")
-    clients = sum(1 for c in model.connections.values() if c.backend_type == "client backend")
+    clients = (model.server.clients if model.server is not None else
+               sum(1 for c in model.connections.values() if c.backend_type == "client backend"))
     out += ["# TYPE luckygas_orders_processed_total counter",
             f"luckygas_orders_processed_total {model.orders_processed}",
             "# TYPE luckygas_db_connections gauge",
             f"luckygas_db_connections{_labels(datname=DATABASE)} {clients}",
             "# TYPE luckygas_db_max_connections gauge",
-            f"luckygas_db_max_connections{_labels(datname=DATABASE)} {model.max_connections}",
+            f"luckygas_db_max_connections{_labels(datname=DATABASE)} {model.db_max_connections()}",
             "# TYPE luckygas_login_failures_total counter"]
     for ip, count in sorted(model.logins.failures.items()):
         out.append(f"luckygas_login_failures_total{_labels(source=ip)} {int(count)}")

@@ -64,6 +64,7 @@ from luckytui.sim.views import ClientView
 if TYPE_CHECKING:
     from luckytui.drills.scenario import Scenario
     from luckytui.sim.drill import Drill
+    from luckytui.sim.pgdrill import ServerView
 
 __all__ = [
     "ANALYTICS", "ANALYTICS_QUERY", "CPU_TRAIL_S", "DATABASE", "EXTRA_RESOURCES",
@@ -117,6 +118,10 @@ class Production(ClientView, rollouts.Workloads):
         self.leak_every, self.leak_since = 2.0, 0.0
         self.leak_left: int | None = None  # sessions still to open (None: no end)
         self.leak_pids: set[int] = set()
+        self.leak_attempts = 0  # the leak's sessions due so far (a full pool refuses some)
+        # a real PostgreSQL server playing the drill's database faults: what it shows
+        # is what the database alert, the orders endpoint and the drill read
+        self.server: ServerView | None = None
         self.surge_active = False
         self.surge_since, self.surge_factor, self.surge_ramp = 0.0, 2.3, 30.0
         self.order_locks: set[int] = set()  # sessions holding order rows (orders stall)
@@ -412,7 +417,9 @@ class Production(ClientView, rollouts.Workloads):
                     c.xact_start = None
                 c.state_change = now
         if self.leak_active and self.leak_due():
-            leaked = self.open_session("order-worker", "idle in transaction", LEAK_QUERY, 0)
+            self.leak_attempts += 1  # on a real server, the load generator opens it
+            leaked = None if self.server is not None else self.open_session(
+                "order-worker", "idle in transaction", LEAK_QUERY, 0)
             if leaked is not None:
                 self.leak_pids.add(leaked.pid)
             if self.leak_left is not None:  # counted in attempts: a full pool refuses some
@@ -428,7 +435,7 @@ class Production(ClientView, rollouts.Workloads):
         load = self.load_factor()
         qcache = bool(self.deployments.get("luckygas-backend") and
                       self.deployments["luckygas-backend"].env.get("QUERY_CACHE_TTL"))
-        pressure = 1.0 + max(0.0, len(self.connections) / self.max_connections - 0.6) * 2
+        pressure = 1.0 + max(0.0, self.db_clients() / self.db_max_connections() - 0.6) * 2
         for s in self.statements:
             rate = s.weight * load * (0.5 if qcache else 1.0)
             calls = max(0, int(rate * self.rng.uniform(0.7, 1.3) + self.rng.random()))
@@ -463,8 +470,8 @@ class Production(ClientView, rollouts.Workloads):
             "NoOrdersProcessed": (now - self.last_order_processed,
                                   now - self.last_order_processed > 120),
             "DatabaseConnectionPoolExhausted": (
-                len(self.connections) / self.max_connections,
-                len(self.connections) > 0.9 * self.max_connections),
+                self.db_clients() / self.db_max_connections(),
+                self.db_clients() > 0.9 * self.db_max_connections()),
             "SuspiciousLoginActivity": (
                 self.logins.failure_rate(now),
                 self.logins.failure_rate(now) > 1.0 or bool(self.logins.compromised_since)),

@@ -8,7 +8,9 @@ so any luckytui process can watch it with `--config DIR/config.toml`.
 With `postgres=True` (at the small scale: a thousand real sessions are more than
 a demo should fork) the database is a real PostgreSQL server (pgserver.py)
 with the storyline's sessions on it (loadgen.py), and the config names it by
-`dsn`, so the war room reads and acts on it as it would in production. When no
+`dsn`, so the war room reads and acts on it as it would in production; a drill
+with database faults plays them there, and the model reads the server back
+(pgdrill.py). When no
 such server can start, `Simulation.note` says why in one line and the config
 points at the simulated database's HTTP API instead.
 """
@@ -38,12 +40,14 @@ from luckytui.drills.records import DrillRecorder
 from luckytui.drills.scenario import Scenario
 from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
+from luckytui.sim.drill import DATABASE_KINDS
 from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
 from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.loadgen import LoadGenerator
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale
 from luckytui.sim.pgapi import make_pg_app
+from luckytui.sim.pgdrill import ServerView
 from luckytui.sim.pgtwin import register as register_pg_twin
 from luckytui.sim.promapi import make_prometheus_app
 
@@ -236,9 +240,12 @@ async def start_simulation(
     kube_app[KUBE_API].tokens[sim.readonly_token] = READONLY
     if postgres and scale == "large":
         sim.note = "at --scale large the demo's database is simulated (1,000 connections)"
+    elif postgres and scenario is not None and not any(
+            f.kind in DATABASE_KINDS for f in model.drill.faults):
+        sim.note = f"the {scenario.name} drill has no database fault: its database is simulated"
     elif postgres:
         try:
-            await _start_postgres(sim, host, seed)
+            await _start_postgres(sim, host, seed, drill=scenario is not None)
         except BaseException:
             await sim.stop()
             raise
@@ -247,8 +254,9 @@ async def start_simulation(
     return sim
 
 
-async def _start_postgres(sim: Simulation, host: str, seed: int) -> None:
-    """The embedded server and the storyline's sessions on it; on failure, `sim.note`."""
+async def _start_postgres(sim: Simulation, host: str, seed: int, *, drill: bool) -> None:
+    """The embedded server and the storyline's sessions on it (a drill's database faults,
+    with `drill`: the model then reads the server, see pgdrill.py); on failure, `sim.note`."""
     server = pgserver.EmbeddedPostgres(sim.directory, host=host)
     sim.postgres = server
     try:
@@ -262,10 +270,13 @@ async def _start_postgres(sim: Simulation, host: str, seed: int) -> None:
         sim.postgres = None
         await asyncio.to_thread(server.stop)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        sim.note = (f"no embedded PostgreSQL ({reason[:160]}): "
-                    "the demo's database is simulated")
+        sim.note = (f"no embedded PostgreSQL ({reason[:160]}): " +
+                    ("the drill's database is simulated: its faults run on the model"
+                     if drill else "the demo's database is simulated"))
         return
-    load.start()
+    view = ServerView(server.max_connections) if drill else None
+    sim.model.server = view
+    load.start(view)
     sim.load = load
     sim.dsn = server.dsn(DATABASE)
 
@@ -276,15 +287,13 @@ async def run_forever(directory: Path, *, seed: int, scale: Scale, host: str,
                       speed: float = 1.0, log: Path | None = None) -> None:
     """`luckytui sim`: serve until SIGINT, SIGTERM or SIGHUP (or stdin closing, for the demo).
     Frozen, the model's clock stands still: every request sees the same production
-    (and the database is the simulated one: a real server's sessions move). A drill's
-    database is the simulated one too: the load generator plays the demo's story only."""
+    (and the database is the simulated one: a real server's sessions move). A drill with
+    database faults plays them on the real server when one can start."""
     standstill = time.time()
     sim = await start_simulation(directory, seed=seed, scale=scale, host=host,
                                  clock=(lambda: standstill) if frozen else None,
-                                 postgres=postgres and not frozen and scenario is None,
+                                 postgres=postgres and not frozen,
                                  scenario=scenario, speed=speed)
-    if scenario is not None and postgres and not frozen:
-        sim.note = "a drill's database is simulated: its faults run on the model"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: its terminal closed

@@ -4,6 +4,8 @@ the backend's load, the active alerts. Read from the model's state; the model
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from luckytui.sim.resources import (
     DATABASE,
     SimAlertRule,
@@ -12,6 +14,9 @@ from luckytui.sim.resources import (
     SimPod,
     iso,
 )
+
+if TYPE_CHECKING:
+    from luckytui.sim.pgdrill import ServerView
 
 
 class ClientView:
@@ -27,12 +32,22 @@ class ClientView:
     read_only_databases: set[str]
     analytics_broken_since: float | None
     order_locks: set[int]
+    server: ServerView | None
 
     def orders_stalled(self) -> bool:
-        """Order writes wait on a row lock a forgotten transaction holds."""
+        """Order writes wait on a row lock a forgotten transaction holds (on a real
+        server: the holding session is still connected there)."""
+        if self.server is not None:
+            return bool(self.order_locks & self.server.alive)
         return bool(self.order_locks & self.connections.keys())
 
+    def db_clients(self) -> int:
+        """The database's connections: the real server's client backends when one plays
+        the drill, else the simulated sessions."""
+        return self.server.clients if self.server is not None else len(self.connections)
 
+    def db_max_connections(self) -> int:
+        return self.server.max_connections if self.server is not None else self.max_connections
 
     def backend_utilisation(self) -> float:
         pods = [p for p in self.pods.values()
@@ -55,7 +70,7 @@ class ClientView:
         u = min(self.backend_utilisation(), 0.97)
         queue = 1.0 / (1.0 - u) if u > 0.5 else 2.0
         latency = ep.base_ms * queue * (0.7 + 0.6 * draw)
-        if len(self.connections) >= self.max_connections - 3 and ep.group != "site":
+        if self.db_clients() >= self.db_max_connections() - 3 and ep.group != "site":
             latency += 900.0  # waiting for a pooled connection
         if ep.name == "financial" and self.analytics_broken_since is not None:
             return 500, latency * 0.3

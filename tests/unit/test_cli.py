@@ -99,3 +99,24 @@ def test_a_missing_secret_stops_before_the_screen(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "LUCKYTUI_TEST_NO_SUCH_VAR is not set" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("flags", "postgres"), [((), True), (("--no-postgres",), False)])
+def test_drill_runs_its_database_on_postgres_unless_told_not_to(
+        monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], postgres: bool) -> None:
+    """`luckytui drill NAME` starts the simulation as the demo does: with the embedded
+    server unless `--no-postgres` (the room itself is not started here)."""
+    import luckytui.app
+    from luckytui.cli import main
+    from luckytui.sim.launcher import SimProcess
+
+    started: list[SimProcess] = []
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # the room unwraps them: put them back
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    monkeypatch.setattr(SimProcess, "spawn", lambda self: None)
+    monkeypatch.setattr(luckytui.app, "run_app",
+                        lambda settings, sim: started.append(sim) or 0)
+    assert main(["drill", "database-failure", "--speed", "5", *flags]) == 0
+    [sim] = started
+    assert sim.postgres is postgres and sim.drill is not None
+    assert sim.drill.endswith("database-failure.toml") and sim.speed == 5.0
