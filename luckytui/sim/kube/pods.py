@@ -124,9 +124,12 @@ class PodsApi(ApiBase):
             cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": (
                 f"back-off {int(p.backoff_s / 2)}s restarting failed container={p.deployment} "
                 f"pod={p.name}_{self.ns}({p.uid})")}}
-            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
-                                              "startedAt": _iso(p.ready_at - 1),
-                                              "finishedAt": _iso(p.crash_at or now)}}
+            # the last run: a restart exits again at once, so it started as it finished
+            exited = p.exited_at or p.crash_at or now
+            cs["lastState"] = {"terminated": {
+                "exitCode": 1, "reason": "Error",
+                "startedAt": _iso(exited if p.exited_at else p.ready_at - 1),
+                "finishedAt": _iso(exited), "containerID": f"containerd://{p.uid}"}}
         elif running:
             cs["state"] = {"running": {"startedAt": _iso(p.ready_at - 1)}}
         else:
