@@ -91,8 +91,12 @@ class PodsApi(ApiBase):
         if p.annotations:
             meta["annotations"] = p.annotations
         meta["ownerReferences"] = [self._owner(p)]
+        d = self.model.deployments.get(p.deployment)
+        rev = d.history.get(p.template_hash) if d is not None else None
+        env = rev.env if rev is not None else d.env if d is not None and \
+            p.template_hash == d.template_hash else None  # its template's, as created
         containers = self._containers(p.deployment, p.cpu_request_m, p.cpu_limit_m,
-                                      p.memory_limit_mi)
+                                      p.memory_limit_mi, env)
         spec: Json = {"containers": containers, "restartPolicy": "Always"}
         status: Json = {"phase": "Running" if running else "Pending"}
         node = self.model.nodes.get(p.node)
