@@ -84,6 +84,11 @@ class LogFollow:
         self._response: Any = None
         self._closed = threading.Event()
 
+    @property
+    def opened(self) -> bool:
+        """The server has answered: every line written from now on comes through."""
+        return self._response is not None
+
     def close(self) -> None:
         self._closed.set()
         response = self._response

@@ -106,7 +106,7 @@ def test_follow_streams_a_new_line_and_stops_when_closed(cluster: Cluster,
     threading.Thread(target=read, daemon=True).start()
     deadline = threading.Event()
     for _ in range(100):  # the stream is open once the sim has answered its headers
-        if any(r.endswith(f"/pods/{name}/log") for r in cluster.requests):
+        if stream.opened:
             break
         deadline.wait(0.05)
     cluster.model.say(BACKEND, "cache miss storm on key orders:*", "WARN")
