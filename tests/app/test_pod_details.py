@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from rich.style import Style
 from textual.pilot import Pilot
 from textual.widgets import Static
