@@ -57,6 +57,8 @@ from luckytui.snapshots import (
 )
 from luckytui.sources.base import Poller, Source, Update, one_line, staleness, utcnow
 from luckytui.store.replay import ReplayRecorder, replay_path
+from luckytui.systems.http import api_limit
+from luckytui.systems.kubernetes import KubeOps, PodReads
 from luckytui.text import visible
 from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
@@ -123,6 +125,7 @@ class LuckyApp(App[int]):
         self._seen: dict[str, Any] = {}  # each source's last snapshot, for a replay's start
         self._framed: set[str] = set()  # incidents whose replay has its first frames
         self._sim = sim
+        self._pod_reads: KubeOps | None = None
         self.clock = clock
         self._given_sources = sources
         self._log_path = log_path
@@ -156,7 +159,8 @@ class LuckyApp(App[int]):
             else DashboardScreen(
                 settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
                 incidents=self.incident_flow, remedies=self.remedy_flow,
-                harmless_commands=any(not c.mutating for c in settings.commands))
+                harmless_commands=any(not c.mutating for c in settings.commands),
+                pod_reads=self.pod_reads if settings.kube is not None else None)
 
     # --- what the controller holds, for the screens -------------------------------
 
@@ -179,6 +183,13 @@ class LuckyApp(App[int]):
     @property
     def customer_names(self) -> Mapping[str, str]:
         return self.settings.customer_names
+
+    def pod_reads(self) -> PodReads | None:
+        """The cluster's reads for logs and describe, made on first use."""
+        if self._pod_reads is None and (k := self.settings.kube) is not None:
+            limit = api_limit(self.settings.limits)
+            self._pod_reads = KubeOps(k.kubeconfig, k.context, k.namespace, limit=limit)
+        return self._pod_reads
 
     # --- start-up ---------------------------------------------------------------
 
@@ -582,6 +593,8 @@ class LuckyApp(App[int]):
         from luckytui.mitigations.registry import close_actions
 
         close_actions(self.actions)
+        if self._pod_reads is not None:
+            self._pod_reads.close()
         if self.recorder is not None:  # the last frames collected
             await asyncio.to_thread(self.recorder.close)
         if self.event_log is not None:

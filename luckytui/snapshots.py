@@ -58,6 +58,7 @@ class PodInfo:
     cpu_m: float | None  # millicores, None when metrics are missing
     cpu_limit_m: float | None
     cpu_history: tuple[float, ...] = ()
+    last_exit: str = ""  # the last termination: "Error (1)", "OOMKilled (137)"; "" if none
 
     @property
     def cpu_pct_of_limit(self) -> float | None:

@@ -20,7 +20,10 @@ from textual.widgets import Footer, Static
 
 from luckytui.snapshots import AlertsSnapshot, Backend, PodInfo, PodsSnapshot, SourceState
 from luckytui.sources.base import Update
+from luckytui.systems.kubernetes import PodReads
 from screens.incident_flow import IncidentFlow
+from screens.pod_describe import DescribeScreen
+from screens.pod_logs import PodLogsScreen
 from screens.remedy_flow import RemedyFlow
 from widgets.alerts import AlertsPane
 from widgets.banner import Banner
@@ -98,6 +101,13 @@ class DashboardScreen(Screen[None]):
                 tooltip="Rollout restart the selected pod's deployment (confirmed)"),
         Binding("c", "act('cordon')", "Cordon", id="cordon",
                 tooltip="Cordon or uncordon the selected pod's node (confirmed)"),
+        Binding("l", "pod_logs", "Logs", id="pod-logs",
+                tooltip="The selected pod's log: follow, previous container, search"),
+        Binding("d", "describe('Pod')", "Describe", id="describe-pod",
+                tooltip="The selected pod: node, containers, env, last termination, events"),
+        Binding("D", "describe('Deployment')", "Describe deployment", id="describe-deployment",
+                show=False, tooltip="The selected pod's deployment: replicas, revisions, "
+                "conditions, events"),
         Binding("x", "remedies", "Remedies", id="remedies",
                 tooltip="Every remedy by name (as luckytui act): arguments, plan, confirm"),
         Binding("b", "runbooks", "Runbooks", id="runbooks",
@@ -118,8 +128,10 @@ class DashboardScreen(Screen[None]):
     def __init__(self, panes: Sequence[str], *, utc: bool = False, read_only: bool = False,
                  clock: Callable[[], datetime] | None = None,
                  incidents: IncidentFlow | None = None, remedies: RemedyFlow | None = None,
-                 harmless_commands: bool = False) -> None:
+                 harmless_commands: bool = False,
+                 pod_reads: Callable[[], PodReads | None] | None = None) -> None:
         super().__init__()
+        self.pod_reads = pod_reads  # the cluster's reads (logs, describe); None: none
         self.incidents = incidents
         self.remedies = remedies
         self.harmless_commands = harmless_commands  # read-only: commands that change nothing
@@ -220,7 +232,10 @@ class DashboardScreen(Screen[None]):
     # --- incident steps and remedies ------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only: the remedies are not offered at all (keys, footer, help, palette)."""
+        """Read-only: the remedies are not offered at all (keys, footer, help, palette).
+        Logs and describe only read: offered whenever there is a cluster to read."""
+        if action in ("pod_logs", "describe"):
+            return self.pod_reads is not None
         if not self.read_only:
             return True
         if action == "remedies":
@@ -287,6 +302,36 @@ class DashboardScreen(Screen[None]):
     def action_undo(self) -> None:
         if self.remedies is not None:
             self.remedies.undo()
+
+    # --- reading a pod: logs and describe ----------------------------------------------
+
+    def _reads_and_pod(self) -> tuple[PodReads, PodInfo] | None:
+        reads = self.pod_reads() if self.pod_reads is not None else None
+        pod, _ = self.selected_pod()
+        if reads is None:
+            self.notify("No Kubernetes cluster is configured", timeout=3)
+        elif pod is None:
+            self.notify("Select a pod in the Pods pane first (1, then the arrows)",
+                        timeout=3)
+        else:
+            return reads, pod
+        return None
+
+    def action_pod_logs(self) -> None:
+        found = self._reads_and_pod()
+        if found is not None:
+            self.app.push_screen(PodLogsScreen(found[0], found[1].name))
+
+    def action_describe(self, kind: str) -> None:
+        found = self._reads_and_pod()
+        if found is None:
+            return
+        reads, pod = found
+        if kind == "Deployment" and not pod.deployment:
+            self.notify(f"Pod {pod.name} belongs to no deployment", timeout=3)
+            return
+        name = pod.deployment if kind == "Deployment" else pod.name
+        self.app.push_screen(DescribeScreen(reads, kind, name, clock=self.clock))
 
     @contained("Opening the alert's runbook")
     def on_alerts_pane_runbook_wanted(self, message: AlertsPane.RunbookWanted) -> None:

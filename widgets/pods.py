@@ -20,14 +20,20 @@ _WAITING_PHASES = ("Pending", "ContainerCreating", "PodInitializing")
 
 
 def status_cell(pod: PodInfo) -> Text:
+    """The pod's state, and its last termination when it has one, so a crash loop
+    reads at a glance ("✖ CrashLoopBackOff · Error (1)")."""
     phase = pod.phase or "Unknown"
     if phase == "Running":
-        return cell("Running") if pod.ready else cell("⚠ NotReady", "yellow")
-    if phase == "Succeeded":
+        text = cell("Running") if pod.ready else cell("⚠ NotReady", "yellow")
+    elif phase == "Succeeded":
         return cell("Completed", "dim")
-    if phase in _WAITING_PHASES:
-        return cell(f"⚠ {phase}", "yellow")
-    return cell(f"✖ {phase}", "bold red")
+    elif phase in _WAITING_PHASES:
+        text = cell(f"⚠ {phase}", "yellow")
+    else:
+        text = cell(f"✖ {phase}", "bold red")
+    if pod.last_exit and pod.last_exit.partition(" ")[0] != phase:
+        text.append_text(cell(f" · {pod.last_exit}", "red"))
+    return text
 
 
 def limit_cell(pct: float | None) -> Text:

@@ -86,6 +86,7 @@ class SimPod:
     crash_message: str | None = None  # its template's config makes the container exit
     finished_at: float | None = None  # a Job's pod: when its container exited for good
     crash_at: float | None = None  # when the container first exits
+    exited_at: float | None = None  # when it last exited (the kubelet's lastState)
     next_restart_at: float = 0.0  # the kubelet's back-off: the next restart of a crashed one
     backoff_s: float = 10.0
 

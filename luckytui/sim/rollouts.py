@@ -36,10 +36,13 @@ class Workloads:
     def _model(self) -> Production:
         return cast("Production", self)
 
-    def say(self, deployment: str, line: str, level: str = "ERROR") -> None:
+    def say(self, deployment: str, line: str, level: str = "ERROR", *,
+            verbatim: bool = False) -> None:
         """Append a line, stamped now, to what the logs of `deployment`'s live pods show
-        (the last 500 lines a deployment (or a CronJob's pods) are kept)."""
-        say(self._model(), deployment, line, level)
+        (the last 500 lines a deployment (or a CronJob's pods) are kept). Control
+        characters are shown (kubectl prints a log as it is) unless `verbatim`: then
+        the line is served byte for byte, as a real process may write it."""
+        say(self._model(), deployment, line, level, verbatim)
 
     def rollout_bad_config(self, deployment: str, env: dict[str, str], message: str) -> None:
         """Roll out a new revision whose env is a bad config: its pods start, then exit
@@ -126,6 +129,7 @@ def step_crash(model: Production, p: SimPod) -> None:
     if not p.crashed(now) or p.terminating_at is not None or now < p.next_restart_at:
         return
     p.restarts += 1
+    p.exited_at = now  # restarted, and out again at once: the newest lastState
     p.next_restart_at = now + p.backoff_s
     p.backoff_s = min(BACKOFF_MAX_S, p.backoff_s * 2)
     p.resource_version = model.next_rv()
@@ -182,13 +186,14 @@ def _chatter(pod: SimPod, start: float, end: float) -> list[tuple[float, str, st
     return out
 
 
-def say(model: Production, deployment: str, line: str, level: str) -> None:
+def say(model: Production, deployment: str, line: str, level: str,
+        verbatim: bool = False) -> None:
     if deployment not in model.deployments and deployment not in model.cronjobs:
         raise KeyError(deployment)
     lines = model.said.get(deployment)
     if lines is None:
         lines = model.said[deployment] = deque(maxlen=SAID_MAX)
-    lines.append((model.now, visible(level), visible(line)))
+    lines.append((model.now, visible(level), line if verbatim else visible(line)))
 
 
 def pod_log(model: Production, pod: SimPod, tail: int | None = None) -> list[str]:
@@ -210,6 +215,6 @@ def pod_log(model: Production, pod: SimPod, tail: int | None = None) -> list[str
     lines += [s for s in model.said.get(pod.deployment, ()) if s[0] >= pod.created]
     lines.sort(key=lambda x: x[0])
     if pod.crash_message is not None and pod.crashed(now):
-        lines.append((now, "FATAL", visible(pod.crash_message)))
+        lines.append((pod.exited_at or end, "FATAL", visible(pod.crash_message)))
     text = [f"{iso(ts)} {level:<5} {msg}" for ts, level, msg in lines]
-    return text[-tail:] if tail is not None and tail >= 0 else text
+    return text[len(text) - tail:] if tail is not None and 0 <= tail < len(text) else text

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from luckytui.kubedescribe import last_exit
 from luckytui.snapshots import DeploymentInfo, KubeWarning, NodeInfo, PodInfo, PodsSnapshot
 from luckytui.sources.base import SourceError, one_line
 from luckytui.systems.http import AnswerLimit, read_sync
@@ -219,11 +220,13 @@ class _Parsed:
     restarts: int
     started_at: datetime | None
     cpu_limit_m: float | None
+    last_exit: str = ""
 
 
 def _parse_pod(item: Any) -> _Parsed:
     item = _dict(item)
     meta, spec, status = (_dict(item.get(k)) for k in ("metadata", "spec", "status"))
+    statuses = _list(status.get("containerStatuses"))
     try:
         limit = pod_cpu_limit_m(spec)
     except ValueError:
@@ -231,9 +234,9 @@ def _parse_pod(item: Any) -> _Parsed:
     return _Parsed(
         deployment=pod_deployment(meta), node=str(spec.get("nodeName") or ""),
         phase=pod_phase(meta, status), ready=pod_ready(status),
-        restarts=sum(_nonneg_int(_dict(cs).get("restartCount"))
-                     for cs in _list(status.get("containerStatuses"))),
-        started_at=_time(status.get("startTime")), cpu_limit_m=limit)
+        restarts=sum(_nonneg_int(_dict(cs).get("restartCount")) for cs in statuses),
+        started_at=_time(status.get("startTime")), cpu_limit_m=limit,
+        last_exit=next(filter(None, map(last_exit, map(_dict, statuses))), ""))
 
 
 class KubeSource:
@@ -541,7 +544,7 @@ class KubeSource:
                 samples.append(cpu_m)
             info = PodInfo(name, uid, fields.deployment, fields.node, fields.phase,
                            fields.ready, fields.restarts, fields.started_at, cpu_m,
-                           fields.cpu_limit_m, tuple(samples))
+                           fields.cpu_limit_m, tuple(samples), fields.last_exit)
             kept_infos[key] = info
             out.append(info)
         # vanished pods are forgotten

@@ -29,12 +29,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from luckytui.systems.http import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync
+from luckytui.systems.http import AnswerLimit, AnswerTooLarge, AnswerTooSlow, read_sync, size_text
+from luckytui.systems.podlog import LOG_MAX_BYTES, LogFollow, LogLines, clean_line, read_capped
 
 FIELD_MANAGER = "luckytui"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 INSTANTIATE = "cronjob.kubernetes.io/instantiate"
 DEPLOYMENT = "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
+POD = "/api/v1/namespaces/{namespace}/pods/{name}"
+LOG_MAX_TAIL = 10_000  # lines one read may ask for
 MAX_MESSAGE = 300
 
 # resources without a namespace, for access reviews
@@ -132,12 +135,32 @@ class Kubernetes(Protocol):
     def close(self) -> None: ...
 
 
+class PodReads(Protocol):
+    """What the pods pane reads of a pod or deployment (never a change): logs, the
+    objects behind `describe`, and their events. Synchronous (run them in a thread);
+    each raises `KubeOpsError` with one line."""
+
+    namespace: str
+
+    def pod_logs(self, name: str, tail: int = 500, previous: bool = False) -> LogLines: ...
+
+    def follow_logs(self, name: str) -> LogFollow: ...
+
+    def describe_pod(self, name: str) -> Json: ...
+
+    def describe_deployment(self, name: str) -> tuple[Json, list[Json]]: ...
+
+    def events_for(self, kind: str, name: str) -> list[Json]: ...
+
+
 class KubeOps:
     """Reads and changes deployments, nodes and jobs of one namespace."""
 
     def __init__(self, kubeconfig: str | None, context: str | None, namespace: str, *,
-                 timeout: float = 10.0, limit: AnswerLimit | None = None) -> None:
+                 timeout: float = 10.0, limit: AnswerLimit | None = None,
+                 log_bytes: int = LOG_MAX_BYTES) -> None:
         self.kubeconfig = kubeconfig
+        self.log_bytes = log_bytes  # one log read, at most
         self.limit = limit or AnswerLimit()
         self.context = context
         self.namespace = namespace
@@ -178,6 +201,68 @@ class KubeOps:
         doc = self._call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                          body=review, content_type="application/json")
         return _dict(doc.get("status")).get("allowed") is True
+
+    def pod_logs(self, name: str, tail: int = 500, previous: bool = False) -> LogLines:
+        """The last `tail` lines of the pod's log (its previous container's with
+        `previous`), cleaned (`podlog.clean_line`); past `log_bytes` received the rest
+        is not read and `note` says so."""
+        tail = max(1, min(int(tail), LOG_MAX_TAIL))
+        query = [("tailLines", str(tail))]
+        if previous:
+            query.append(("previous", "true"))
+        what = "previous container's log" if previous else "log"
+        try:
+            response = self._open(POD + "/log", {"name": name}, query,
+                                  missing=self._in_ns("pod", name))
+            data, cut = read_capped(response, self.log_bytes, self.limit.deadline(),
+                                     self.limit)
+        except KubeOpsError as exc:
+            if previous and exc.status == 400 and "not found" in str(exc):
+                raise KubeOpsError(f"pod {name} has no previous container: it has not "
+                                   "restarted since it was created", 400) from None
+            raise
+        except AnswerTooSlow as exc:
+            raise KubeOpsError(f"the pod's {what}: {exc}") from None
+        text = data.decode(errors="replace")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        note = ""
+        if cut:
+            if len(lines) > 1:
+                lines.pop()  # cut mid-line
+            note = (f"log cut at {size_text(self.log_bytes)}: {len(lines):,} of the last "
+                    f"{tail:,} lines shown, the newer ones not read")
+        return LogLines(tuple(clean_line(line) for line in lines[-tail:]), note, previous)
+
+    def follow_logs(self, name: str) -> LogFollow:
+        """A stream of the pod's new lines (not started until iterated)."""
+        return LogFollow(self, POD + "/log", name)
+
+    def describe_pod(self, name: str) -> Json:
+        """The Pod's JSON."""
+        return self._call("GET", POD, {"name": name}, missing=self._in_ns("pod", name))
+
+    def describe_deployment(self, name: str) -> tuple[Json, list[Json]]:
+        """The Deployment's JSON and its ReplicaSets (the revisions), as `describe` reads
+        them: by the deployment's selector, owned by it."""
+        doc = self.deployment(name)
+        uid = _dict(doc.get("metadata")).get("uid")
+        labels = _dict(_dict(_dict(doc.get("spec")).get("selector")).get("matchLabels"))
+        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        owned = [rs for rs in self.replicasets(selector) if not uid or any(
+            _dict(o).get("uid") == uid
+            for o in _dict(rs.get("metadata")).get("ownerReferences") or [])]
+        return doc, owned
+
+    def events_for(self, kind: str, name: str) -> list[Json]:
+        """The events about one object (by kind and name), oldest first."""
+        selector = (f"involvedObject.kind={kind},involvedObject.name={name},"
+                    f"involvedObject.namespace={self.namespace}")
+        doc = self._call("GET", "/api/v1/namespaces/{namespace}/events",
+                         query=[("fieldSelector", selector), ("limit", "500")])
+        items = [_dict(i) for i in doc.get("items") or []][-500:]
+        return sorted(items, key=_event_time)
 
     def replicasets(self, selector: str) -> list[Json]:
         """The ReplicaSets (a deployment's revisions) a label selector picks."""
@@ -308,6 +393,36 @@ class KubeOps:
             raise KubeOpsError(self._scrub(self._describe(exc, changes)),
                                status if isinstance(status, int) else None) from None
 
+    def _open(self, path: str, params: dict[str, str], query: list[tuple[str, str]], *,
+              stream: bool = False, missing: str | None = None) -> Any:
+        """A GET whose answer is text, not JSON: the urllib3 response, body unread (a
+        stream has no time limit on its answer, only on connecting)."""
+        try:
+            self._connect()
+            request = self._api.param_serialize(
+                method="GET", resource_path=path,
+                path_params={"namespace": self.namespace, **params}, query_params=query,
+                header_params={"Accept": "*/*"}, auth_settings=["BearerToken"])
+            timeout = (self.timeout, None) if stream else (self.timeout, self.timeout)
+            response = self._api.call_api(*request, _request_timeout=timeout)
+            if not 200 <= response.status < 300:
+                from kubernetes.client.exceptions import ApiException
+
+                data = read_sync(response.response, self.limit, self.limit.deadline())
+                raise ApiException.from_response(
+                    http_resp=response, body=data.decode(errors="replace"), data=None)
+            return response.response
+        except (KubeOpsError, AnswerTooSlow):
+            raise
+        except AnswerTooLarge as exc:
+            raise KubeOpsError(f"the Kubernetes API's {exc}") from None
+        except Exception as exc:
+            status = getattr(exc, "status", None)
+            if missing is not None and status == 404:
+                raise KubeOpsError(missing, 404) from None
+            raise KubeOpsError(self._scrub(self._describe(exc, False)),
+                               status if isinstance(status, int) else None) from None
+
     def _connect(self) -> None:
         with self._lock:
             if self._api is not None:
@@ -384,6 +499,11 @@ class KubeOps:
         if isinstance(exc, ue.ProtocolError):
             return f"the connection to {where} dropped mid-answer"
         return f"{type(exc).__name__}: {exc}"
+
+
+def _event_time(event: Json) -> str:
+    return str(event.get("lastTimestamp") or event.get("eventTime")
+               or _dict(event.get("metadata")).get("creationTimestamp") or "")
 
 
 def _http_error(status: object, reason: object, body: object) -> str:

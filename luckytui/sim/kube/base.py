@@ -125,7 +125,7 @@ class ApiBase:
                 if s is None or p.terminating_at is not None:
                     continue
                 s.replicas += 1
-                if now >= p.ready_at:
+                if p.ready(now):  # the Ready condition: a crash-looping pod is not
                     s.ready += 1
                 if p.template_hash == self.model.deployments[p.deployment].template_hash:
                     s.updated += 1

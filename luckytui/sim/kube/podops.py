@@ -18,7 +18,7 @@ from luckytui.sim import objects, rollouts
 from luckytui.sim.kube.common import WATCH_TICK_S, ApiError, _encode, bad_request, not_found
 from luckytui.sim.kube.objects import ObjectsApi
 from luckytui.sim.kube.patch import _dig, _dry_run, apply_patch
-from luckytui.sim.resources import SimPod
+from luckytui.sim.resources import SimPod, iso
 
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDOUT, STDERR, ERROR = 1, 2, 3
@@ -48,6 +48,9 @@ class PodOpsApi(ObjectsApi):
         if self.model.now < p.ready_at:
             raise bad_request(f'container "{p.deployment}" in pod "{name}" is waiting to start: '
                               "ContainerCreating")
+        if request.query.get("previous") in ("true", "1") and not p.crashed(self.model.now):
+            raise bad_request(f'previous terminated container "{p.deployment}" in pod '
+                              f'"{name}" not found')
         lines = rollouts.pod_log(self.model, p, tail)
         if request.query.get("follow") not in ("true", "1"):
             return web.Response(text="".join(f"{ln}\n" for ln in lines),
@@ -55,7 +58,9 @@ class PodOpsApi(ObjectsApi):
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         response.enable_chunked_encoding()
         await response.prepare(request)
-        last = lines[-1][:20] if lines else ""
+        # lines go by their time stamp: those of the last second sent are remembered
+        last = lines[-1][:20] if lines else iso(self.model.now)
+        sent = {ln for ln in rollouts.pod_log(self.model, p, 200) if ln[:20] == last}
         await response.write("".join(f"{ln}\n" for ln in lines).encode())
         loop = asyncio.get_running_loop()
         end = loop.time() + FOLLOW_MAX_S
@@ -64,9 +69,12 @@ class PodOpsApi(ObjectsApi):
                                          or p.name in self.model.extra_pods):
                 await asyncio.sleep(WATCH_TICK_S)
                 self.model.sync()
-                fresh = [ln for ln in rollouts.pod_log(self.model, p, 200) if ln[:20] > last]
+                fresh = [ln for ln in rollouts.pod_log(self.model, p, 200)
+                         if ln[:20] > last or (ln[:20] == last and ln not in sent)]
                 if fresh:
-                    last = fresh[-1][:20]
+                    if fresh[-1][:20] != last:
+                        last, sent = fresh[-1][:20], set()
+                    sent.update(ln for ln in fresh if ln[:20] == last)
                     await response.write("".join(f"{ln}\n" for ln in fresh).encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass

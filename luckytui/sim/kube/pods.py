@@ -91,8 +91,12 @@ class PodsApi(ApiBase):
         if p.annotations:
             meta["annotations"] = p.annotations
         meta["ownerReferences"] = [self._owner(p)]
+        d = self.model.deployments.get(p.deployment)
+        rev = d.history.get(p.template_hash) if d is not None else None
+        env = rev.env if rev is not None else d.env if d is not None and \
+            p.template_hash == d.template_hash else None  # its template's, as created
         containers = self._containers(p.deployment, p.cpu_request_m, p.cpu_limit_m,
-                                      p.memory_limit_mi)
+                                      p.memory_limit_mi, env)
         spec: Json = {"containers": containers, "restartPolicy": "Always"}
         status: Json = {"phase": "Running" if running else "Pending"}
         node = self.model.nodes.get(p.node)
@@ -124,9 +128,12 @@ class PodsApi(ApiBase):
             cs["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": (
                 f"back-off {int(p.backoff_s / 2)}s restarting failed container={p.deployment} "
                 f"pod={p.name}_{self.ns}({p.uid})")}}
-            cs["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error",
-                                              "startedAt": _iso(p.ready_at - 1),
-                                              "finishedAt": _iso(p.crash_at or now)}}
+            # the last run: a restart exits again at once, so it started as it finished
+            exited = p.exited_at or p.crash_at or now
+            cs["lastState"] = {"terminated": {
+                "exitCode": 1, "reason": "Error",
+                "startedAt": _iso(exited if p.exited_at else p.ready_at - 1),
+                "finishedAt": _iso(exited), "containerID": f"containerd://{p.uid}"}}
         elif running:
             cs["state"] = {"running": {"startedAt": _iso(p.ready_at - 1)}}
         else:
