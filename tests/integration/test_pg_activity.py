@@ -1,17 +1,26 @@
-"""The activity view's sessions from a real PostgreSQL server: every busy session, with
-its wait event, who blocks it and the lock it waits for, from the one scan a refresh
-makes; idle sessions only when the view asks for them."""
+"""The activity view on a real PostgreSQL server: every busy session, with its wait
+event, who blocks it and the lock it waits for, from the one scan a refresh makes; idle
+sessions only when the view asks for them; terminate on a selected row ends it."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 from luckytui.activity import blocking_tree
+from luckytui.app import LuckyApp
+from luckytui.config import DatabaseSettings, Settings
 from luckytui.sources.postgres import PostgresSource
+from screens.confirm import ConfirmScreen
+from screens.db_activity import DbActivityScreen
+from tests.app.test_actions_flow import until as app_until
 from tests.integration.pg import DATABASE, PgCluster, postgres  # noqa: F401
+from tests.integration.test_pg_actions import alive
 from tests.integration.test_postgres import client_pids, sessions, until
+from widgets.database import DatabasePane
 
 
 async def test_every_busy_session_with_its_wait_and_blockers(
@@ -82,3 +91,41 @@ async def test_every_busy_session_with_its_wait_and_blockers(
         assert with_idle.total == snap.total
         assert [b.state for b in with_idle.sessions][-1] == "idle"
         await source.aclose()
+
+
+async def test_terminate_from_the_activity_view_ends_the_session(
+        postgres: PgCluster, tmp_path: Path) -> None:  # noqa: F811
+    settings = Settings(utc=True, refresh=0.5, databases=(
+        DatabaseSettings(name=DATABASE, dsn=postgres.dsn(DATABASE)),))
+    app = LuckyApp(settings, log_path=tmp_path / "log.sqlite3", actor="amy@jump")
+    async with sessions(postgres) as made:
+        victim = await made.connect()
+        made.start(victim, "SELECT pg_sleep(600)")
+        pid = victim.info.backend_pid
+        async with app.run_test(size=(160, 48)) as pilot:
+            pane = app.dashboard.query_one(DatabasePane)
+            await app_until(pilot, lambda: pane.snapshot is not None and app.mitigator
+                            is not None)
+            await pilot.press("question_mark")
+            help_text = str(app.screen.query_one(Static).render())
+            assert "DB activity" in help_text
+            await pilot.press("escape")
+            await pilot.press("A")
+            await app_until(pilot, lambda: isinstance(app.screen, DbActivityScreen))
+            view = app.screen
+            assert isinstance(view, DbActivityScreen)
+            await app_until(pilot, lambda: any(b.pid == pid for b in view.shown.values()))
+            await pilot.press("home")
+            while (chosen := view.selected()) is None or chosen.pid != pid:
+                await pilot.press("down")
+            assert chosen.query == "SELECT pg_sleep(600)" and chosen.state == "active"
+            await pilot.press("k")
+            await app_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            confirm = app.screen
+            assert isinstance(confirm, ConfirmScreen)
+            assert confirm.plan.target == f"backend/{pid}"
+            assert "pg_terminate_backend" in confirm.plan.command
+            await pilot.click("#confirm")
+            await app_until(pilot, lambda: isinstance(app.screen, DbActivityScreen)
+                            and all(b.pid != pid for b in view.shown.values()))
+        assert not await alive(postgres, pid)
