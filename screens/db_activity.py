@@ -32,7 +32,7 @@ from luckytui.redact import redact_text
 from luckytui.snapshots import Backend, DbSnapshot, SourceState, SourceStatus
 from luckytui.text import visible
 from screens.remedy_flow import RemedyFlow
-from widgets.database import LONG_QUERY_S, backend_key, one_line
+from widgets.database import LONG_QUERY_S, STATE_SHORT, backend_key, one_line
 from widgets.guard import contained
 from widgets.table import ColumnSpec, DiffTable, cell, rcell
 
@@ -44,10 +44,9 @@ COLUMNS = (
     ColumnSpec("xact", "XACT", 8, "right"),
     ColumnSpec("query_time", "QUERY", 8, "right"),
     ColumnSpec("state", "STATE"),
-    ColumnSpec("wait", "WAIT"),
+    ColumnSpec("wait", "WAIT / LOCK"),  # the wait event; in the tree, the lock waited for
     ColumnSpec("blocked", "BLOCKED BY"),
-    ColumnSpec("query", "QUERY TEXT", 30, fill=True),
-    ColumnSpec("lock", "LOCK"),
+    ColumnSpec("query", "QUERY TEXT", 20, fill=True),
     ColumnSpec("db", "DATABASE"),
     ColumnSpec("user", "USER"),
     ColumnSpec("app", "APPLICATION"),
@@ -92,11 +91,12 @@ def session_row(snapshot: DbSnapshot, b: Backend, depth: int | None = None,
         rcell(format_duration(xact) if xact is not None else ""),
         rcell(("⚠ " if long else "") + format_duration(query_s) if query_s is not None
               else "", "bold red" if long else ""),
-        cell(state, "yellow" if state.startswith("idle in transaction") else ""),
-        cell(wait_text(b), "yellow" if b.wait_event_type == "Lock" else ""),
+        cell(STATE_SHORT.get(state, state),
+             "yellow" if state.startswith("idle in transaction") else ""),
+        cell(lock_text(b) if depth is not None and b.lock_mode else wait_text(b),
+             "yellow" if b.wait_event_type == "Lock" else ""),
         cell(f"⊘ {blocked}" if blocked else "", "bold red"),
         cell(one_line(clean(b.query))),
-        cell(lock_text(b), "yellow"),
         cell(b.datname),
         cell(b.usename),
         cell(clean(b.application_name)),

@@ -65,22 +65,26 @@ async def test_every_busy_session_the_tree_and_pause(sim: Simulation, tmp_path: 
         view = await open_view(app, pilot)
         pids = {c.pid for c in sessions}
         await until(pilot, lambda: pids <= set(shown_pids(view)))
-        # every non-idle session the simulated server has, and none of its idle ones
-        model_busy = {c.pid for c in sim.model.connections.values()
-                      if c.backend_type == "client backend" and c.state != "idle"}
-        assert set(shown_pids(view)) <= model_busy and len(shown_pids(view)) >= 23
-        assert "busy sessions" in head(view)
+        # every non-idle session the simulated server had at the poll, none of its idle
+        # ones: as many rows as the poll counted busy sessions, longest first
+        snap = view.snapshot
+        assert snap is not None and shown_pids(view) == [b.pid for b in snap.sessions]
+        assert all(b.state != "idle" for b in snap.sessions)
+        assert len(snap.sessions) == snap.sessions_total == snap.total - snap.counts["idle"]
+        assert snap.sessions_total >= 24  # the 21 made here, the report, a lock and its waiter
+        durations = [b.duration_s for b in snap.sessions]
+        assert durations == sorted(durations, reverse=True)
+        assert f"{snap.sessions_total} busy sessions" in head(view)
         row = row_text(view, sessions[5].pid)
-        assert row[0] == str(sessions[5].pid) and row[3] == "active"
+        assert row[0] == str(sessions[5].pid) and row[3] == "active" and row[4] == ""
         assert 35 <= int(row[2].removesuffix("s")) < 60
         assert row[6] == "SELECT * FROM orders WHERE id = 5"
-        assert row[8:11] == ["luckygas_prod", sessions[5].usename,
-                             sessions[5].application_name]
-        assert row[11] == sessions[5].client_addr
+        assert row[7:11] == ["luckygas_prod", sessions[5].usename,
+                             sessions[5].application_name, sessions[5].client_addr]
         # outside text: secrets hidden, control characters shown, never sent
         bad = row_text(view, hostile.pid)
         assert SECRET not in bad[6] and "␛[2J" in bad[6] and "\x1b" not in "".join(bad)
-        assert bad[10] == "app␛]52;c;ZXZpbA==␇"
+        assert bad[9] == "app␛]52;c;ZXZpbA==␇"
 
         # the detail lines: the selected row's every field and whole query
         await pilot.press("home")
@@ -94,10 +98,12 @@ async def test_every_busy_session_the_tree_and_pause(sim: Simulation, tmp_path: 
                       if c.state == "idle in transaction" and c.pinned and any(
                           c.pid in o.blocked_by for o in sim.model.connections.values()))
         waiter = next(o for o in sim.model.connections.values() if holder.pid in o.blocked_by)
+        assert row_text(view, waiter.pid)[4] == "Lock:transactionid"
         await pilot.press("b")
         await until(pilot, lambda: shown_pids(view)[:2] == [holder.pid, waiter.pid])
         assert row_text(view, waiter.pid)[0] == f"└ {waiter.pid}"
-        assert row_text(view, waiter.pid)[7] == "ShareLock on orders"
+        assert row_text(view, waiter.pid)[4] == "ShareLock on orders"
+        assert row_text(view, holder.pid)[3] == "idle in txn"
         assert row_text(view, waiter.pid)[5] == f"⊘ {holder.pid}"
         assert sessions[0].pid not in shown_pids(view)  # neither blocked nor blocking
         assert "blocking tree: 1 waiting" in head(view)
@@ -131,12 +137,14 @@ async def test_every_busy_session_the_tree_and_pause(sim: Simulation, tmp_path: 
         assert newcomer.pid in shown_pids(view) and sessions[1].pid not in shown_pids(view)
 
         # idle sessions: only when asked for
-        idle = {c.pid for c in sim.model.connections.values()
-                if c.backend_type == "client backend" and c.state == "idle"}
-        assert idle and not idle & set(shown_pids(view))
+        assert view.snapshot is not None and view.snapshot.counts["idle"] > 0
+        assert all(b.state != "idle" for b in view.shown.values())
         await pilot.press("i")
-        await until(pilot, lambda: bool(idle & set(shown_pids(view))))
-        assert "idle shown" in head(view)
+        await until(pilot, lambda: any(b.state == "idle" for b in view.shown.values()))
+        snap = view.snapshot
+        assert snap is not None and snap.idle_included and "idle shown" in head(view)
+        assert sum(b.state == "idle" for b in view.shown.values()) == snap.counts["idle"]
+        assert [b.state for b in snap.sessions][-1] == "idle"  # after every busy one
         await pilot.press("escape")
         assert not isinstance(app.screen, DbActivityScreen)
         poller = app.pollers["db"]
