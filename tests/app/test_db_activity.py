@@ -3,6 +3,7 @@ blocking tree, pause, idle sessions, and terminate through the room's confirmati
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -12,9 +13,11 @@ from luckytui.app import LuckyApp
 from luckytui.config import load_settings
 from luckytui.sim.resources import SimConnection
 from luckytui.sim.runner import Simulation
+from luckytui.sources.postgres import build_db_snapshot
 from screens.confirm import ConfirmScreen
 from screens.db_activity import DbActivityScreen
 from tests.app.test_actions_flow import until
+from tests.app.test_snapshots import all_loaded, frozen_app
 from widgets.database import DatabasePane
 
 SECRET = "s3cr3t-pw-91"
@@ -197,3 +200,21 @@ async def test_read_only_offers_neither_cancel_nor_terminate(sim: Simulation,
         await pilot.pause(0.3)
         assert isinstance(app.screen, DbActivityScreen)
         assert all(c.pid in sim.model.connections for c in sessions)
+
+
+async def test_a_cut_list_says_how_many_there_were(tmp_path: Path) -> None:
+    now = datetime(2026, 11, 26, 3, 4, 5, tzinfo=UTC)
+    rows = [{"pid": 1000 + i, "state": "active", "datname": "luckygas_prod",
+             "query": f"SELECT {i}", "backend_start": now - timedelta(hours=1),
+             "query_start": now - timedelta(seconds=i)} for i in range(1234)]
+    db = build_db_snapshot("luckygas_prod", 2000, rows, [], now)
+    app = frozen_app(tmp_path, db=db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, DbActivityScreen))
+        view = app.screen
+        assert isinstance(view, DbActivityScreen)
+        await until(pilot, lambda: view.table.row_count == 500)
+        assert "500 of 1,234 busy sessions (longest first)" in head(view)
+        assert shown_pids(view)[0] == 2233 and shown_pids(view)[-1] == 1734
