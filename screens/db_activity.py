@@ -139,7 +139,7 @@ class DbActivityScreen(Screen[None]):
     DbActivityScreen { layout: vertical; }
     #activity-head { height: 1; padding: 0 1; background: $panel; }
     #activity-table { height: 1fr; }
-    #activity-detail { height: auto; max-height: 8; padding: 0 1;
+    #activity-detail { height: auto; max-height: 40%; padding: 0 1;
         border-top: solid $accent; }
     """
 
