@@ -160,7 +160,8 @@ class LuckyApp(App[int]):
                 settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
                 incidents=self.incident_flow, remedies=self.remedy_flow,
                 harmless_commands=any(not c.mutating for c in settings.commands),
-                pod_reads=self.pod_reads if settings.kube is not None else None)
+                pod_reads=self.pod_reads if settings.kube is not None else None,
+                db_idle=self.show_idle_sessions)
 
     # --- what the controller holds, for the screens -------------------------------
 
@@ -438,6 +439,13 @@ class LuckyApp(App[int]):
     def poll_now(self) -> None:
         """Every source polls now (after a remedy: the affected pane shows the change)."""
         for poller in self.pollers.values():
+            poller.poll_now()
+
+    def show_idle_sessions(self, on: bool) -> None:
+        """The activity view's idle toggle: the database's next poll, now, sends them."""
+        poller = self.pollers.get("db")
+        if poller is not None and hasattr(poller.source, "include_idle"):
+            poller.source.include_idle = on
             poller.poll_now()
 
     def show_pane(self, name: str) -> None:

@@ -127,6 +127,10 @@ class Backend:
     duration_s: float  # now - query_start (active) or now - state_change
     query: str
     blocked_by: tuple[int, ...] = ()
+    client_addr: str = ""  # "" for a unix socket (or not known)
+    xact_start: datetime | None = None  # the open transaction's start, if any
+    lock_mode: str = ""  # the lock it waits for (pg_locks), e.g. ShareLock
+    lock_on: str = ""  # what that lock is on: a relation, else the lock's type
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,11 @@ class DbSnapshot:
     statements: tuple[Statement, ...]  # slowest mean first
     statements_available: bool = True
     statements_hint: str | None = None  # why not, and how to enable
+    # the activity view: every non-idle client session (idle ones too when asked
+    # for), longest first, at most a bound; `sessions_total` is how many there were
+    sessions: tuple[Backend, ...] = ()
+    sessions_total: int = 0
+    idle_included: bool = False
 
     @property
     def usage_ratio(self) -> float:

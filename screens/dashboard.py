@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 from luckytui.snapshots import AlertsSnapshot, Backend, PodInfo, PodsSnapshot, SourceState
 from luckytui.sources.base import Update
 from luckytui.systems.kubernetes import PodReads
+from screens.db_activity import DbActivityScreen
 from screens.incident_flow import IncidentFlow
 from screens.pod_describe import DescribeScreen
 from screens.pod_logs import PodLogsScreen
@@ -117,6 +118,9 @@ class DashboardScreen(Screen[None]):
         Binding("E", "act('emergency-scale')", "Emergency scale-up", id="emergency-scale",
                 show=False, tooltip="The plan's complete-outage step: scale up everything "
                 "configured in emergency_scale (typed confirmation)"),
+        Binding("A", "db_activity", "DB activity", id="db-activity", show=False,
+                tooltip="Every running session of the database (pg_activity's view): "
+                "blocking tree, pause, cancel and terminate"),
         Binding("tab", "cycle(1)", "Next pane", id="next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="previous-pane", show=False),
     ]
@@ -129,9 +133,13 @@ class DashboardScreen(Screen[None]):
                  clock: Callable[[], datetime] | None = None,
                  incidents: IncidentFlow | None = None, remedies: RemedyFlow | None = None,
                  harmless_commands: bool = False,
-                 pod_reads: Callable[[], PodReads | None] | None = None) -> None:
+                 pod_reads: Callable[[], PodReads | None] | None = None,
+                 db_idle: Callable[[bool], None] | None = None) -> None:
         super().__init__()
         self.pod_reads = pod_reads  # the cluster's reads (logs, describe); None: none
+        self.db_idle = db_idle  # asks the database source for idle sessions too, or not
+        self._db: tuple[Any, SourceState | None] = (None, None)  # its last data, state
+        self._activity: DbActivityScreen | None = None  # while the activity view is open
         self.incidents = incidents
         self.remedies = remedies
         self.harmless_commands = harmless_commands  # read-only: commands that change nothing
@@ -291,6 +299,22 @@ class DashboardScreen(Screen[None]):
         if self.remedies is not None:
             self.remedies.act_db(name, self.selected_backend())
 
+    def action_db_activity(self) -> None:
+        """The database activity view, fed by the same poll as the DB pane."""
+        if self._activity is not None:
+            return
+        view = DbActivityScreen(remedies=self.remedies, read_only=self.read_only,
+                                on_idle=self.db_idle)
+        view.update_source(*self._db)
+        self._activity = view
+
+        def closed(_: None) -> None:
+            self._activity = None
+            if view.idle and self.db_idle is not None:
+                self.db_idle(False)  # idle sessions are sent only while someone looks
+
+        self.app.push_screen(view, closed)
+
     def action_remedies(self) -> None:
         if self.remedies is not None:
             self.remedies.remedies()
@@ -347,6 +371,10 @@ class DashboardScreen(Screen[None]):
         note.set_class(bool(text), "shown")
 
     def apply(self, update: Update[Any], now: datetime) -> None:
+        if update.source == "db":
+            self._db = (update.snapshot or self._db[0], update.state)
+            if self._activity is not None:
+                self._activity.update_source(update.snapshot, update.state)
         for name, pane in self._panes.items():
             if PANE_SOURCE[name] == update.source:
                 pane.update_source(update.snapshot, update.state, now)

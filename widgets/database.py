@@ -21,7 +21,7 @@ USAGE_RED = 0.90
 BAR_WIDTH = 16
 QUERY_CHARS = 400
 
-_STATE_SHORT = {
+STATE_SHORT = {
     "idle in transaction": "idle in txn",
     "idle in transaction (aborted)": "idle in txn (aborted)",
 }
@@ -105,7 +105,7 @@ def backend_row(backend: Backend) -> list[RenderableType]:
     return [
         rcell(str(backend.pid)),
         rcell(f"⚠ {duration}", "bold red") if too_long else rcell(duration),
-        cell(_STATE_SHORT.get(state, state), state_style),
+        cell(STATE_SHORT.get(state, state), state_style),
         cell(f"⊘ {blocked}" if blocked else "", "bold red"),
         cell(one_line(backend.query)),
         cell(wait, "yellow" if backend.wait_event_type == "Lock" else ""),

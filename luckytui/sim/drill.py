@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from luckytui.configread import Reader
 from luckytui.drills.scenario import Scenario, load_scenario
 from luckytui.sim.objects import failed_aggregation
+from luckytui.sim.resources import ROW_LOCK_WAIT
 
 if TYPE_CHECKING:
     from luckytui.sim.model import Production
@@ -221,7 +222,7 @@ class Drill:
                                        p["age"] - 5)
                     if w is not None:
                         w.wait_event_type, w.wait_event = "Lock", "transactionid"
-                        w.blocked_by = (holder.pid,)
+                        w.blocked_by, w.lock = (holder.pid,), ROW_LOCK_WAIT
         elif f.kind == "failed_logins":
             m.logins.attack(p["ips"], p["rate"], m.now,
                             m.now + p["success_after"] if p["success_after"] else None)

@@ -39,6 +39,7 @@ from luckytui.sim.resources import (
     LEAK_QUERY,
     NAMESPACE,
     PLAN_ENDPOINTS,
+    ROW_LOCK_WAIT,
     STATEMENTS,
     WORKLOAD_QUERIES,
     LoginGuard,
@@ -269,7 +270,7 @@ class Production(ClientView, rollouts.Workloads):
         waiter.xact_start = waiter.query_start = waiter.state_change = self.now - 80
         waiter.wait_event_type, waiter.wait_event = "Lock", "transactionid"
         waiter.query = "UPDATE orders SET status = 'delivered' WHERE id = 88123"
-        waiter.blocked_by = (holder.pid,)
+        waiter.blocked_by, waiter.lock = (holder.pid,), ROW_LOCK_WAIT
 
     def _connect_pod(self, pod: SimPod) -> None:
         d = self.deployments[pod.deployment]
@@ -556,7 +557,7 @@ class Production(ClientView, rollouts.Workloads):
             return False
         if c.state == "active":
             c.state, c.pinned, c.wait_event_type, c.wait_event = "idle", False, None, None
-            c.state_change, c.blocked_by = self.now, ()
+            c.state_change, c.blocked_by, c.lock = self.now, (), None
         return True
 
     def terminate_backend(self, pid: int) -> bool:
@@ -567,7 +568,7 @@ class Production(ClientView, rollouts.Workloads):
             if pid in other.blocked_by:
                 other.blocked_by = tuple(p for p in other.blocked_by if p != pid)
                 if not other.blocked_by:
-                    other.wait_event_type = other.wait_event = None
+                    other.wait_event_type = other.wait_event = other.lock = None
         return True
 
     def set_read_only(self, database: str, flag: bool) -> None:

@@ -4,7 +4,8 @@ The app and the simulation run in separate processes, so the simulated
 PostgreSQL is read through this small JSON API instead of a wire protocol.
 One request gives what one refresh of the database pane needs: the rows a
 scan of `pg_stat_activity` would return (with `pg_blocking_pids` folded in
-as `blocked_by`), the server's `max_connections`, and the rows of
+as `blocked_by` and, for a session waiting on a lock, `pg_locks`' mode and
+relation as `lock`), the server's `max_connections`, and the rows of
 `pg_stat_statements`.
 """
 
@@ -43,6 +44,8 @@ def activity_row(c: SimConnection) -> dict[str, object]:
         "backend_type": c.backend_type,
         "query": c.query,
         "blocked_by": list(c.blocked_by),
+        "lock": None if c.lock is None else dict(zip(("mode", "locktype", "relation"), c.lock,
+                                                    strict=True)),
     }
 
 

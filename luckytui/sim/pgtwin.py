@@ -52,6 +52,7 @@ class SimPostgresSource:
         self.timeout = timeout
         self.limit = limit or AnswerLimit()
         self.http: Http = HttpClient(self.limit, timeout)
+        self.include_idle = False  # the activity view shows idle sessions too
 
     async def fetch(self) -> DbSnapshot:
         status, payload = await get_or_fail(self.http, self.url, "database simulation",
@@ -73,7 +74,8 @@ class SimPostgresSource:
             now = parse_ts(doc.get("now")) or datetime.now(UTC)
             return build_db_snapshot(self.database, int(doc["max_connections"]),
                                      doc["activity"], statements, now,
-                                     sender="the database simulation")
+                                     sender="the database simulation",
+                                     include_idle=self.include_idle)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             raise SourceError(

@@ -189,6 +189,11 @@ class SimEvent:
     count: int = 1
 
 
+# what a session waiting on another's row lock waits for, as pg_locks says it: the
+# holder's transaction id (the row's relation is in the tuple lock the waiter holds)
+ROW_LOCK_WAIT = ("ShareLock", "transactionid", "orders")
+
+
 @dataclass
 class SimConnection:
     pid: int
@@ -208,6 +213,7 @@ class SimConnection:
     owner: str = ""  # pod name or role that holds it
     pinned: bool = False  # a scripted session the random walk leaves alone
     blocked_by: tuple[int, ...] = ()
+    lock: tuple[str, str, str] | None = None  # waited for: mode, locktype, relation
 
 
 @dataclass

@@ -38,6 +38,7 @@ STATEMENTS_HINT = (
     "and CREATE EXTENSION pg_stat_statements"
 )
 IDLE_IN_TRANSACTION = ("idle in transaction", "idle in transaction (aborted)")
+SESSION_LIMIT = 500  # the activity view's rows, longest first ("500 of 1,234")
 
 
 def parse_ts(value: object) -> datetime | None:
@@ -80,7 +81,16 @@ def _duration_s(row: Mapping[str, Any], now: datetime) -> float | None:
     return None
 
 
+def _lock(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The lock a session waits for (pg_locks: mode, and a relation or the lock's type)."""
+    lock = row.get("lock")
+    if not isinstance(lock, Mapping):
+        return "", ""
+    return str(lock.get("mode") or ""), str(lock.get("relation") or lock.get("locktype") or "")
+
+
 def _backend(row: Mapping[str, Any], duration_s: float) -> Backend:
+    mode, on = _lock(row)
     return Backend(
         pid=int(row["pid"]),
         datname=str(row.get("datname") or ""),
@@ -94,6 +104,10 @@ def _backend(row: Mapping[str, Any], duration_s: float) -> Backend:
         duration_s=duration_s,
         query=str(row.get("query") or ""),
         blocked_by=tuple(int(p) for p in row.get("blocked_by") or ()),
+        client_addr=str(row.get("client_addr") or ""),
+        xact_start=parse_ts(row.get("xact_start")),
+        lock_mode=mode,
+        lock_on=on,
     )
 
 
@@ -134,6 +148,8 @@ def build_db_snapshot(
     top_statements: int = 10,
     idle_sessions: int = 0,
     sender: str = "PostgreSQL",
+    include_idle: bool = False,
+    session_limit: int = SESSION_LIMIT,
 ) -> DbSnapshot:
     """One refresh of the database pane from one scan's rows.
 
@@ -143,6 +159,8 @@ def build_db_snapshot(
     `long_running_s`, longest first. `statement_rows` is None when
     pg_stat_statements is not available. `idle_sessions` counts idle client
     backends that the server counted instead of sending (not in `activity_rows`).
+    `sessions` are the activity view's: every non-idle client session (idle ones too
+    with `include_idle`), longest first, at most `session_limit` of them.
     A row it cannot read is a SourceError naming `sender` and what is wrong.
     """
     with _unreadable_rows(sender):
@@ -151,6 +169,7 @@ def build_db_snapshot(
         counts["idle"] = idle_sessions
         total = idle_sessions
         long_running: list[Backend] = []
+        sessions: list[Backend] = []
         for row in activity_rows:
             if row.get("backend_type", CLIENT_BACKEND) != CLIENT_BACKEND:
                 continue
@@ -160,23 +179,32 @@ def build_db_snapshot(
             counts[connection_state(row)] += 1
             state = row.get("state")
             if state is None or state == "idle":
+                if include_idle:
+                    sessions.append(_backend(row, _duration_s(row, now) or 0.0))
                 continue
             duration = _duration_s(row, now)
+            backend = _backend(row, duration or 0.0)
+            sessions.append(backend)
             if duration is not None and duration > long_running_s:
-                long_running.append(_backend(row, duration))
+                long_running.append(backend)
         long_running.sort(key=lambda b: (-b.duration_s, b.pid))
+        # longest first; idle sessions (shown on demand) after every busy one
+        sessions.sort(key=lambda b: (b.state == "idle", -b.duration_s, b.pid))
+        shown, seen = tuple(sessions[: max(0, session_limit)]), len(sessions)
 
         if statement_rows is None:
             return DbSnapshot(
                 taken_at=now, database=database, max_connections=max_connections, counts=counts,
                 total=total, long_running=tuple(long_running), statements=(),
-                statements_available=False, statements_hint=STATEMENTS_HINT)
+                statements_available=False, statements_hint=STATEMENTS_HINT,
+                sessions=shown, sessions_total=seen, idle_included=include_idle)
         statements = sorted((_statement(r) for r in statement_rows),
                             key=lambda s: (-s.mean_ms, s.queryid))
         return DbSnapshot(
             taken_at=now, database=database, max_connections=max_connections, counts=counts,
             total=total, long_running=tuple(long_running),
-            statements=tuple(statements[: max(0, top_statements)]))
+            statements=tuple(statements[: max(0, top_statements)]),
+            sessions=shown, sessions_total=seen, idle_included=include_idle)
 
 
 # --- a real server ----------------------------------------------------------------------
@@ -190,7 +218,11 @@ def build_db_snapshot(
 # - the idle client sessions, counted: at 1,000 connections they are most rows,
 #   and sending and decoding them would cost more than the scan itself;
 # - the other client sessions as one JSON array, with pg_blocking_pids (which
-#   costs about a scan of the lock table) only for the ones waiting on a Lock.
+#   costs about a scan of the lock table) only for the ones waiting on a Lock, and
+#   for those the lock they wait for (pg_locks: its mode, and the relation: a row
+#   lock's waiter waits on a transaction id, its relation is in the tuple lock held);
+# - the idle client sessions sent too while the activity view asks for them
+#   (ACTIVITY_WITH_IDLE_SQL: then the count of idle ones is not used).
 ACTIVITY_SQL = marked("""
 SELECT current_setting('max_connections')::int,
        pg_backend_pid(),
@@ -206,9 +238,18 @@ SELECT current_setting('max_connections')::int,
            'query_start', a.query_start, 'state_change', a.state_change,
            'wait_event_type', a.wait_event_type, 'wait_event', a.wait_event,
            'state', a.state, 'backend_type', a.backend_type, 'query', left(a.query, 2000),
-           'blocked_by', CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END))
+           'blocked_by', CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) END,
+           'lock', CASE WHEN a.wait_event_type = 'Lock' THEN (
+               SELECT json_build_object(
+                   'mode', l.mode, 'locktype', l.locktype,
+                   'relation', coalesce(l.relation, t.relation)::regclass::text)
+               FROM pg_locks AS l
+               LEFT JOIN pg_locks AS t ON t.pid = l.pid AND t.locktype = 'tuple' AND t.granted
+               WHERE l.pid = a.pid AND NOT l.granted LIMIT 1) END))
          FILTER (WHERE a.state IS DISTINCT FROM 'idle' AND a.backend_type = 'client backend')
 FROM pg_stat_activity AS a""")
+ACTIVITY_WITH_IDLE_SQL = ACTIVITY_SQL.replace(
+    "FILTER (WHERE a.state IS DISTINCT FROM 'idle' AND", "FILTER (WHERE")
 
 # The top statements by mean time, ranked and cut server-side, without their
 # text: pg_stat_statements(true) reads every entry's text from its file (~10 ms
@@ -274,6 +315,7 @@ class PostgresSource:
         self._role: int | None = None  # the oid of the role luckytui connects as
         self._own_session = OwnSession()
         self._learned_own = False  # the last page read had own statements not known before
+        self.include_idle = False  # the activity view shows idle sessions too
 
     @property
     def backend_pid(self) -> int | None:
@@ -335,7 +377,9 @@ class PostgresSource:
     async def _refresh(self, pg: Any) -> DbSnapshot:
         conn = await self._connection(pg)
         cur = conn.cursor(binary=True)
-        await cur.execute(ACTIVITY_SQL, prepare=True)
+        include_idle = self.include_idle
+        await cur.execute(ACTIVITY_WITH_IDLE_SQL if include_idle else ACTIVITY_SQL,
+                          prepare=True)
         row = await cur.fetchone()
         if row is None:
             raise SourceError("pg_stat_activity returned nothing")
@@ -351,7 +395,8 @@ class PostgresSource:
             self.database, int(max_connections), activity,
             await self._top_statements(pg, conn, schema, version), now,
             own_pid=self._backend_pid, long_running_s=self.long_running_s,
-            top_statements=self.top_statements, idle_sessions=int(idle or 0))
+            top_statements=self.top_statements,
+            idle_sessions=0 if include_idle else int(idle or 0), include_idle=include_idle)
 
     async def _top_statements(self, pg: Any, conn: AsyncConnection[tuple[Any, ...]],
                               schema: str | None, version: str | None,

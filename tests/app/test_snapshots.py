@@ -75,3 +75,21 @@ def test_narrow_layout_switches_pane_by_number(snap_compare: Any, tmp_path: Any)
 
     assert snap_compare(frozen_app(tmp_path), terminal_size=(80, 24), run_before=press_2)
 
+
+
+def test_db_activity_view(snap_compare: Any, tmp_path: Any) -> None:
+    async def open_activity(pilot: Pilot[Any]) -> None:
+        await all_loaded(pilot)
+        await pilot.press("A")
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(tmp_path), terminal_size=(160, 48), run_before=open_activity)
+
+
+def test_db_activity_blocking_tree_paused(snap_compare: Any, tmp_path: Any) -> None:
+    async def tree_paused(pilot: Pilot[Any]) -> None:
+        await all_loaded(pilot)
+        await pilot.press("A", "b", "space")
+        await pilot.pause(0.2)
+
+    assert snap_compare(frozen_app(tmp_path), terminal_size=(80, 24), run_before=tree_paused)

@@ -265,7 +265,7 @@ async def test_alerts_in_prometheus_format(model: Production, clock: Clock) -> N
 ACTIVITY_KEYS = {
     "pid", "datname", "usename", "application_name", "client_addr", "backend_start",
     "xact_start", "query_start", "state_change", "wait_event_type", "wait_event", "state",
-    "backend_type", "query", "blocked_by",
+    "backend_type", "query", "blocked_by", "lock",
 }
 STATEMENT_KEYS = {"queryid", "query", "calls", "total_exec_time", "mean_exec_time", "rows"}
 
@@ -293,6 +293,10 @@ async def test_pg_activity_rows(model: Production, clock: Clock) -> None:
         assert waiter["state"] == "active"
         holder = by_pid[waiter["blocked_by"][0]]
         assert holder["state"] == "idle in transaction"
+        # the lock it waits for, as pg_locks gives it; nobody else waits on one
+        assert waiter["lock"] == {"mode": "ShareLock", "locktype": "transactionid",
+                                  "relation": "orders"}
+        assert all(row["lock"] is None for row in rows if row is not waiter)
         started = datetime.fromisoformat(waiter["query_start"]).timestamp()
         assert started == pytest.approx(START - 80)
 

@@ -181,3 +181,45 @@ def test_bad_rows_raise() -> None:
     with pytest.raises(SourceError, match=r"cannot read .*not a time"):
         build_db_snapshot("prod", 100, [row(1, "active", query_age=None) | {
             "query_start": "not a time"}], [], NOW)
+
+
+# --- the activity view's sessions --------------------------------------------------
+
+
+def test_sessions_are_every_busy_client_session_longest_first() -> None:
+    snap = build_db_snapshot("prod", 100, ROWS, [], NOW, own_pid=99)
+    # every non-idle client backend (not only the long-running ones), luckytui's own not
+    assert [b.pid for b in snap.sessions] == [11, 14, 15, 17, 16, 18, 10]
+    assert snap.sessions_total == 7 and not snap.idle_included
+    waiter = next(b for b in snap.sessions if b.pid == 15)
+    assert waiter.blocked_by == (14,) and waiter.wait_event == "transactionid"
+    assert waiter.client_addr == "10.0.0.1"
+
+
+def test_idle_sessions_only_when_asked_and_after_the_busy_ones() -> None:
+    snap = build_db_snapshot("prod", 100, ROWS, [], NOW, own_pid=99, include_idle=True)
+    assert [b.pid for b in snap.sessions] == [11, 14, 15, 17, 16, 18, 10, 12, 13]
+    assert snap.idle_included and snap.sessions_total == 9
+    assert snap.counts["idle"] == 2  # counted once, from the rows
+
+
+def test_sessions_are_bounded_and_say_how_many_there_were() -> None:
+    rows = [row(1000 + i, "active", query_age=i) for i in range(1234)]
+    snap = build_db_snapshot("prod", 2000, rows, [], NOW)
+    assert len(snap.sessions) == 500 and snap.sessions_total == 1234
+    assert snap.sessions[0].pid == 1000 + 1233  # the longest kept
+    assert min(b.duration_s for b in snap.sessions) == 734
+
+
+def test_the_lock_waited_for_and_the_transaction_start() -> None:
+    waiting = row(15, "active", query_age=80, wait=("Lock", "transactionid"),
+                  blocked_by=(14,)) | {
+        "xact_start": ago(90),
+        "lock": {"mode": "ShareLock", "locktype": "transactionid", "relation": "orders"}}
+    on_type = row(16, "active", query_age=10, wait=("Lock", "advisory"), blocked_by=(14,)) | {
+        "lock": {"mode": "ExclusiveLock", "locktype": "advisory", "relation": None}}
+    snap = build_db_snapshot("prod", 100, [waiting, on_type], [], NOW)
+    first, second = snap.sessions
+    assert (first.lock_mode, first.lock_on) == ("ShareLock", "orders")
+    assert first.xact_start == NOW - timedelta(seconds=90)
+    assert (second.lock_mode, second.lock_on) == ("ExclusiveLock", "advisory")
