@@ -104,7 +104,8 @@ def backend_row(backend: Backend) -> list[RenderableType]:
     blocked = ", ".join(str(pid) for pid in backend.blocked_by)
     return [
         rcell(str(backend.pid)),
-        rcell(f"⚠ {duration}", "bold red") if too_long else rcell(duration),
+        rcell(f"⚠ {duration}", "bold red", backend.duration_s) if too_long
+        else rcell(duration, sort=backend.duration_s),
         cell(_STATE_SHORT.get(state, state), state_style),
         cell(f"⊘ {blocked}" if blocked else "", "bold red"),
         cell(one_line(backend.query)),
