@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from luckytui.config import Settings
+from luckytui.config import ConfigError, Settings
 from luckytui.controller import Controller
 from luckytui.events import DRILL_SCORED, DRILL_STARTED, DRILL_STOPPED
 from luckytui.incident.model import INCIDENT_KINDS, Incident
@@ -62,6 +62,7 @@ from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident_flow import IncidentFlow
 from screens.incidents import incident_title
+from screens.keymap import check_keymap
 from screens.palette import ActionsProvider
 from screens.remedy_flow import RemedyFlow
 from screens.replay import ReplayScreen
@@ -113,6 +114,11 @@ class LuckyApp(App[int]):
         replay: ReplayClock | None = None,
     ) -> None:
         super().__init__()
+        where = settings.source_file or "config"
+        self.set_keymap(check_keymap(settings.keys, type(self), where))  # [keys], checked
+        if settings.theme is not None and settings.theme not in self.available_themes:
+            raise ConfigError(f"{where}: theme: {visible(settings.theme)!r} is not one of "
+                              f"{', '.join(sorted(self.available_themes))}")
         # a replay: the incident's recorded frames, read-only, moved by the scrubber
         self.replay = replay
         if replay is not None:
@@ -183,6 +189,8 @@ class LuckyApp(App[int]):
     # --- start-up ---------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.settings.theme is not None:
+            self.theme = self.settings.theme
         self.push_screen(self.dashboard)
         # the first frame first; sources, imports and the simulation after it
         self.call_after_refresh(self._boot_later)

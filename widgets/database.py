@@ -70,7 +70,8 @@ def states_line(counts: Mapping[str, int]) -> Text:
         first = False
         warn = value > 0 and state in ("idle in transaction", "waiting")
         line.append(f"{state} ", style="dim")
-        line.append(f"{value:,}", style="bold yellow" if warn else "bold")
+        line.append(f"⚠ {value:,}" if warn else f"{value:,}",  # read without colour too
+                    style="bold yellow" if warn else "bold")
     return line
 
 

@@ -106,11 +106,11 @@ def _signature(value: RenderableType) -> object:
     return value
 
 
-class DiffTable(DataTable[RenderableType]):
+class DiffTable(DataTable[RenderableType], inherit_bindings=False):
     """A ``DataTable`` fed by ``sync_rows``: minimal updates, stable cursor, a filter
     and a sort column of its own."""
 
-    INHERIT_BINDINGS = False  # DataTable's own, with ids (remappable in [keys])
+    # DataTable's own keys are declared again with ids (remappable in [keys])
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", id="table-filter", show=False,  # footer: "?" first
                 tooltip="Filter this table's rows as you type (Enter keeps, Esc clears)"),
@@ -124,14 +124,17 @@ class DiffTable(DataTable[RenderableType]):
         Binding("enter", "select_cursor", "Select", show=False, id="table-select"),
         Binding("up", "cursor_up", "Cursor up", show=False, id="table-up"),
         Binding("down", "cursor_down", "Cursor down", show=False, id="table-down"),
-        Binding("right", "cursor_right", "Cursor right", show=False, id="table-right"),
         Binding("left", "cursor_left", "Cursor left", show=False, id="table-left"),
+        Binding("right", "cursor_right", "Cursor right", show=False, id="table-right"),
         Binding("pageup", "page_up", "Page up", show=False, id="table-page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
         Binding("ctrl+home", "scroll_top", "Top", show=False, id="table-top"),
         Binding("ctrl+end", "scroll_bottom", "Bottom", show=False, id="table-bottom"),
         Binding("home", "scroll_home", "Home", show=False, id="table-home"),
         Binding("end", "scroll_end", "End", show=False, id="table-end"),
+        Binding("ctrl+pageup", "page_left", "Page left", show=False, id="table-page-left"),
+        Binding("ctrl+pagedown", "page_right", "Page right", show=False,
+                id="table-page-right"),
     ]
 
     class ViewChanged(Message):
