@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from luckytui.config import ConfigError, Settings
+from luckytui.config import Settings
 from luckytui.controller import Controller
 from luckytui.events import DRILL_SCORED, DRILL_STARTED, DRILL_STOPPED
 from luckytui.incident.model import INCIDENT_KINDS, Incident
@@ -62,7 +62,7 @@ from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident_flow import IncidentFlow
 from screens.incidents import incident_title
-from screens.keymap import check_keymap
+from screens.keymap import check_look
 from screens.palette import ActionsProvider
 from screens.remedy_flow import RemedyFlow
 from screens.replay import ReplayScreen
@@ -114,11 +114,7 @@ class LuckyApp(App[int]):
         replay: ReplayClock | None = None,
     ) -> None:
         super().__init__()
-        where = settings.source_file or "config"
-        self.set_keymap(check_keymap(settings.keys, type(self), where))  # [keys], checked
-        if settings.theme is not None and settings.theme not in self.available_themes:
-            raise ConfigError(f"{where}: theme: {visible(settings.theme)!r} is not one of "
-                              f"{', '.join(sorted(self.available_themes))}")
+        self.set_keymap(check_look(settings, type(self)))  # [keys] and theme, checked
         # a replay: the incident's recorded frames, read-only, moved by the scrubber
         self.replay = replay
         if replay is not None:
@@ -575,7 +571,7 @@ class LuckyApp(App[int]):
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if binding.description:
-                group = own if binding.id else other
+                group = other if (binding.id or "table-").startswith("table-") else own
                 group.setdefault(binding.description, []).append(self.get_key_display(binding))
         keys = [(" / ".join(k), d) for d, k in own.items()]
         keys += [(" / ".join(k), d) for d, k in other.items()]
@@ -594,6 +590,12 @@ class LuckyApp(App[int]):
             await asyncio.to_thread(self.recorder.close)
         if self.event_log is not None:
             await self.event_log.close()
+
+
+def check_look_settings(settings: Settings) -> None:
+    """[keys] and theme against the war room's bindings and Textual's themes (for
+    `luckytui config check`); a ConfigError when they do not fit."""
+    check_look(settings, LuckyApp)
 
 
 def run_app(settings: Settings, *, sim: SimProcess | None = None) -> int:

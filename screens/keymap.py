@@ -13,7 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.keys import _normalize_key_list, format_key
+from textual.theme import BUILTIN_THEMES
 
+from luckytui.config import Settings
 from luckytui.configread import ConfigError
 from luckytui.text import visible
 from screens.composer import ComposerScreen
@@ -65,6 +67,15 @@ def binding_ids(app: type[DOMNode]) -> dict[str, Binding]:
     """Every binding id of the war room, with its binding."""
     return {b.id: b for _, classes in scopes(app) for cls in classes
             for b in bindings(cls) if b.id}
+
+
+def check_look(settings: Settings, app: type[DOMNode]) -> dict[str, str]:
+    """The config's [keys] (as a keymap) and theme, or a ConfigError."""
+    where = settings.source_file or "config"
+    if settings.theme is not None and settings.theme not in BUILTIN_THEMES:
+        raise ConfigError(f"{where}: theme: {visible(settings.theme)!r} is not one of "
+                          f"{', '.join(sorted(BUILTIN_THEMES))}")
+    return check_keymap(settings.keys, app, where)
 
 
 def check_keymap(keys: Mapping[str, str], app: type[DOMNode],

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.widgets import Footer, Static
 
 from luckytui.app import LuckyApp
+from luckytui.cli import main
 from luckytui.config import ConfigError, parse_config_text, parse_settings
 from screens.help import HelpScreen
 from screens.incident import DeclareScreen
@@ -151,3 +152,16 @@ async def test_without_no_color_states_have_colour(tmp_path: Path) -> None:
         await all_loaded(pilot)
         svg = app.export_screenshot()
     assert {c for c in colours(svg) if max(c) - min(c) > 8}
+
+
+def test_config_check_reads_keys_against_the_bindings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "luckytui.toml"
+    config.write_text('theme = "nord"\n[keys]\ndeclare = "D"\n')
+    assert main(["--config", str(config), "config", "check"]) == 0
+    config.write_text('[keys]\n"table-sort-reverse" = "r"\n')
+    capsys.readouterr()
+    assert main(["--config", str(config), "config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "keys.table-sort-reverse: 'r' is already Restart (restart) on the dashboard" in err

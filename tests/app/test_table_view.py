@@ -18,6 +18,7 @@ from tests.app.test_snapshots import all_loaded, frozen_app
 from widgets.pods import PodsPane
 from widgets.table import DiffTable
 from widgets.tableview import FilterInput
+from widgets.timeline import TimelinePane
 
 
 def pods(app: LuckyApp) -> PodsPane:
@@ -211,3 +212,18 @@ async def test_the_incident_list_filters_too(tmp_path: Path) -> None:
         await type_text(pilot, "checkout")
         await until(pilot, lambda: screen.table.row_keys() == [first])
         await until(pilot, lambda: "1 of 2 · /checkout" in screen.header.text.plain)
+
+
+async def test_the_timeline_pane_filters_and_counts_in_its_title(tmp_path: Path) -> None:
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        pane = app.dashboard.query_one(TimelinePane)
+        assert len(pane.table.row_keys()) == 2
+        await pilot.press("6", "slash")
+        await type_text(pilot, "highapi")
+        await until(pilot, lambda: len(pane.table.row_keys()) == 1)
+        await until(pilot, lambda: "6 Timeline · 1 of 2 · /highapi"
+                    in Content.from_markup(str(pane.border_title)).plain)
+        key = pane.table.row_keys()[0]
+        assert "HighAPIResponseTime" in str(pane.table.get_row(key)[1])
