@@ -285,8 +285,11 @@ class DiffTable(DataTable[RenderableType], inherit_bindings=False):
         self.set_sort(None if column < 0 else column)
 
     def action_reverse_sort(self) -> None:
-        self.set_sort(self.sort_column if self.sort_column is not None else 0,
-                      not self.sort_descending if self.sort_column is not None else False)
+        """Reverse the sort; unsorted: sort by the first column."""
+        if self.sort_column is None:
+            self.set_sort(0)
+        else:
+            self.set_sort(self.sort_column, not self.sort_descending)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
