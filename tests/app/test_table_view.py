@@ -17,7 +17,7 @@ from tests.app.test_incident_list import declare, resolve_with_keys
 from tests.app.test_snapshots import all_loaded, frozen_app
 from widgets.pods import PodsPane
 from widgets.table import DiffTable
-from widgets.tableview import FilterInput
+from widgets.tableview import FilterInput, count_text, with_count
 from widgets.timeline import TimelinePane
 
 
@@ -227,3 +227,11 @@ async def test_the_timeline_pane_filters_and_counts_in_its_title(tmp_path: Path)
                     in Content.from_markup(str(pane.border_title)).plain)
         key = pane.table.row_keys()[0]
         assert "HighAPIResponseTime" in str(pane.table.get_row(key)[1])
+
+
+def test_the_filter_text_in_a_title_is_shown_not_obeyed() -> None:
+    title_ = with_count("1 Pods", count_text(0, 7, "\x1b[2J[red]x"))
+    assert "\x1b" not in title_.plain and "[red]x" in title_.plain
+    assert title_.plain.startswith("1 Pods · 0 of 7 · /")
+    assert not title_.spans or all(span.style == "bold" for span in title_.spans)
+    assert count_text(7, 7, "") is None and count_text(100, 2000, "") is not None
