@@ -64,6 +64,7 @@ from screens.dashboard import TITLES, DashboardScreen
 from screens.help import HelpScreen
 from screens.incident_flow import IncidentFlow
 from screens.incidents import incident_title
+from screens.keymap import check_look
 from screens.palette import ActionsProvider
 from screens.remedy_flow import RemedyFlow
 from screens.replay import ReplayScreen
@@ -115,6 +116,7 @@ class LuckyApp(App[int]):
         replay: ReplayClock | None = None,
     ) -> None:
         super().__init__()
+        self.set_keymap(check_look(settings, type(self)))  # [keys] and theme, checked
         # a replay: the incident's recorded frames, read-only, moved by the scrubber
         self.replay = replay
         if replay is not None:
@@ -195,6 +197,8 @@ class LuckyApp(App[int]):
     # --- start-up ---------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.settings.theme is not None:
+            self.theme = self.settings.theme
         self.push_screen(self.dashboard)
         # the first frame first; sources, imports and the simulation after it
         self.call_after_refresh(self._boot_later)
@@ -586,7 +590,7 @@ class LuckyApp(App[int]):
         for active in self.screen.active_bindings.values():
             binding = active.binding
             if binding.description:
-                group = own if binding.id else other
+                group = other if (binding.id or "table-").startswith("table-") else own
                 group.setdefault(binding.description, []).append(self.get_key_display(binding))
         keys = [(" / ".join(k), d) for d, k in own.items()]
         keys += [(" / ".join(k), d) for d, k in other.items()]
@@ -607,6 +611,12 @@ class LuckyApp(App[int]):
             await asyncio.to_thread(self.recorder.close)
         if self.event_log is not None:
             await self.event_log.close()
+
+
+def check_look_settings(settings: Settings) -> None:
+    """[keys] and theme against the war room's bindings and Textual's themes (for
+    `luckytui config check`); a ConfigError when they do not fit."""
+    check_look(settings, LuckyApp)
 
 
 def run_app(settings: Settings, *, sim: SimProcess | None = None) -> int:

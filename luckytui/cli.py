@@ -487,7 +487,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(resolve_settings(args), as_json=args.json, timeout=args.timeout)
         if args.command == "config":
-            print(describe_settings(resolve_settings(args, secrets=False)))
+            settings = resolve_settings(args, secrets=False)
+            if settings.keys or settings.theme:  # checked against the app's bindings
+                from luckytui.app import check_look_settings
+
+                check_look_settings(settings)
+            print(describe_settings(settings))
             return 0
         _setup_debug_log(args.debug_log)
         if args.command == "drill":

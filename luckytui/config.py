@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from luckytui.configread import MAX_NAME as MAX_NAME
 from luckytui.configread import ConfigError as ConfigError
 from luckytui.configread import Reader as _Reader
+from luckytui.configread import read_keys
 from luckytui.mitigations.custom import CustomCommand, parse_custom_commands
 
 PANES = ("pods", "db", "slow", "endpoints", "alerts", "timeline")
@@ -159,6 +160,8 @@ class Settings:
     customer_names: Mapping[str, str] = field(default_factory=lambda: dict(CUSTOMER_NAMES))
     # [replay] max_mib: the recorded frames beyond this lose their oldest first
     replay_max_mib: float = 64.0
+    keys: Mapping[str, str] = field(default_factory=dict)  # [keys]: binding id -> "key,key"
+    theme: str | None = None  # one of Textual's built-in themes (the app checks the name)
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the flags that were given (None means not given)."""
@@ -200,7 +203,8 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
     top = _Reader(where, data)
     top.check_keys({"refresh", "log", "read_only", "utc", "panes", "kubernetes", "prometheus",
                     "databases", "login", "endpoints", "max_replicas", "emergency_scale",
-                    "runbooks", "cache", "commands", "limits", "customer_names", "replay"})
+                    "runbooks", "cache", "commands", "limits", "customer_names", "replay",
+                    "keys", "theme"})
     refresh = top.number("refresh", 2.0, 0.2, 3600, unit=" seconds")
     kube = None
     if "kubernetes" in data:
@@ -275,7 +279,7 @@ def parse_settings(data: Mapping[str, Any], where: str) -> Settings:
         commands=parse_custom_commands(data.get("commands"), where),
         panes=panes, kube=kube, prometheus=prom, databases=tuple(dbs), login=login,
         endpoints=tuple(endpoints), customer_names=_customer_names(top),
-        replay_max_mib=_replay_max_mib(top))
+        replay_max_mib=_replay_max_mib(top), keys=read_keys(top), theme=top.name("theme"))
 
 
 def _replay_max_mib(top: _Reader) -> float:

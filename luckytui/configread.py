@@ -85,3 +85,21 @@ class Reader:
             if key not in allowed:
                 raise self.fail(key, f"unknown key (known: {', '.join(sorted(allowed))})")
             del value
+
+
+def read_keys(top: Reader) -> dict[str, str]:
+    """[keys]: binding id -> a key or a list of keys ("ctrl+d", ["j", "down"]), as
+    Textual writes them, comma-joined. Which ids exist and which keys clash is
+    checked by the app, which knows its bindings."""
+    table = top.get("keys", dict, {})
+    r = Reader(top.where, table, "keys.")
+    keys: dict[str, str] = {}
+    for binding_id in table:
+        value = r.get(binding_id, (str, list))
+        given = value.split(",") if isinstance(value, str) else value
+        if not given or not all(isinstance(k, str) and k.strip() and k.isprintable()
+                                and not any(c.isspace() for c in k.strip())
+                                and len(k) <= 40 for k in given):
+            raise r.fail(binding_id, 'must be a key such as "ctrl+d" or a list of keys')
+        keys[binding_id] = ",".join(k.strip() for k in given)
+    return keys

@@ -37,13 +37,15 @@ from widgets.safe import safe_text
 from widgets.slow_queries import SlowQueriesPane
 from widgets.timeline import TimelineItem, TimelinePane
 
-TITLES = {"pods": "Pods", "db": "DB connections", "slow": "Slow queries",
-          "endpoints": "Endpoints", "alerts": "Alerts", "timeline": "Timeline"}
+# numbered in reading order of the grid (left to right, top down): the number key
+# focuses the pane whose title carries that number
+TITLES = {"pods": "Pods", "db": "DB connections", "endpoints": "Endpoints",
+          "alerts": "Alerts", "slow": "Slow queries", "timeline": "Timeline"}
 PANE_SOURCE = {"pods": "kube", "db": "db", "slow": "db", "endpoints": "endpoints",
                "alerts": "alerts"}
 # grid places row by row: the wide left column gets pods, endpoints and slow queries
 # (long names, errors and SQL), the right one db, alerts and the timeline
-GRID_ORDER = ("pods", "db", "endpoints", "alerts", "slow", "timeline")
+GRID_ORDER = tuple(TITLES)
 NARROW_WIDTH = 120
 SHORT_HEIGHT = 32
 MIN_STACKED_ROWS = 10  # border, header, summary and at least a handful of rows
@@ -143,7 +145,7 @@ class DashboardScreen(Screen[None]):
         self.incidents = incidents
         self.remedies = remedies
         self.harmless_commands = harmless_commands  # read-only: commands that change nothing
-        self.pane_names = tuple(panes)
+        self.pane_names = tuple(sorted(panes, key=GRID_ORDER.index))  # tabs: same order
         self.utc = utc
         self.read_only = read_only
         self.clock = clock

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.console import RenderableType
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -137,14 +138,25 @@ class IncidentListScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        zone = "UTC" if self.utc else "local time"
-        count = len(self.incidents)
-        self.header.set_text(cell(
-            f"Incidents · {count} in the log, newest first · Enter: timeline · "
-            f"P: post-mortem  (times in {zone})" if count else
-            "Incidents · none in the log yet (n declares one)", "bold"))
+        self._show_header(None)
         self.table.sync_rows([(inc.number, self._row(inc)) for inc in self.incidents])
         self.table.focus()
+
+    def _show_header(self, shown: Text | None) -> None:
+        zone = "UTC" if self.utc else "local time"
+        count = len(self.incidents)
+        line = cell(
+            f"Incidents · {count} in the log, newest first · Enter: timeline · "
+            f"P: post-mortem  (times in {zone})" if count else
+            "Incidents · none in the log yet (n declares one)", "bold")
+        if shown is not None:
+            line.append(" · shown: ")
+            line.append_text(shown)
+        self.header.set_text(line)
+
+    def on_diff_table_view_changed(self, message: DiffTable.ViewChanged) -> None:
+        message.stop()
+        self._show_header(message.count)
 
     def _when(self, ts: datetime) -> str:
         return ts.astimezone(UTC if self.utc else None).strftime("%Y-%m-%d %H:%M")
@@ -157,8 +169,8 @@ class IncidentListScreen(Screen[None]):
             cell(status, "green" if not inc.active else "yellow"),
             cell(" ".join(inc.title.split())),
             cell(self._when(inc.declared_at), "dim"),
-            rcell(format_duration(inc.mtta_s, "mtt")),
-            rcell(format_duration(inc.mttr_s, "mtt")),
+            rcell(format_duration(inc.mtta_s, "mtt"), sort=inc.mtta_s),
+            rcell(format_duration(inc.mttr_s, "mtt"), sort=inc.mttr_s),
         )
 
     @property

@@ -130,6 +130,7 @@ class TimelineScreen(Screen[None]):
                 ColumnSpec("text", "WHAT", 20, fill=True),
             ],
             id="timeline-table",
+            filterable=False,  # "/" is this screen's search, over the whole text
         )
         self.detail = TextLine(id="timeline-detail")
         self.set_items(items, title)

@@ -44,12 +44,13 @@ def alert_row(alert: Alert, now: datetime) -> list[RenderableType]:
         state = cell("● firing", "bold red")
     else:
         state = cell(f"◌ {alert.state}", "yellow")
-    since = format_duration((now - alert.active_at).total_seconds()) if alert.active_at else "–"
+    since_s = (now - alert.active_at).total_seconds() if alert.active_at else None
+    since = format_duration(since_s) if since_s is not None else "–"
     return [
         cell(alert.name, "bold" if alert.state == "firing" else ""),
         cell(alert.severity or "–", SEVERITY_STYLE.get(severity, "")),
         state,
-        rcell(since),
+        rcell(since, sort=since_s),
         WordCut(alert.summary),  # prose: cut between words
     ]
 

@@ -70,7 +70,8 @@ def states_line(counts: Mapping[str, int]) -> Text:
         first = False
         warn = value > 0 and state in ("idle in transaction", "waiting")
         line.append(f"{state} ", style="dim")
-        line.append(f"{value:,}", style="bold yellow" if warn else "bold")
+        line.append(f"⚠ {value:,}" if warn else f"{value:,}",  # read without colour too
+                    style="bold yellow" if warn else "bold")
     return line
 
 
@@ -104,7 +105,8 @@ def backend_row(backend: Backend) -> list[RenderableType]:
     blocked = ", ".join(str(pid) for pid in backend.blocked_by)
     return [
         rcell(str(backend.pid)),
-        rcell(f"⚠ {duration}", "bold red") if too_long else rcell(duration),
+        rcell(f"⚠ {duration}", "bold red", backend.duration_s) if too_long
+        else rcell(duration, sort=backend.duration_s),
         cell(STATE_SHORT.get(state, state), state_style),
         cell(f"⊘ {blocked}" if blocked else "", "bold red"),
         cell(one_line(backend.query)),

@@ -26,10 +26,10 @@ def latency_cell(ms: float | None) -> Text:
         return rcell("–", "dim")
     text = f"{ms:,.0f}"
     if ms > VERY_SLOW_MS:
-        return rcell(f"✖ {text}", "bold red")
+        return rcell(f"✖ {text}", "bold red", ms)
     if ms > SLOW_MS:
-        return rcell(f"⚠ {text}", "yellow")
-    return rcell(text)
+        return rcell(f"⚠ {text}", "yellow", ms)
+    return rcell(text, sort=ms)
 
 
 _ERROR_WORDS = (

@@ -183,7 +183,8 @@ class Pane(Widget, Generic[T]):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         label = title or self.TITLE
-        self.border_title = f"{key} {label}" if key else label
+        self.title_text = f"{key} {label}" if key else label
+        self.border_title = Text(visible(self.title_text), end="")
         self._clock: Clock = clock or utc_now
         self._snapshot: T | None = None
         self._state: SourceState | None = None

@@ -179,11 +179,11 @@ class PodsPane(TablePane[PodsSnapshot, PodInfo]):
         pods = sorted(
             snapshot.pods,
             key=lambda p: (p.cpu_m is None, -(p.cpu_m or 0.0), p.name),
-        )[: self.top]
+        )
         nodes = {node.name: node for node in snapshot.nodes}
         summary = deployments_line(snapshot.deployments)
         summary.append("\n")
-        summary.append_text(nodes_line(snapshot, len(pods)))
+        summary.append_text(nodes_line(snapshot, min(len(pods), self.top)))
         warnings = warnings_line(snapshot)
         if warnings is not None:
             summary.append("\n")
@@ -194,21 +194,22 @@ class PodsPane(TablePane[PodsSnapshot, PodInfo]):
 
         def row(pod: PodInfo) -> tuple[RenderableType, ...]:
             """The pod's cells, reused while what they show is unchanged."""
-            age = (format_duration((now - pod.started_at).total_seconds(), "kube")
-                   if pod.started_at else "–")
+            age_s = (now - pod.started_at).total_seconds() if pod.started_at else None
+            age = format_duration(age_s, "kube") if age_s is not None else "–"
             node = nodes.get(pod.node)
             version = (pod, age, node)
             cached = self._rows.get(pod.uid or pod.name)
             cells = cached[1] if cached is not None and cached[0] == version else None
             if cells is None:
-                cells = self._row(pod, node, age)
+                cells = self._row(pod, node, age, age_s)
             cache[pod.uid or pod.name] = (version, cells)
             return cells
 
-        self.show(((pod.uid or pod.name, pod) for pod in pods), row)
+        self.show(((pod.uid or pod.name, pod) for pod in pods), row, cap=self.top)
         self._rows = cache
 
-    def _row(self, pod: PodInfo, node: NodeInfo | None, age: str) -> tuple[RenderableType, ...]:
+    def _row(self, pod: PodInfo, node: NodeInfo | None, age: str,
+             age_s: float | None) -> tuple[RenderableType, ...]:
         history = ""
         if pod.cpu_history:  # scaled to the limit when there is one: a full bar is at the limit
             high = max(pod.cpu_limit_m or 0.0, max(pod.cpu_history))
@@ -218,9 +219,9 @@ class PodsPane(TablePane[PodsSnapshot, PodInfo]):
             status_cell(pod),
             rcell(f"{pod.cpu_m:,.0f}") if pod.cpu_m is not None else rcell("–", "dim"),
             limit_cell(pod.cpu_pct_of_limit),
-            cell(history, "cyan"),
+            cell(history, "cyan", sort=pod.cpu_m),  # sorts as the CPU it charts
             rcell(str(pod.restarts), "yellow" if pod.restarts else ""),
-            rcell(age),
+            rcell(age, sort=age_s),
             node_cell(pod.node, node),
             cell(pod.deployment or "–", "" if pod.deployment else "dim"),
         )

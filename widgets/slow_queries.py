@@ -44,9 +44,9 @@ def statement_row(statement: Statement) -> list[RenderableType]:
     mean = f"{statement.mean_ms:,.1f}"
     return [
         rcell(f"⚠ {mean}", "bold red") if statement.mean_ms > SLOW_MEAN_MS else rcell(mean),
-        rcell(format_count(statement.calls)),
-        rcell(format_ms(statement.total_ms)),
-        rcell(format_count(statement.rows)),
+        rcell(format_count(statement.calls), sort=statement.calls),
+        rcell(format_ms(statement.total_ms), sort=statement.total_ms),
+        rcell(format_count(statement.rows), sort=statement.rows),
         cell(one_line(statement.query)),
     ]
 

@@ -9,7 +9,12 @@ takes the full desired list of rows each refresh and:
   moved, or were appended); one full repaint instead when most visible lines
   changed, when the table got shorter, or when a column width changed;
 - does nothing at all when nothing changed;
-- keeps the cursor on the same row key (or the same index when that row left).
+- keeps the cursor on the same row key; when that row left, on the nearest row that
+  stayed (below it first), never silently back to the top.
+
+Every table also filters and sorts what it is given (``/``, ``<`` ``>`` and ``O``;
+see widgets/tableview.py): the rows hidden by the filter are removed like rows that
+left, so an unchanged refresh still changes nothing.
 
 Appending rows grows DataTable's virtual size, which on its own would repaint
 the whole table; here it only lays out (the new rows are repainted already).
@@ -23,19 +28,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.events import Resize
 from textual.geometry import Region
+from textual.message import Message
 from textual.render import measure
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import Column, RowKey
 
 from luckytui.text import visible
+from widgets.tableview import (
+    FilterInput,
+    SortValue,
+    Valued,
+    count_text,
+    row_text,
+    sort_value,
+    sorted_keys,
+)
 
 CELL_CACHE = 2048  # rendered cells kept: a tall screen of a wide table, twice over
 ROW_CACHE = 256  # rendered rows and lines kept
@@ -62,16 +79,20 @@ class ColumnSpec:
     fill: bool = False
 
 
-def cell(value: str, style: str = "", *, align: Align = "left") -> Text:
+def cell(value: str, style: str = "", *, align: Align = "left",
+         sort: SortValue | None = None) -> Text:
     """A one-line table cell (never parsed as markup, cut with an ellipsis; control
-    characters in outside text shown, never sent to the terminal)."""
-    return Text(visible(value), style=style, justify=align, no_wrap=True, overflow="ellipsis",
-                end="")
+    characters in outside text shown, never sent to the terminal). ``sort``: the value
+    the column sorts this cell by, when it is not the text (a duration, a number)."""
+    text = Valued(visible(value), style=style, justify=align, no_wrap=True,
+                  overflow="ellipsis", end="")
+    text.sort_value = sort
+    return text
 
 
-def rcell(value: str, style: str = "") -> Text:
+def rcell(value: str, style: str = "", sort: SortValue | None = None) -> Text:
     """A right-aligned one-line cell, for numbers."""
-    return cell(value, style, align="right")
+    return cell(value, style, align="right", sort=sort)
 
 
 def _signature(value: RenderableType) -> object:
@@ -85,8 +106,49 @@ def _signature(value: RenderableType) -> object:
     return value
 
 
-class DiffTable(DataTable[RenderableType]):
-    """A ``DataTable`` fed by ``sync_rows``: minimal updates, stable cursor."""
+class DiffTable(DataTable[RenderableType], inherit_bindings=False):
+    """A ``DataTable`` fed by ``sync_rows``: minimal updates, stable cursor, a filter
+    and a sort column of its own."""
+
+    # DataTable's own keys are declared again with ids (remappable in [keys])
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="table-filter", show=False,  # footer: "?" first
+                tooltip="Filter this table's rows as you type (Enter keeps, Esc clears)"),
+        Binding("greater_than_sign", "sort(1)", "Sort: next column", id="table-sort-next",
+                show=False, tooltip="Sort by the next column to the right (▲ in its header)"),
+        Binding("less_than_sign", "sort(-1)", "Sort: previous column", id="table-sort-previous",
+                show=False, tooltip="Sort by the column to the left; left of the first: "
+                "the pane's own order"),
+        Binding("O", "reverse_sort", "Reverse sort", id="table-sort-reverse", show=False,
+                tooltip="Reverse the sort (▲ ascending, ▼ descending)"),
+        Binding("enter", "select_cursor", "Select", show=False, id="table-select"),
+        Binding("up", "cursor_up", "Cursor up", show=False, id="table-up"),
+        Binding("down", "cursor_down", "Cursor down", show=False, id="table-down"),
+        Binding("left", "cursor_left", "Cursor left", show=False, id="table-left"),
+        Binding("right", "cursor_right", "Cursor right", show=False, id="table-right"),
+        Binding("pageup", "page_up", "Page up", show=False, id="table-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="table-page-down"),
+        Binding("ctrl+home", "scroll_top", "Top", show=False, id="table-top"),
+        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False, id="table-bottom"),
+        Binding("home", "scroll_home", "Home", show=False, id="table-home"),
+        Binding("end", "scroll_end", "End", show=False, id="table-end"),
+        Binding("ctrl+pageup", "page_left", "Page left", show=False, id="table-page-left"),
+        Binding("ctrl+pagedown", "page_right", "Page right", show=False,
+                id="table-page-right"),
+    ]
+
+    class ViewChanged(Message):
+        """What the table shows changed: how many rows of how many, or the filter."""
+
+        def __init__(self, table: DiffTable, count: Text | None, refilter: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count  # "12 of 2,000 · /api", None when nothing is hidden
+            self.refilter = refilter  # the filter changed: give every row again
+
+        @property
+        def control(self) -> DiffTable:
+            return self.table
 
     DEFAULT_CSS = """
     DiffTable {
@@ -113,6 +175,7 @@ class DiffTable(DataTable[RenderableType]):
         *,
         show_header: bool = True,
         fixed_columns: int = 0,
+        filterable: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -142,6 +205,16 @@ class DiffTable(DataTable[RenderableType]):
         self._signatures: dict[str, tuple[object, ...]] = {}
         self._widths: dict[str, tuple[int, ...]] = {}
         self._raw: dict[str, Sequence[RenderableType]] = {}
+        self.filterable = filterable  # False where the screen has a filter of its own
+        self.filter_text = ""
+        self.filter_input: FilterInput | None = None
+        self.sort_column: int | None = None  # index into the columns; None: as given
+        self.sort_descending = False
+        self._given: dict[str, Sequence[RenderableType]] = {}  # every row, as given
+        self._total: int | None = None
+        self._limit: int | None = None
+        self._texts: dict[str, tuple[Sequence[RenderableType], str]] = {}
+        self._count: tuple[int, int, str] | None = None
 
     # --- public API -------------------------------------------------------------
 
@@ -162,14 +235,121 @@ class DiffTable(DataTable[RenderableType]):
             return self._order[index]
         return None
 
-    def sync_rows(self, rows: Sequence[tuple[str, Sequence[RenderableType]]]) -> None:
-        """Make the table show exactly ``rows`` (key, cells), in that order.
+    def sync_rows(self, rows: Sequence[tuple[str, Sequence[RenderableType]]], *,
+                  total: int | None = None, limit: int | None = None) -> None:
+        """Make the table show ``rows`` (key, cells): those the filter matches, the
+        first ``limit`` of them, in the given order or sorted by the sort column.
 
         A key that comes more than once is shown once, where it first comes, with
         its last cells. Plain strings are shown as they are (never parsed as markup). Cells
         missing at the end of a row are blank. Passing the very same tuple of
         cells as last time for a key is the cheapest way to say "unchanged".
+        ``total``: how many rows there are when ``rows`` are only some of them (a cap).
         """
+        self._given = dict(rows)
+        self._total = total
+        self._limit = limit
+        self._apply_view()
+
+    def set_filter(self, text: str) -> None:
+        """Show only the rows whose text contains ``text`` (any case); "" shows all."""
+        text = text.strip()
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self._apply_view(refilter=True)
+
+    def set_sort(self, column: int | None, descending: bool = False) -> None:
+        """Sort by the column at ``column`` (None: the order the rows are given in)."""
+        if column is not None and not 0 <= column < len(self._specs):
+            column = None
+        self.sort_column, self.sort_descending = column, descending and column is not None
+        self._show_sort_marks()
+        self._apply_view()
+
+    def action_filter(self) -> None:
+        if self.filter_input is not None:
+            self.filter_input.focus()
+            return
+        parent = self.parent
+        if not isinstance(parent, Widget):
+            return
+        self.filter_input = FilterInput(self)
+        parent.mount(self.filter_input, before=self)
+        self.filter_input.focus()
+
+    def action_sort(self, step: int) -> None:
+        """The next (1) or previous (-1) column; left of the first: as given."""
+        current = -1 if self.sort_column is None else self.sort_column
+        column = max(-1, min(len(self._specs) - 1, current + step))
+        self.set_sort(None if column < 0 else column)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort; unsorted: sort by the first column."""
+        if self.sort_column is None:
+            self.set_sort(0)
+        else:
+            self.set_sort(self.sort_column, not self.sort_descending)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            return self.filterable
+        return True
+
+    def _apply_view(self, *, refilter: bool = False) -> None:
+        given = self._given
+        keys = list(given)
+        needle = self.filter_text.casefold()
+        if needle:
+            keys = [key for key in keys if needle in self._text_of(key, given[key])]
+        if len(self._texts) > 2 * len(given) + 64:
+            self._texts = {k: v for k, v in self._texts.items() if k in given}
+        if self._limit is not None:
+            keys = keys[: self._limit]
+        column = self.sort_column
+        if column is not None:
+            def value_of(key: str) -> SortValue | None:
+                cells = given[key]
+                return sort_value(cells[column]) if column < len(cells) else None
+
+            keys = sorted_keys(keys, value_of, self.sort_descending)
+        self._sync([(key, given[key]) for key in keys])
+        total = max(self._total or 0, len(given))
+        count = (len(keys), total, self.filter_text)
+        if count != self._count or refilter:
+            self._count = count
+            self.post_message(self.ViewChanged(self, count_text(*count), refilter))
+
+    def _text_of(self, key: str, raw: Sequence[RenderableType]) -> str:
+        cached = self._texts.get(key)
+        if cached is not None and cached[0] is raw:
+            return cached[1]
+        text = row_text(raw)
+        self._texts[key] = (raw, text)
+        return text
+
+    def _label(self, index: int) -> str:
+        spec = self._specs[index]
+        if index != self.sort_column:
+            return spec.label
+        return f"{spec.label} {'▼' if self.sort_descending else '▲'}"
+
+    def _show_sort_marks(self) -> None:
+        if not self._columns_added:
+            return
+        for index, (spec, column) in enumerate(zip(self._specs, self.columns.values(),
+                                                   strict=True)):
+            label = self._label(index)
+            column.label = Text(label, justify=spec.align, no_wrap=True, end="")
+            if spec.width is not None and not spec.fill:
+                column.content_width = max(spec.width, column.label.cell_len)
+        self._fit_columns()
+        self._clear_caches()
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
+
+    def _sync(self, rows: Sequence[tuple[str, Sequence[RenderableType]]]) -> None:
         self._ensure_columns()
         ncols = len(self._specs)
         # A key given twice is one row, at its first place, with the later cells: a row
@@ -234,7 +414,7 @@ class DiffTable(DataTable[RenderableType]):
             self._order = keys
             self._update_count += 1
             widths_changed = self._fit_columns()
-            target = self._cursor_target(cursor_key, cursor_index)
+            target = self._cursor_target(cursor_key, cursor_index, old_order)
             if target != self.cursor_row:
                 self.move_cursor(row=target)
 
@@ -282,7 +462,8 @@ class DiffTable(DataTable[RenderableType]):
         self._columns_added = True
         for spec in self._specs:
             label = Text(spec.label, justify=spec.align, no_wrap=True, end="")
-            width = None if spec.fill else spec.width
+            width = None if spec.fill or spec.width is None else max(spec.width,
+                                                                     label.cell_len)
             self.add_column(label, key=spec.key, width=width)
 
     def on_mount(self) -> None:
@@ -319,7 +500,7 @@ class DiffTable(DataTable[RenderableType]):
         specs = self._specs
         if not specs:
             return False
-        widest = [Text(spec.label).cell_len for spec in specs]
+        widest = [Text(self._label(i)).cell_len for i in range(len(specs))]
         for widths in self._widths.values():
             widest = [max(a, b) for a, b in zip(widest, widths, strict=True)]
         changed = False
@@ -360,11 +541,20 @@ class DiffTable(DataTable[RenderableType]):
                     changed = True
         return changed
 
-    def _cursor_target(self, cursor_key: str | None, cursor_index: int) -> int:
+    def _cursor_target(self, cursor_key: str | None, cursor_index: int,
+                       old_order: Sequence[str]) -> int:
+        """The same row; when it left, the nearest that stayed (below it first)."""
         if not self._order:
             return 0
-        if cursor_key is not None and cursor_key in self._signatures:
-            return self._order.index(cursor_key)
+        if cursor_key is None:
+            return min(cursor_index, len(self._order) - 1)
+        position = {key: i for i, key in enumerate(self._order)}
+        if cursor_key in position:
+            return position[cursor_key]
+        for distance in range(1, len(old_order)):
+            for index in (cursor_index + distance, cursor_index - distance):
+                if 0 <= index < len(old_order) and old_order[index] in position:
+                    return position[old_order[index]]
         return min(cursor_index, len(self._order) - 1)
 
     def _refresh_lines(self, indices: set[int]) -> None:

@@ -3,8 +3,8 @@
 What the pods, database, slow queries, endpoints and alerts panes share lives here
 once: composing the lines and the table, the columns, keyed rows synced by diff (a
 key given twice gets "#2", "#3"), the row under the cursor, the "-empty" class when
-there are no rows, and (from ``Pane``) a render error shown in the border, never
-raised.
+there are no rows, the table's "12 of 2,000" and filter in the border title, and
+(from ``Pane``) a render error shown in the border, never raised.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 
 from widgets.pane import Clock, Pane, T, TextLine
 from widgets.table import ColumnSpec, DiffTable
+from widgets.tableview import with_count
 
 R = TypeVar("R")  # what one row shows: a pod, a backend, a statement, an endpoint, an alert
 
@@ -59,10 +60,19 @@ class TablePane(Pane[T], Generic[T, R]):
         key = self.table.selected_key()
         return self.shown.get(key) if key is not None else None
 
+    def on_diff_table_view_changed(self, message: DiffTable.ViewChanged) -> None:
+        """The count and filter go in the border title; a new filter looks at every
+        row again (past a cap too)."""
+        message.stop()
+        self.border_title = with_count(self.title_text, message.count)
+        if message.refilter and self.snapshot is not None:
+            self._draw(self.snapshot)
+
     def show(self, items: Iterable[tuple[str, R]],
-             row: Callable[[R], Sequence[RenderableType]]) -> None:
+             row: Callable[[R], Sequence[RenderableType]], *, cap: int | None = None) -> None:
         """Show one row per item, in order: ``row`` gives its cells (called once per
-        row, top down). Rows are keyed; only those that changed are repainted."""
+        row shown, top down). Rows are keyed; only those that changed are repainted.
+        ``cap``: at most this many rows (the first ones that match the filter)."""
         shown: dict[str, R] = {}
         for key, item in items:
             unique, n = key, 1
@@ -70,6 +80,10 @@ class TablePane(Pane[T], Generic[T, R]):
                 n += 1
                 unique = f"{key}#{n}"
             shown[unique] = item
+        total = len(shown)
+        if cap is not None and not self.table.filter_text and total > cap:
+            shown = dict(list(shown.items())[:cap])
         self.shown = shown
         self.set_class(not shown, "-empty")
-        self.table.sync_rows([(key, row(item)) for key, item in shown.items()])
+        self.table.sync_rows([(key, row(item)) for key, item in shown.items()],
+                             total=total, limit=cap)

@@ -15,6 +15,7 @@ from luckytui.events import style_of
 from widgets.guard import error_line, log_once
 from widgets.pane import TextLine, WordCut, text_signature
 from widgets.table import ColumnSpec, DiffTable, cell
+from widgets.tableview import with_count
 
 DEFAULT_EMPTY_TEXT = "No active incident. Press n to declare one."
 
@@ -61,7 +62,8 @@ class TimelinePane(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.add_class("-empty")
-        self.border_title = title
+        self.title_text = title
+        self.border_title = with_count(title, None)
         self.utc = utc
         self.empty_text = empty_text
         self._records: tuple[TimelineItem, ...] = ()
@@ -86,6 +88,10 @@ class TimelinePane(Widget):
 
     def on_mount(self) -> None:
         self._apply()
+
+    def on_diff_table_view_changed(self, message: DiffTable.ViewChanged) -> None:
+        message.stop()
+        self.border_title = with_count(self.title_text, message.count)
 
     def set_records(self, records: Sequence[TimelineItem], incident: str | None) -> None:
         """Show ``records`` (any order; shown oldest first) for ``incident``. A record

@@ -176,6 +176,7 @@ def clock_text(c: Clock, now: datetime) -> str:
     label = c.label.lower()
     if c.open and left < 0:
         return f"{label} OVERDUE {format_duration(-left, 'clock')}"
-    if c.open:
-        return f"{label} in {format_duration(left, 'clock')}"
+    if c.open:  # near its deadline: marked, so it reads without colour too
+        mark = "⚠ " if c.state == NEAR else ""
+        return f"{mark}{label} in {format_duration(left, 'clock')}"
     return f"{label} {c.state}"

@@ -193,7 +193,7 @@ async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path
         pane = app.dashboard.query_one(AlertsPane)
         await until(pilot, lambda: pane.snapshot is not None and any(
             a.state == "firing" for a in pane.snapshot.alerts) and bool(app.actions))
-        await pilot.press("5", "enter")
+        await pilot.press("4", "enter")
         await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
         book = app.screen
         assert isinstance(book, RunbookScreen) and book.runbook.id == "analytics-endpoint-down"
@@ -207,7 +207,7 @@ async def test_a_firing_alert_offers_its_runbook(sim: Simulation, tmp_path: Path
         await until(pilot, lambda: any(i.kind == "runbook.step" and "step 3" in i.text
                                        for _, i in app._timeline))
         # opened again: both steps ticked, the next one to do highlighted
-        await pilot.press("5", "enter")
+        await pilot.press("4", "enter")
         await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
         again = app.screen
         assert isinstance(again, RunbookScreen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.command import CommandPalette
+from textual.content import Content
 from textual.widgets import Static
 
 from screens.help import HelpScreen
@@ -17,7 +18,7 @@ async def test_number_keys_focus_panes_and_tab_cycles(tmp_path: Path) -> None:
     app = frozen_app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await all_loaded(pilot)
-        await pilot.press("4")
+        await pilot.press("3")
         endpoints = app.dashboard.query_one(EndpointsPane)
         assert app.focused is endpoints.table
         await pilot.press("1")
@@ -83,3 +84,19 @@ async def test_q_quits(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_pane_numbers_follow_reading_order_and_the_number_keys(tmp_path: Path) -> None:
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await all_loaded(pilot)
+        panes = list(app.dashboard.query(".pane"))
+        assert len(panes) == 6
+        reading = sorted(panes, key=lambda p: (p.region.y, p.region.x))
+        titles = [Content.from_markup(str(p.border_title)).plain for p in reading]
+        assert [t.split(" ", 1)[0] for t in titles] == ["1", "2", "3", "4", "5", "6"]
+        assert [t.split(" · ")[0].split(" ", 1)[1] for t in titles] == [
+            "Pods", "DB connections", "Endpoints", "Alerts", "Slow queries", "Timeline"]
+        for number, pane in enumerate(reading, start=1):
+            await pilot.press(str(number))
+            assert app.focused is not None and pane in app.focused.ancestors_with_self

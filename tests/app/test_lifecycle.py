@@ -101,7 +101,7 @@ async def test_incident_from_declaration_to_post_mortem(
                     and app.active_incident.status == "Identified")
 
         # the plan's remedy, from the firing alert's runbook
-        await pilot.press("5", "enter")
+        await pilot.press("4", "enter")
         await until(pilot, lambda: isinstance(app.screen, RunbookScreen))
         await pilot.press("down", "down", "enter")  # step 3: run the aggregation now
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -307,7 +307,7 @@ async def test_database_pane() -> None:
         assert "182 of 200 connections (91 %)" in usage.plain and "✖ near max" in usage.plain
         assert any("red" in str(span.style) for span in usage.spans)
         states = pane.query_one("#db-states", TextLine).text.plain
-        assert states == "active 40 · idle 120 · idle in transaction 12 · waiting 10"
+        assert states == "active 40 · idle 120 · idle in transaction ⚠ 12 · waiting ⚠ 10"
         long_line = pane.query_one("#db-long", TextLine).text.plain
         assert "⚠ 1 over 5 min" in long_line
 

@@ -93,6 +93,8 @@ def test_clock_text() -> None:
     inc = incident("P1")
     response = clocks(inc, T0 + 3 * M)[0]
     assert clock_text(response, T0 + 3 * M) == "ack in 12:00"
+    near = clocks(inc, T0 + 13 * M)[0]  # the last fifth: marked, not only yellow
+    assert clock_text(near, T0 + 13 * M) == "⚠ ack in 2:00"
     assert clock_text(response, T0 + 19 * M + timedelta(seconds=10)) == "ack OVERDUE 4:10"
     page = clocks(inc, T0 + 3 * M)[1]
     assert clock_text(page, T0 + 3 * M) == "status page in 12:00"
