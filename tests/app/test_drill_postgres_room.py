@@ -15,7 +15,7 @@ from luckytui.config import Settings
 from luckytui.sim.launcher import SimProcess
 from tests.app.test_widgets import screen_text
 
-PANE = re.compile(r"luckygas_prod: (\d+) of 50 connections.*?idle in transaction (\d+)",
+PANE = re.compile(r"luckygas_prod: (\d+) of 50 connections.*?idle in transaction (?:⚠ )?(\d+)",
                   re.DOTALL)
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="the embedded server's tests run on Linux")

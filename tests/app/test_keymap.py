@@ -39,8 +39,8 @@ def with_settings(tmp_path: Path, **changes: object) -> LuckyApp:
 
 
 def test_keys_table_is_read_as_binding_ids_to_keys() -> None:
-    read = settings_from('[keys]\ndeclare = "D"\ntable-filter = ["F", "ctrl+f"]\n')
-    assert read["keys"] == {"declare": "D", "table-filter": "F,ctrl+f"}
+    read = settings_from('[keys]\ndeclare = "W"\ntable-filter = ["F", "ctrl+f"]\n')
+    assert read["keys"] == {"declare": "W", "table-filter": "F,ctrl+f"}
     for bad in ('declare = 3', 'declare = ""', 'declare = ["a b"]', 'declare = []'):
         with pytest.raises(ConfigError, match=r"^luckytui.toml: keys\.declare: must be"):
             settings_from(f"[keys]\n{bad}\n")
@@ -49,7 +49,7 @@ def test_keys_table_is_read_as_binding_ids_to_keys() -> None:
 @pytest.mark.parametrize(("keys", "message"), [
     ({"declare": "x"}, "keys.declare: 'x' is already Remedies (remedies) on the dashboard"),
     ({"table-filter": "n"}, "keys.table-filter: 'n' is already Declare (declare)"),
-    ({"declare": "D", "acknowledge": "D"}, "keys.acknowledge: 'D' is already Declare"),
+    ({"declare": "W", "acknowledge": "W"}, "keys.acknowledge: 'W' is already Declare"),
     ({"no-such-binding": "D"}, "keys.no-such-binding: no binding has this id"),
 ])
 def test_a_clash_or_an_unknown_id_is_one_config_error(tmp_path: Path, keys: dict[str, str],
@@ -61,15 +61,15 @@ def test_a_clash_or_an_unknown_id_is_one_config_error(tmp_path: Path, keys: dict
 
 
 async def test_a_remapped_key_runs_its_action_and_the_old_one_does_not(tmp_path: Path) -> None:
-    app = with_settings(tmp_path, keys={"declare": "D", "table-filter": "F"})
+    app = with_settings(tmp_path, keys={"declare": "W", "table-filter": "F"})
     async with app.run_test(size=(160, 48)) as pilot:
         await all_loaded(pilot)
         footer = app.dashboard.query_one(Footer)
-        assert "D Declare" in " ".join(str(k.render()) for k in footer.query("FooterKey"))
+        assert "W Declare" in " ".join(str(k.render()) for k in footer.query("FooterKey"))
         await pilot.press("n")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, DeclareScreen)
-        await pilot.press("D")
+        await pilot.press("W")
         await until(pilot, lambda: isinstance(app.screen, DeclareScreen))
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.dashboard)
@@ -83,7 +83,7 @@ async def test_a_remapped_key_runs_its_action_and_the_old_one_does_not(tmp_path:
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = str(app.screen.query_one(Static).render())
-        assert re.search(r"\bD\s+Declare", text) and re.search(r"\bF\s+Filter", text)
+        assert re.search(r"\bW\s+Declare", text) and re.search(r"\bF\s+Filter", text)
         assert not re.search(r"\bn\s+Declare", text)
 
 
@@ -157,7 +157,7 @@ async def test_without_no_color_states_have_colour(tmp_path: Path) -> None:
 def test_config_check_reads_keys_against_the_bindings(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "luckytui.toml"
-    config.write_text('theme = "nord"\n[keys]\ndeclare = "D"\n')
+    config.write_text('theme = "nord"\n[keys]\ndeclare = "W"\n')
     assert main(["--config", str(config), "config", "check"]) == 0
     config.write_text('[keys]\n"table-sort-reverse" = "r"\n')
     capsys.readouterr()
