@@ -162,7 +162,9 @@ class LuckyApp(App[int]):
                 settings.panes, utc=settings.utc, read_only=settings.read_only, clock=clock,
                 incidents=self.incident_flow, remedies=self.remedy_flow,
                 harmless_commands=any(not c.mutating for c in settings.commands),
-                pod_reads=self.pod_reads if settings.kube is not None else None,
+                # the demo's and a drill's cluster is known once the simulation has started
+                pod_reads=self.pod_reads if settings.kube is not None or sim is not None
+                else None,
                 db_idle=self.show_idle_sessions)
 
     # --- what the controller holds, for the screens -------------------------------

@@ -233,3 +233,17 @@ async def test_keys_are_in_help_on_the_dashboard_and_the_logs(sim: Simulation,
                           ("n", "Next match"), ("N", "Previous match")):
             assert f"{key}  {what}" in text
         await asyncio.sleep(0)
+
+
+def test_the_demos_room_offers_logs_and_describe_before_its_cluster_is_known() -> None:
+    """The demo's and a drill's settings name the cluster only once the simulation has
+    started: the keys are offered from the start all the same (they were missing)."""
+    from luckytui.config import Settings
+    from luckytui.sim.launcher import SimProcess
+
+    demo = LuckyApp(Settings(), sim=SimProcess())
+    assert demo.settings.kube is None
+    assert demo.dashboard.check_action("pod_logs", ()) is True
+    assert demo.dashboard.check_action("describe", ()) is True
+    bare = LuckyApp(Settings())  # no cluster configured, no simulation: nothing to read
+    assert not bare.dashboard.check_action("pod_logs", ())
