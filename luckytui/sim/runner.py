@@ -41,8 +41,8 @@ from luckytui.drills.scenario import Scenario
 from luckytui.sim import pgserver
 from luckytui.sim.api import make_api_app
 from luckytui.sim.drill import DATABASE_KINDS
+from luckytui.sim.kube import KUBE_API, make_kube_app
 from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
-from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.loadgen import LoadGenerator
 from luckytui.sim.metrics import RULES
 from luckytui.sim.model import DATABASE, Production, Scale

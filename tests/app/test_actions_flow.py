@@ -10,7 +10,7 @@ from textual.widgets import OptionList
 
 from luckytui.app import LuckyApp
 from luckytui.config import load_settings
-from luckytui.sim.kubeapi import KUBE_API
+from luckytui.sim.kube import KUBE_API
 from luckytui.sim.runner import Simulation
 from screens.confirm import AskScreen, ConfirmScreen
 from widgets.pods import PodsPane

@@ -1,4 +1,5 @@
-"""Fixtures shared by the tests that run the real kubectl against the simulation."""
+"""Fixtures shared by the tests that talk to the simulation's Kubernetes API (with the
+real kubectl, or with luckytui's adapter)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from luckytui.systems.kubernetes import KubeOps
 from tests.integration.conftest_kube import Cluster, kubectl_binary, running_cluster
 
 
@@ -21,3 +23,13 @@ def cluster(tmp_path: Path, kube_cache: Path) -> Iterator[Cluster]:
     """A simulated cluster on loopback, its clock moved only by the test."""
     with running_cluster(tmp_path, kube_cache) as c:
         yield c
+
+
+@pytest.fixture
+def ops(cluster: Cluster) -> Iterator[KubeOps]:
+    """luckytui's Kubernetes adapter on that cluster."""
+    client = KubeOps(str(cluster.kubectl.kubeconfig), None, "luckygas", timeout=5.0)
+    try:
+        yield client
+    finally:
+        client.close()

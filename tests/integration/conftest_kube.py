@@ -22,8 +22,8 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from luckytui.sim.kube import KUBE_API, make_kube_app
 from luckytui.sim.kube.rbac import READ_ONLY_PREFIX, READONLY
-from luckytui.sim.kubeapi import KUBE_API, make_kube_app
 from luckytui.sim.model import Production
 
 START = 1_764_126_245.0  # 2025-11-26 03:04:05 UTC

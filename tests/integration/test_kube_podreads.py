@@ -6,34 +6,17 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from luckytui.kubedescribe import deployment_lines, last_exit, pod_lines
 from luckytui.systems.kubernetes import KubeOps, KubeOpsError
-from tests.integration.conftest_kube import Cluster, running_cluster
+from tests.integration.conftest_kube import Cluster
 
 NS = "luckygas"
 BACKEND = "luckygas-backend"
 CRASH = "FATAL: could not connect to the database at db-replica:5433"
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, tmp_path / "kube-cache") as c:
-        yield c
-
-
-@pytest.fixture
-def ops(cluster: Cluster) -> Iterator[KubeOps]:
-    client = KubeOps(str(cluster.kubectl.kubeconfig), None, NS, timeout=5.0)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def backend_pod(cluster: Cluster) -> str:

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from luckytui.sim.kubeapi import KUBE_API
+from luckytui.sim.kube import KUBE_API
 from luckytui.systems.kubernetes import KubeOps
 from tests.integration.conftest_kube import (
     READONLY_CONTEXT,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from luckytui.sim.kubeapi import KUBE_API
+from luckytui.sim.kube import KUBE_API
 from luckytui.sim.model import SimPod
 from tests.integration.conftest_kube import Cluster, kubectl_binary, running_cluster
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from luckytui.sim.kubeapi import make_kube_app
+from luckytui.sim.kube import make_kube_app
 from luckytui.sim.model import Production
 from luckytui.systems.kubernetes import KubeOps, KubeOpsError
 from tests.integration.conftest_kube import (
@@ -20,7 +19,6 @@ from tests.integration.conftest_kube import (
     TOKEN,
     Cluster,
     free_port,
-    running_cluster,
     serve,
     write_kubeconfig,
 )
@@ -29,21 +27,6 @@ NS = "luckygas"
 BACKEND = "luckygas-backend"
 NODE = "gke-luckygas-pool-02"
 CRON = "analytics-aggregation"
-
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    with running_cluster(tmp_path, tmp_path / "kube-cache") as c:
-        yield c
-
-
-@pytest.fixture
-def ops(cluster: Cluster) -> Iterator[KubeOps]:
-    client = KubeOps(str(cluster.kubectl.kubeconfig), None, NS, timeout=5.0)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def backend_pods(cluster: Cluster) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from luckytui.sim.kubeapi import (
+from luckytui.sim.kube import (
     human_duration,
     json_patch,
     make_kube_app,
